@@ -1,1 +1,68 @@
+"""The Flask app: `create_app` loads defaults, then instance config, then each part's `init_app`."""
 
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from tracker.store.db import db, init_database
+
+
+def _secret_key(instance: Path) -> str:
+    """TRACKER_SECRET_KEY, else a random key kept in instance/secret_key (made once, owner-only)."""
+    key = os.environ.get("TRACKER_SECRET_KEY")
+    if key:
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    instance = Path(os.environ.get("TRACKER_INSTANCE", "instance")).resolve()
+    app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        DATABASE_URL=None,
+        SITES_DIR=os.environ.get("TRACKER_SITES_DIR", "sites"),
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(instance)
+
+    if app.config["DATABASE_URL"]:
+        init_database(app.config["DATABASE_URL"])
+    elif db.obj is None:
+        init_database()
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.is_closed():
+            db.close()
+
+    from tracker.web import access, filters, security
+
+    security.init_app(app)
+    filters.init_app(app)
+
+    from tracker.web.browse import bp as browse_bp
+
+    app.register_blueprint(browse_bp)
+    access.init_app(app)
+    return app

@@ -1,0 +1,169 @@
+"""The `tracker` command: thin click commands, each a few lines over a service."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from tracker import __version__
+from tracker.settings import SETTINGS
+
+ENV_HELP = "\b\nEnvironment:\n" + "\n".join(f"  {s.name}: {s.help} (default: {s.default})" for s in SETTINGS)
+
+
+def _open_database(create: bool = True):
+    """Connect to the configured database, creating or upgrading the schema when asked."""
+    from tracker.store.db import init_database
+    from tracker.store.migrations import upgrade
+
+    init_database()
+    if create:
+        upgrade()
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@click.group(epilog=ENV_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tracker")
+def cli():
+    """tracker: 任务分工督查 — plans, monthly reports, supervision and published boards."""
+
+
+@cli.command()
+def init():
+    """Create or upgrade the database schema; safe to run again."""
+    from tracker.store.db import database_url, init_database
+    from tracker.store.migrations import upgrade
+
+    init_database()
+    for line in upgrade():
+        click.echo(line)
+    click.echo(f"database: {database_url()}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing.")
+def load(files, dry_run):
+    """Load plan files (measures/*.yaml) into the database, idempotently.
+
+    Every unit name must resolve (through the file's units: name, short, aliases, or units already
+    stored); otherwise every unresolved name is listed and nothing is loaded.
+    """
+    from tracker.plans.load import LoadError, load_plans
+
+    _open_database()
+    try:
+        summaries = load_plans(list(files), dry_run=dry_run)
+    except LoadError as exc:
+        _fail(f"加载失败,数据库未作任何改动:\n{exc}")
+    for s in summaries:
+        for w in s.warnings:
+            click.echo(f"warning: {w}", err=True)
+        prefix = "(dry run) " if dry_run else ""
+        click.echo(f"{prefix}{s.plan} ({s.origin}): " + "; ".join(s.lines()))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
+def plans(as_json):
+    """List loaded plans with counts of sections, measures, units and assignments."""
+    from tracker.services.plans import plan_summaries
+
+    _open_database()
+    rows = plan_summaries()
+    if as_json:
+        keys = ("code", "title", "sections", "measures", "archived", "units", "assignments", "sections_total")
+        click.echo(
+            json.dumps([{k: r.as_json()[k] for k in keys} for r in rows], ensure_ascii=False, indent=2)
+        )
+        return
+    if not rows:
+        click.echo("尚未加载任何方案。用 `tracker load measures/*.yaml` 加载。")
+    for r in rows:
+        click.echo(
+            f"{r.code}  {r.title}\n    部分 {r.sections}(含子部分 {r.sections_total})  措施 {r.measures}"
+            f"(已归档 {r.archived})  单位 {r.units}  分工 {r.assignments}"
+        )
+
+
+@cli.group()
+def users():
+    """Manage users."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--role", required=True, type=click.Choice(["reporter", "unit_leader", "inspector", "leader", "admin"])
+)
+@click.option(
+    "--unit",
+    "unit_name",
+    help="The user's unit (full name, short name or alias); for reporter and unit_leader.",
+)
+@click.option("--display-name", help="The name shown in the app (default: NAME).")
+@click.option("--email", help="Where reminders for this user go.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input instead of generating one."
+)
+def users_add(name, role, unit_name, display_name, email, password_stdin):
+    """Add a user and print a one-time password (or take one from stdin)."""
+    from tracker.services.users import UserError, add_user
+
+    _open_database()
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        user, pw = add_user(name, role, unit_name, password, display_name, email)
+    except UserError as exc:
+        _fail(str(exc))
+    unit = f" ({user.unit.name})" if user.unit_id else ""
+    click.echo(f"added {user.username}: {role}{unit}")
+    if not password_stdin:
+        click.echo(f"one-time password: {pw}  (must be changed at first sign-in)")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host, port, threads):
+    """Run the app under waitress (a production WSGI server)."""
+    from tracker.web import create_app
+    from tracker.web.serving import SecretKeyMissing, run
+
+    _open_database()
+    try:
+        app = create_app()
+        run(app, host, port, threads)
+    except SecretKeyMissing as exc:
+        _fail(str(exc))
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Replace a database that holds non-demo data.")
+def demo(force):
+    """A fresh demo database from the shipped plans, with users of every role; prints the logins."""
+    from tracker.services.demo import DemoRefused, build_demo
+
+    try:
+        logins = build_demo(force=force, echo=click.echo)
+    except DemoRefused as exc:
+        _fail(str(exc))
+    click.echo("\n演示账号(用户名 / 密码 / 角色):")
+    for login in logins:
+        click.echo(f"  {login.username:<16} {login.password:<16} {login.role_label}  {login.unit or ''}")
+    click.echo("\n启动:tracker serve,然后打开 http://127.0.0.1:8000/")
+
+
+def main():
+    cli(prog_name="tracker")
+
+
+if __name__ == "__main__":
+    main()

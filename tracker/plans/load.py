@@ -1,0 +1,432 @@
+"""`tracker load`: plan files into the store, idempotently.
+
+Every file is checked and every unit name resolved before anything is written; then all files are
+written in one transaction, so a failure changes nothing. A reload updates measures by their code,
+keeps every report, and archives (never deletes) what the new file drops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracker.clock import now
+from tracker.plans.schema import (
+    MeasureSpec,
+    PlanFile,
+    PlanFileError,
+    Problem,
+    SectionSpec,
+    UnitSpec,
+    load_plan_file,
+    normalize_name,
+)
+from tracker.store import audit
+from tracker.store.db import write_transaction
+from tracker.store.models import (
+    Assignment,
+    Indicator,
+    Measure,
+    Milestone,
+    Plan,
+    Section,
+    Unit,
+    UnitMember,
+)
+
+
+class LoadError(ValueError):
+    """Nothing was loaded; `.problems` says why, each placed in its file."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class LoadSummary:
+    """What one plan file changed (or, in a dry run, would change)."""
+
+    plan: str
+    origin: str
+    created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    archived: Counter = field(default_factory=Counter)
+    restored: Counter = field(default_factory=Counter)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any((self.created, self.updated, self.archived, self.restored))
+
+    def lines(self) -> list[str]:
+        out = []
+        for label, counter in (
+            ("新增", self.created),
+            ("更新", self.updated),
+            ("归档", self.archived),
+            ("恢复", self.restored),
+        ):
+            if counter:
+                out.append(label + " " + ", ".join(f"{k} {v}" for k, v in sorted(counter.items())))
+        return out or ["无变化"]
+
+
+class _DryRun(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What a printed name resolves to: a unit spec from the file, or a unit already stored."""
+
+    name: str  # the unit's full name: the key in the store
+    spec: UnitSpec | None = None
+
+
+class _Resolver:
+    """Resolves printed names: the file's own `units:` first, then stored units by name, short name, alias."""
+
+    def __init__(self, stored: list[Unit]):
+        self.by_name = {u.name: u for u in stored}
+        self.by_other: dict[str, set[str]] = {}
+        for u in stored:
+            for n in u.names()[1:]:
+                self.by_other.setdefault(normalize_name(n), set()).add(u.name)
+
+    def resolve(self, plan: PlanFile, name: str) -> tuple[_Target | None, str | None]:
+        local = {n: spec for spec in plan.units for n in spec.names()}
+        if name in local:
+            return _Target(local[name].name, local[name]), None
+        if name in self.by_name:
+            return _Target(name), None
+        candidates = sorted(self.by_other.get(name, ()))
+        if len(candidates) == 1:
+            return _Target(candidates[0]), None
+        if candidates:
+            return None, f"单位名称 {name!r} 有多个可能:{'、'.join(candidates)};请在文件的 units 中写明全称"
+        return None, f"单位名称 {name!r} 无法识别;请在文件的 units 中加入它(name/short/aliases)"
+
+
+def read_files(paths: list[str | Path]) -> list[PlanFile]:
+    """Parse every file, collecting problems across all of them before failing."""
+    plans, problems = [], []
+    for path in paths:
+        try:
+            plans.append(load_plan_file(path))
+        except PlanFileError as exc:
+            problems.extend(exc.problems)
+    codes = Counter(p.code for p in plans)
+    for p in plans:
+        if codes[p.code] > 1:
+            problems.append(Problem(p.origin, None, "plan.code", f"{p.code!r} 在本次加载的多个文件中出现"))
+    if problems:
+        raise LoadError(problems)
+    return plans
+
+
+def _check_units(plans: list[PlanFile], resolver: _Resolver) -> None:
+    problems = []
+    for plan in plans:
+        for spec in plan.units:
+            for member in spec.members:
+                _, why = resolver.resolve(plan, member)
+                if why:
+                    problems.append(Problem(plan.origin, None, f"units {spec.name} members", why))
+        for m in plan.measures():
+            for role, name in m.assignments():
+                _, why = resolver.resolve(plan, name)
+                if why:
+                    problems.append(Problem(plan.origin, m.line, f"measure {m.code} {role}", why))
+    if problems:
+        raise LoadError(problems)
+
+
+def load_plans(paths: list[str | Path], *, dry_run: bool = False, actor: str = "cli") -> list[LoadSummary]:
+    """Load plan files; with `dry_run`, report what would change and leave the database as it was."""
+    plans = read_files(paths)
+    summaries: list[LoadSummary] = []
+    try:
+        with write_transaction():
+            resolver = _Resolver(list(Unit.select()))
+            _check_units(plans, resolver)
+            for plan in plans:
+                summaries.append(_Loader(plan, resolver, actor).run())
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return summaries
+
+
+class _Loader:
+    def __init__(self, plan: PlanFile, resolver: _Resolver, actor: str):
+        self.plan = plan
+        self.resolver = resolver
+        self.actor = actor
+        self.summary = LoadSummary(plan.code, plan.origin, warnings=list(plan.warnings))
+        self.moment = now()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _audit(self, action: str, entity: str, entity_id, before=None, after=None) -> None:
+        audit.record(self.actor, action, entity, entity_id, before, after)
+
+    def _upsert(self, model, existing, key: dict, values: dict, kind: str):
+        """Create `model` with key+values, or update the changed fields of `existing`; audited."""
+        if existing is None:
+            row = model.create(**key, **values)
+            self.summary.created[kind] += 1
+            self._audit(f"{kind}.create", kind, row.id, None, {**key, **values})
+            return row
+        changed = {k: v for k, v in values.items() if _stored(existing.__data__.get(k)) != _stored(v)}
+        restored = getattr(existing, "archived_at", None) is not None
+        if restored:
+            changed["archived_at"] = None
+        if changed:
+            before = {k: _stored(existing.__data__.get(k)) for k in changed}
+            for k, v in changed.items():
+                setattr(existing, k, v)
+            existing.save(only=list(changed))
+            self.summary.restored[kind] += 1 if restored else 0
+            self.summary.updated[kind] += 0 if restored and len(changed) == 1 else 1
+            self._audit(
+                f"{kind}.{'restore' if restored else 'update'}",
+                kind,
+                existing.id,
+                before,
+                {k: _stored(v) for k, v in changed.items()},
+            )
+        return existing
+
+    def _archive(self, row, kind: str) -> None:
+        if row.archived_at is None:
+            row.archived_at = self.moment
+            row.save(only=["archived_at"])
+            self.summary.archived[kind] += 1
+            self._audit(f"{kind}.archive", kind, row.id, {"archived_at": None}, {"archived_at": self.moment})
+
+    # -- the load ------------------------------------------------------------------------------
+
+    def run(self) -> LoadSummary:
+        units = self._units()
+        plan_row = self._plan()
+        sections = self._sections(plan_row)
+        self._measures(plan_row, sections, units)
+        return self.summary
+
+    def _units(self) -> dict[str, Unit]:
+        """Create or update the file's units; returns every stored unit by full name."""
+        stored = {u.name: u for u in Unit.select()}
+        for spec in self.plan.units:
+            row = stored.get(spec.name)
+            aliases = sorted(set(spec.aliases) | set(row.aliases if row else []))
+            values = {
+                "short": spec.short or (row.short if row else None),
+                "aliases": aliases,
+                "kind": spec.kind,
+                "reconstructed": spec.reconstructed,
+            }
+            if row is None:
+                values["created_at"] = self.moment
+            stored[spec.name] = self._upsert(
+                Unit, row, {"name": spec.name} if row is None else {}, values, "unit"
+            )
+        for spec in self.plan.units:
+            group = stored[spec.name]
+            have = {link.member_id for link in UnitMember.select().where(UnitMember.group == group)}
+            for pos, member_name in enumerate(spec.members):
+                target, _ = self.resolver.resolve(self.plan, member_name)
+                member = stored[target.name]
+                if member.id not in have:
+                    UnitMember.create(group=group, member=member, position=pos)
+                    have.add(member.id)
+                    self.summary.created["unit_member"] += 1
+                    self._audit(
+                        "unit_member.create",
+                        "unit_member",
+                        f"{group.id}:{member.id}",
+                        None,
+                        {"group": group.name, "member": member.name},
+                    )
+        return stored
+
+    def _plan(self) -> Plan:
+        p = self.plan
+        values = {
+            "title": p.title,
+            "issuer": p.issuer,
+            "doc_number": p.doc_number,
+            "issued": p.issued,
+            "start": p.start,
+            "end": p.end,
+            "cadence": p.reporting.cadence,
+            "due_day": p.reporting.due_day,
+            "cutoff_day": p.reporting.cutoff_day,
+            "signoff": p.reporting.signoff,
+            "holiday_shift": p.reporting.holiday_shift,
+            "amber_days": p.reporting.amber_days,
+            "source_note": p.source_note,
+            "phases": [
+                {"name": x.name, "start": x.start.isoformat(), "end": x.end.isoformat()} for x in p.phases
+            ],
+            "targets": [
+                {"name": t.name, "kind": t.kind, "parent": t.parent, "tags": list(t.tags)} for t in p.targets
+            ],
+            "file_sha256": _sha256(p.origin),
+        }
+        existing = Plan.get_or_none(Plan.code == p.code)
+        if existing is None or any(
+            _stored(existing.__data__.get(k)) != _stored(v) for k, v in values.items()
+        ):
+            values["loaded_at"] = self.moment
+        return self._upsert(Plan, existing, {"code": p.code} if existing is None else {}, values, "plan")
+
+    def _sections(self, plan_row: Plan) -> dict[str, Section]:
+        stored = {s.code: s for s in Section.select().where(Section.plan == plan_row)}
+        seen: dict[str, Section] = {}
+        position = 0
+
+        def walk(spec: SectionSpec, parent: Section | None) -> None:
+            nonlocal position
+            position += 1
+            values = {
+                "parent": parent.id if parent else None,
+                "title": spec.title,
+                "text": spec.text,
+                "position": position,
+                "reconstructed": spec.reconstructed,
+            }
+            existing = stored.get(spec.code)
+            key = {"plan": plan_row.id, "code": spec.code} if existing is None else {}
+            row = self._upsert(Section, existing, key, values, "section")
+            seen[spec.code] = row
+            for child in spec.sections:
+                walk(child, row)
+
+        for top in self.plan.sections:
+            walk(top, None)
+        for code, row in stored.items():
+            if code not in seen:
+                self._archive(row, "section")
+        return seen
+
+    def _measures(self, plan_row: Plan, sections: dict[str, Section], units: dict[str, Unit]) -> None:
+        stored = {m.code: m for m in Measure.select().where(Measure.plan == plan_row)}
+        seen = set()
+        position = 0
+        for top in self.plan.sections:
+            for s in top.walk_sections():
+                for spec in s.measures:
+                    position += 1
+                    seen.add(spec.code)
+                    row = self._measure(plan_row, sections[s.code], spec, position, stored.get(spec.code))
+                    self._assignments(row, spec, units)
+                    self._indicators(row, spec)
+        for code, row in stored.items():
+            if code not in seen:
+                self._archive(row, "measure")
+
+    def _measure(self, plan_row, section, spec: MeasureSpec, position: int, existing) -> Measure:
+        values = {
+            "section": section.id,
+            "title": spec.title,
+            "text": spec.text,
+            "printed_units": {
+                role: list(getattr(spec, role)) for role in ("lead", "responsible", "supporting")
+            },
+            "deadline": spec.deadline,
+            "deadline_text": spec.deadline_text,
+            "recurring": spec.recurring,
+            "start": spec.start,
+            "public": spec.public,
+            "reconstructed": spec.reconstructed,
+            "position": position,
+        }
+        key = {"plan": plan_row.id, "code": spec.code} if existing is None else {}
+        return self._upsert(Measure, existing, key, values, "measure")
+
+    def _assignments(self, measure: Measure, spec: MeasureSpec, units: dict[str, Unit]) -> None:
+        """One assignment per unit; a group with members gives one per member, keeping the printed name."""
+        desired: dict[int, dict] = {}
+        for role, printed in spec.assignments():
+            target, _ = self.resolver.resolve(self.plan, printed)
+            unit = units[target.name]
+            members = self._members(unit, target)
+            for member in members or [unit]:
+                # A unit named twice keeps its first, strongest role (lead before responsible).
+                desired.setdefault(
+                    member.id,
+                    {
+                        "role": role,
+                        "via_group": unit.id if members else None,
+                        "printed_name": printed,
+                        "position": len(desired),
+                    },
+                )
+        stored = {a.unit_id: a for a in Assignment.select().where(Assignment.measure == measure)}
+        for unit_id, values in desired.items():
+            existing = stored.get(unit_id)
+            key = {"measure": measure.id, "unit": unit_id} if existing is None else {}
+            self._upsert(Assignment, existing, key, values, "assignment")
+        for unit_id, row in stored.items():
+            if unit_id not in desired:
+                self._archive(row, "assignment")
+
+    def _members(self, unit: Unit, target: _Target) -> list[Unit]:
+        if target.spec is not None and target.spec.members:
+            names = [self.resolver.resolve(self.plan, n)[0].name for n in target.spec.members]
+            by_name = {u.name: u for u in Unit.select().where(Unit.name.in_(names))}
+            return [by_name[n] for n in names]
+        if target.spec is not None:
+            return []
+        links = UnitMember.select().where(UnitMember.group == unit).order_by(UnitMember.position)
+        return [link.member for link in links]
+
+    def _indicators(self, measure: Measure, spec: MeasureSpec) -> None:
+        stored = {i.code: i for i in Indicator.select().where(Indicator.measure == measure)}
+        seen = set()
+        for position, ind in enumerate(spec.indicators):
+            seen.add(ind.code)
+            values = {
+                "name": ind.name,
+                "unit": ind.unit,
+                "target": ind.target,
+                "baseline": ind.baseline,
+                "cumulative": ind.cumulative,
+                "position": position,
+            }
+            existing = stored.get(ind.code)
+            key = {"measure": measure.id, "code": ind.code} if existing is None else {}
+            row = self._upsert(Indicator, existing, key, values, "indicator")
+            have = {m.date: m for m in Milestone.select().where(Milestone.indicator == row)}
+            dates = set()
+            for ms in ind.milestones:
+                dates.add(ms.date)
+                old = have.get(ms.date)
+                key = {"indicator": row.id, "date": ms.date} if old is None else {}
+                self._upsert(Milestone, old, key, {"value": ms.value}, "milestone")
+            for when, old in have.items():
+                if when not in dates:
+                    self._archive(old, "milestone")
+        for code, row in stored.items():
+            if code not in seen:
+                self._archive(row, "indicator")
+
+
+def _stored(value):
+    """A value as the store compares it: model instances by id, floats and ints alike."""
+    if hasattr(value, "id") and hasattr(value, "_meta"):
+        return value.id
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _sha256(origin: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(origin).read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -1,0 +1,594 @@
+"""Typed parsing of plan files: YAML (or an already-parsed dict) in, frozen `PlanFile` out.
+
+Every problem is collected with the file, the line where ruamel.yaml knows it, the path inside the
+document and the reason, so a clerk can fix the whole file in one pass. Nothing here touches the
+database: unit names are resolved later, by `tracker.plans.load`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+ROLES = ("lead", "responsible", "supporting")
+RECURRING = ("monthly", "quarterly", "half-yearly", "yearly")
+UNIT_KINDS = ("department", "county", "town", "village", "enterprise", "group", "other")
+CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")
+PLAN_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+
+KNOWN_KEYS = {
+    "": {"plan", "units", "sections", "phases", "targets"},
+    "plan": {
+        "code",
+        "title",
+        "issuer",
+        "doc_number",
+        "issued",
+        "start",
+        "end",
+        "reporting",
+        "source",
+        "phases",
+    },
+    "reporting": {"cadence", "due_day", "cutoff_day", "signoff", "holiday_shift", "amber_days"},
+    "unit": {"name", "short", "aliases", "kind", "members", "reconstructed"},
+    "section": {"code", "title", "text", "sections", "measures", "reconstructed"},
+    "measure": {
+        "code",
+        "title",
+        "text",
+        "lead",
+        "responsible",
+        "supporting",
+        "deadline",
+        "deadline_text",
+        "recurring",
+        "indicators",
+        "reconstructed",
+        "start",
+        "public",
+    },
+    "indicator": {"code", "name", "unit", "target", "baseline", "cumulative", "milestones"},
+    "milestone": {"date", "value"},
+    "phase": {"name", "start", "end"},
+    "target": {"name", "kind", "parent", "tags"},
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a plan file, placed so a person can find it."""
+
+    source: str
+    line: int | None
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.path}: {self.reason}" if self.path else f"{where}: {self.reason}"
+
+
+class PlanFileError(ValueError):
+    """A plan file that cannot be used; `.problems` lists every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Reporting:
+    cadence: str = "monthly"
+    due_day: int = 25
+    cutoff_day: int | None = None
+    signoff: bool = False
+    holiday_shift: bool = False
+    amber_days: int = 30
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    name: str
+    short: str | None = None
+    aliases: tuple[str, ...] = ()
+    kind: str = "department"
+    members: tuple[str, ...] = ()
+    reconstructed: bool = False
+
+    def names(self) -> tuple[str, ...]:
+        """Every name this unit answers to: full name, short name, aliases."""
+        return tuple(n for n in (self.name, self.short, *self.aliases) if n)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    date: date
+    value: float
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    code: str
+    name: str
+    unit: str | None
+    target: float | None
+    baseline: float = 0
+    cumulative: bool = True
+    milestones: tuple[Milestone, ...] = ()
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    code: str
+    title: str
+    text: str | None
+    lead: tuple[str, ...]
+    responsible: tuple[str, ...]
+    supporting: tuple[str, ...]
+    deadline: date | None
+    deadline_text: str | None
+    recurring: str | None
+    indicators: tuple[IndicatorSpec, ...] = ()
+    reconstructed: bool = False
+    start: date | None = None
+    public: bool = True
+    line: int | None = None
+
+    def assignments(self) -> tuple[tuple[str, str], ...]:
+        """(role, printed unit name) in printed order, lead first."""
+        return tuple((role, name) for role in ROLES for name in getattr(self, role))
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    code: str
+    title: str
+    text: str | None = None
+    sections: tuple[SectionSpec, ...] = ()
+    measures: tuple[MeasureSpec, ...] = ()
+    reconstructed: bool = False
+
+    def walk_measures(self):
+        yield from self.measures
+        for child in self.sections:
+            yield from child.walk_measures()
+
+    def walk_sections(self):
+        yield self
+        for child in self.sections:
+            yield from child.walk_sections()
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    name: str
+    kind: str | None = None
+    parent: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanFile:
+    code: str
+    title: str
+    issuer: str | None
+    doc_number: str | None
+    issued: date | None
+    start: date
+    end: date
+    reporting: Reporting
+    source_note: str | None
+    units: tuple[UnitSpec, ...]
+    sections: tuple[SectionSpec, ...]
+    phases: tuple[Phase, ...] = ()
+    targets: tuple[TargetSpec, ...] = ()
+    origin: str = "<plan>"
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
+
+    def measures(self) -> list[MeasureSpec]:
+        return [m for s in self.sections for m in s.walk_measures()]
+
+    def all_sections(self) -> list[SectionSpec]:
+        return [x for s in self.sections for x in s.walk_sections()]
+
+
+class _Reader:
+    """Walks the parsed document, converting values and collecting problems with their lines."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    @staticmethod
+    def line_of(node: Any, key: Any = None) -> int | None:
+        lc = getattr(node, "lc", None)
+        if lc is None:
+            return None
+        try:
+            if key is not None and isinstance(node, dict) and key in node:
+                return lc.key(key)[0] + 1
+            return lc.line + 1
+        except (AttributeError, KeyError, TypeError, IndexError):
+            return None
+
+    def fail(self, node: Any, path: str, reason: str, key: Any = None) -> None:
+        self.problems.append(Problem(self.origin, self.line_of(node, key), path, reason))
+
+    def mapping(self, node: Any, path: str, kind: str) -> dict:
+        if not isinstance(node, dict):
+            self.fail(node, path, f"应为映射(key: value),实为 {type(node).__name__}")
+            return {}
+        for key in node:
+            if key not in KNOWN_KEYS[kind]:
+                self.warnings.append(
+                    Problem(
+                        self.origin, self.line_of(node, key), f"{path}.{key}".lstrip("."), "未知字段,已忽略"
+                    )
+                )
+        return node
+
+    def text(self, node: dict, key: str, path: str, required: bool = False) -> str | None:
+        value = node.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.fail(node, _join(path, key), "必填,不能为空", key)
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            self.fail(node, _join(path, key), f"应为文字,实为 {type(value).__name__}", key)
+            return None
+        return value.strip()
+
+    def day(self, node: dict, key: str, path: str, required: bool = False) -> date | None:
+        value = node.get(key)
+        if value is None:
+            if required:
+                self.fail(node, _join(path, key), "必填日期(YYYY-MM-DD)", key)
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.fail(node, _join(path, key), f"{value!r} 不是有效日期(应为 YYYY-MM-DD)", key)
+        return None
+
+    def number(self, node: dict, key: str, path: str) -> float | None:
+        value = node.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(node, _join(path, key), f"{value!r} 不是数字", key)
+            return None
+        return value
+
+    def flag(self, node: dict, key: str, path: str, default: bool) -> bool:
+        value = node.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(node, _join(path, key), f"{value!r} 应为 true 或 false", key)
+            return default
+        return value
+
+    def names(self, node: dict, key: str, path: str) -> tuple[str, ...]:
+        value = node.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.fail(node, _join(path, key), "应为单位名称列表", key)
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                self.fail(node, f"{_join(path, key)}[{i}]", f"{item!r} 不是单位名称", key)
+                continue
+            out.append(normalize_name(item))
+        return tuple(out)
+
+    def items(self, node: dict, key: str, path: str) -> list:
+        value = node.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(node, _join(path, key), "应为列表", key)
+            return []
+        return value
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+_WIDTH = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "\u3000": " "})
+
+
+def normalize_name(name: str) -> str:
+    """A unit name as printed, minus width and spacing differences: `各县（市、区）` = `各县(市、区)`."""
+    return re.sub(r"\s+", "", name.translate(_WIDTH))
+
+
+def parse_plan(data: Any, origin: str = "<plan>") -> PlanFile:
+    """Check a parsed plan document and return it typed; raise `PlanFileError` listing every problem."""
+    r = _Reader(origin)
+    doc = r.mapping(data, "", "")
+    plan_node = r.mapping(doc.get("plan"), "plan", "plan") if "plan" in doc else {}
+    if "plan" not in doc:
+        r.fail(doc, "plan", "缺少 plan 段")
+
+    code = r.text(plan_node, "code", "plan", required=True)
+    if code and not PLAN_CODE_RE.match(code):
+        r.fail(plan_node, "plan.code", f"{code!r} 只能用小写字母、数字和连字符(如 ankang-2023)", "code")
+    title = r.text(plan_node, "title", "plan", required=True)
+    start = r.day(plan_node, "start", "plan", required=True)
+    end = r.day(plan_node, "end", "plan", required=True)
+    if start and end and end < start:
+        r.fail(plan_node, "plan.end", f"结束日期 {end} 早于开始日期 {start}", "end")
+    reporting = _reporting(r, plan_node)
+
+    phases = []
+    phase_nodes = r.items(doc, "phases", "") + r.items(plan_node, "phases", "plan")
+    for i, node in enumerate(phase_nodes):
+        p = r.mapping(node, f"phases[{i}]", "phase")
+        name = r.text(p, "name", f"phases[{i}]", required=True)
+        ps, pe = r.day(p, "start", f"phases[{i}]", True), r.day(p, "end", f"phases[{i}]", True)
+        if ps and pe and pe < ps:
+            r.fail(p, f"phases[{i}].end", f"阶段结束 {pe} 早于开始 {ps}", "end")
+        if name and ps and pe:
+            phases.append(Phase(name, ps, pe))
+
+    units = _units(r, doc)
+    sections = _sections(r, doc, "", start)
+    if not sections and "sections" in doc:
+        r.fail(doc, "sections", "至少需要一个部分(section)", "sections")
+    elif "sections" not in doc:
+        r.fail(doc, "sections", "缺少 sections 段")
+    _check_codes(r, sections)
+
+    targets = []
+    for i, node in enumerate(r.items(doc, "targets", "")):
+        t = r.mapping(node, f"targets[{i}]", "target")
+        name = r.text(t, "name", f"targets[{i}]", required=True)
+        if name:
+            tags = tuple(str(x) for x in (t.get("tags") or []))
+            targets.append(
+                TargetSpec(
+                    name, r.text(t, "kind", f"targets[{i}]"), r.text(t, "parent", f"targets[{i}]"), tags
+                )
+            )
+
+    if r.problems:
+        raise PlanFileError(r.problems)
+    return PlanFile(
+        code=code,
+        title=title,
+        issuer=r.text(plan_node, "issuer", "plan"),
+        doc_number=r.text(plan_node, "doc_number", "plan"),
+        issued=r.day(plan_node, "issued", "plan"),
+        start=start,
+        end=end,
+        reporting=reporting,
+        source_note=r.text(plan_node, "source", "plan"),
+        units=tuple(units),
+        sections=tuple(sections),
+        phases=tuple(phases),
+        targets=tuple(targets),
+        origin=origin,
+        warnings=tuple(r.warnings),
+    )
+
+
+def _reporting(r: _Reader, plan_node: dict) -> Reporting:
+    node = plan_node.get("reporting")
+    if node is None:
+        return Reporting()
+    node = r.mapping(node, "plan.reporting", "reporting")
+    cadence = r.text(node, "cadence", "plan.reporting") or "monthly"
+    if cadence != "monthly":
+        r.fail(node, "plan.reporting.cadence", f"{cadence!r}: 目前只支持 monthly(月调度)", "cadence")
+    values = {}
+    for key, low, high in (("due_day", 1, 31), ("cutoff_day", 1, 31), ("amber_days", 0, 365)):
+        v = node.get(key)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+            r.fail(node, f"plan.reporting.{key}", f"{v!r} 应为 {low} 到 {high} 的整数", key)
+        else:
+            values[key] = v
+    return Reporting(
+        cadence=cadence,
+        signoff=r.flag(node, "signoff", "plan.reporting", False),
+        holiday_shift=r.flag(node, "holiday_shift", "plan.reporting", False),
+        **values,
+    )
+
+
+def _units(r: _Reader, doc: dict) -> list[UnitSpec]:
+    units, seen = [], {}
+    for i, node in enumerate(r.items(doc, "units", "")):
+        path = f"units[{i}]"
+        u = r.mapping(node, path, "unit")
+        name = r.text(u, "name", path, required=True)
+        if not name:
+            continue
+        kind = r.text(u, "kind", path) or "department"
+        if kind not in UNIT_KINDS:
+            r.fail(u, f"{path}.kind", f"{kind!r} 不是单位类型({'/'.join(UNIT_KINDS)})", "kind")
+        members = r.names(u, "members", path)
+        if members and kind != "group":
+            r.fail(u, f"{path}.members", "只有 kind: group 的单位可以列 members", "members")
+        short = r.text(u, "short", path)
+        spec = UnitSpec(
+            name=normalize_name(name),
+            short=normalize_name(short) if short else None,
+            aliases=r.names(u, "aliases", path),
+            kind=kind,
+            members=members,
+            reconstructed=r.flag(u, "reconstructed", path, False),
+        )
+        for n in spec.names():
+            if n in seen and seen[n] != spec.name:
+                r.fail(u, path, f"名称 {n!r} 已被单位 {seen[n]!r} 使用,无法区分")
+            seen.setdefault(n, spec.name)
+        units.append(spec)
+    return units
+
+
+def _sections(r: _Reader, node: dict, path: str, plan_start: date | None) -> list[SectionSpec]:
+    out = []
+    for i, s_node in enumerate(r.items(node, "sections", path)):
+        spath = _join(path, f"sections[{i}]")
+        s = r.mapping(s_node, spath, "section")
+        code = _code(r, s, spath)
+        title = r.text(s, "title", spath, required=True)
+        children = _sections(r, s, spath, plan_start)
+        measures = [
+            _measure(r, m, f"{spath}.measures[{j}]") for j, m in enumerate(r.items(s, "measures", spath))
+        ]
+        if code and title:
+            out.append(
+                SectionSpec(
+                    code=code,
+                    title=title,
+                    text=r.text(s, "text", spath),
+                    sections=tuple(children),
+                    measures=tuple(m for m in measures if m),
+                    reconstructed=r.flag(s, "reconstructed", spath, False),
+                )
+            )
+    return out
+
+
+def _code(r: _Reader, node: dict, path: str) -> str | None:
+    code = r.text(node, "code", path, required=True)
+    if code and not CODE_RE.match(code):
+        r.fail(node, f"{path}.code", f"{code!r} 不是有效编号(数字、字母、点、连字符)", "code")
+        return None
+    return code
+
+
+def _measure(r: _Reader, node: Any, path: str) -> MeasureSpec | None:
+    m = r.mapping(node, path, "measure")
+    code = _code(r, m, path)
+    title = r.text(m, "title", path, required=True)
+    recurring = r.text(m, "recurring", path)
+    if recurring and recurring not in RECURRING:
+        r.fail(m, f"{path}.recurring", f"{recurring!r} 应为 {' / '.join(RECURRING)} 或 null", "recurring")
+    indicators = []
+    for k, i_node in enumerate(r.items(m, "indicators", path)):
+        ipath = f"{path}.indicators[{k}]"
+        ind = r.mapping(i_node, ipath, "indicator")
+        name = r.text(ind, "name", ipath, required=True)
+        milestones = []
+        for n, ms_node in enumerate(r.items(ind, "milestones", ipath)):
+            ms = r.mapping(ms_node, f"{ipath}.milestones[{n}]", "milestone")
+            when = r.day(ms, "date", f"{ipath}.milestones[{n}]", required=True)
+            value = r.number(ms, "value", f"{ipath}.milestones[{n}]")
+            if value is None and "value" not in ms:
+                r.fail(ms, f"{ipath}.milestones[{n}].value", "必填数值", None)
+            if when and value is not None:
+                milestones.append(Milestone(when, value))
+        if name:
+            indicators.append(
+                IndicatorSpec(
+                    code=r.text(ind, "code", ipath) or name,
+                    name=name,
+                    unit=r.text(ind, "unit", ipath),
+                    target=r.number(ind, "target", ipath),
+                    baseline=r.number(ind, "baseline", ipath) or 0,
+                    cumulative=r.flag(ind, "cumulative", ipath, True),
+                    milestones=tuple(sorted(milestones, key=lambda x: x.date)),
+                )
+            )
+    codes = [i.code for i in indicators]
+    for dup in sorted({c for c in codes if codes.count(c) > 1}):
+        r.fail(m, f"{path}.indicators", f"指标 {dup!r} 重复")
+    lead = r.names(m, "lead", path)
+    if not code or not title:
+        return None
+    return MeasureSpec(
+        code=code,
+        title=title,
+        text=r.text(m, "text", path),
+        lead=lead,
+        responsible=r.names(m, "responsible", path),
+        supporting=r.names(m, "supporting", path),
+        deadline=r.day(m, "deadline", path),
+        deadline_text=r.text(m, "deadline_text", path),
+        recurring=recurring,
+        indicators=tuple(indicators),
+        reconstructed=r.flag(m, "reconstructed", path, False),
+        start=r.day(m, "start", path),
+        public=r.flag(m, "public", path, True),
+        line=r.line_of(m),
+    )
+
+
+def _check_codes(r: _Reader, sections: list[SectionSpec]) -> None:
+    seen_sections: dict[str, str] = {}
+    seen_measures: dict[str, str] = {}
+    for top in sections:
+        for s in top.walk_sections():
+            if s.code in seen_sections:
+                r.problems.append(Problem(r.origin, None, f"section {s.code}", "部分编号重复"))
+            seen_sections[s.code] = s.title
+            for m in s.measures:
+                if m.code in seen_measures:
+                    r.problems.append(
+                        Problem(
+                            r.origin,
+                            m.line,
+                            f"measure {m.code}",
+                            f"措施编号重复(已用于 {seen_measures[m.code]!r})",
+                        )
+                    )
+                seen_measures[m.code] = m.title
+                if not m.lead and (m.responsible or m.supporting):
+                    r.problems.append(
+                        Problem(r.origin, m.line, f"measure {m.code}", "有责任单位但没有牵头单位")
+                    )
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML plan file, keeping line numbers for messages."""
+    yaml = YAML(typ="rt")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.load(fh)
+    except FileNotFoundError:
+        raise PlanFileError([Problem(str(path), None, "", "文件不存在")]) from None
+    except UnicodeDecodeError as exc:
+        raise PlanFileError([Problem(str(path), None, "", f"不是 UTF-8 文本({exc.reason})")]) from None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise PlanFileError([Problem(str(path), line, "", f"YAML 格式错误:{reason}")]) from None
+
+
+def load_plan_file(path: str | Path) -> PlanFile:
+    """Read and check one plan file (YAML or JSON, which YAML reads too)."""
+    path = Path(path)
+    return parse_plan(read_yaml(path), str(path))

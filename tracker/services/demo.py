@@ -1,0 +1,101 @@
+"""`tracker demo`: a fresh demo database from the shipped plans, with a user of every role.
+
+It refuses to replace a database that holds real data: only one that `tracker demo` made itself
+(marked in `setting`) or an empty one is rebuilt, unless `--force` says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tracker.store import models
+from tracker.store.db import database_url, db, init_database
+from tracker.store.migrations import upgrade
+
+MEASURES_DIR = Path(__file__).resolve().parents[2] / "measures"
+DEMO_MARK = "demo"
+
+
+class DemoRefused(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    password: str
+    role: str
+    unit: str | None
+
+    @property
+    def role_label(self) -> str:
+        from tracker.services.users import ROLE_LABELS
+
+        return ROLE_LABELS[self.role]
+
+
+# One person of every role; unit people for a department and a county of each shipped plan.
+DEMO_USERS = (
+    ("admin", "admin", None, "系统管理员"),
+    ("duchashi", "inspector", None, "督查室 王敏"),
+    ("lingdao", "leader", None, "分管领导 李强"),
+    ("ak-xczx", "reporter", "安康市乡村振兴局", "市乡村振兴局 填报员 陈静"),
+    ("ak-xczx-fzr", "unit_leader", "安康市乡村振兴局", "市乡村振兴局 负责人 赵军"),
+    ("ak-hanbin", "reporter", "安康市汉滨区", "汉滨区 填报员 刘洋"),
+    ("xy-xczx", "reporter", "旬邑县乡村振兴局", "县乡村振兴局 填报员 张磊"),
+    ("zx-xczx", "reporter", "资兴市乡村振兴局", "市乡村振兴局 填报员 周芳"),
+)
+
+
+def shipped_plans() -> list[Path]:
+    return sorted(MEASURES_DIR.glob("*.yaml"))
+
+
+def _holds_real_data() -> bool:
+    if not models.Setting.table_exists():
+        return bool(db.get_tables())
+    if models.Setting.get_or_none(models.Setting.key == DEMO_MARK):
+        return False
+    return any(m.table_exists() and m.select().exists() for m in (models.Plan, models.User))
+
+
+def _reset(url: str) -> None:
+    """Start from nothing: delete the SQLite file, or drop tracker's tables on PostgreSQL."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        db.close_all() if hasattr(db.obj, "close_all") else db.close()
+        path = Path(parts.path[1:] if parts.path.startswith("/") else parts.path)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        init_database(url)
+    else:
+        db.drop_tables(list(reversed(models.MODELS)), safe=True, cascade=True)
+
+
+def build_demo(force: bool = False, echo: Callable[[str], None] = print) -> list[Login]:
+    """Rebuild the configured database as a demo and return the logins to print."""
+    from tracker.plans.load import load_plans
+    from tracker.services.users import add_user
+
+    url = database_url()
+    init_database(url)
+    if _holds_real_data() and not force:
+        raise DemoRefused(
+            f"{url} 中已有非演示数据,未做任何改动。换一个 TRACKER_DATABASE_URL,或加 --force 覆盖。"
+        )
+    _reset(url)
+    upgrade()
+    with db.atomic():
+        models.Setting.insert(key=DEMO_MARK, value="made by tracker demo").on_conflict_replace().execute()
+    for summary in load_plans(shipped_plans(), actor="demo"):
+        echo(f"已加载 {summary.plan}:" + ";".join(summary.lines()))
+    logins = []
+    for username, role, unit, display in DEMO_USERS:
+        # Demo passwords are fixed and readable; real users get one-time passwords.
+        password = f"{username}-demo-2024"
+        add_user(username, role, unit, password, display_name=display, actor="demo", must_change=False)
+        logins.append(Login(username, password, role, unit))
+    return logins

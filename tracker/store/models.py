@@ -1,0 +1,268 @@
+"""Peewee models for the glossary in DOMAIN.md. Names follow it: a unit is a `Unit`, a 措施 a `Measure`.
+
+Nothing is ever deleted: plans archive what a reload drops, reports grow by revisions, and the
+audit trail only appends. Moments are stored in UTC and come back aware in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import peewee as pw
+
+from tracker.clock import TZ
+from tracker.store.db import db
+
+
+class MomentField(pw.DateTimeField):
+    """An aware datetime, stored as naive UTC so SQLite and PostgreSQL hold the same value."""
+
+    def db_value(self, value):
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise ValueError("MomentField needs an aware datetime")
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC).astimezone(TZ)
+        return value
+
+
+class JSONField(pw.TextField):
+    """JSON in a text column, written with sorted keys so equal values are equal text."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = pw.IntegerField(primary_key=True)
+    description = pw.TextField()
+    applied_at = MomentField()
+
+
+class Setting(BaseModel):
+    """Small facts about this database, e.g. that `tracker demo` made it."""
+
+    key = pw.CharField(primary_key=True, max_length=64)
+    value = pw.TextField()
+
+
+class Unit(BaseModel):
+    name = pw.CharField(unique=True, max_length=200)
+    short = pw.CharField(null=True, index=True, max_length=100)
+    aliases = JSONField(default=list)
+    kind = pw.CharField(default="department", max_length=20)
+    reconstructed = pw.BooleanField(default=False)
+    created_at = MomentField()
+
+    def names(self) -> list[str]:
+        return [n for n in (self.name, self.short, *(self.aliases or [])) if n]
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
+
+
+class UnitMember(BaseModel):
+    """A unit group (各县(市、区)) and one of its members."""
+
+    group = pw.ForeignKeyField(Unit, backref="member_links", on_delete="RESTRICT")
+    member = pw.ForeignKeyField(Unit, backref="group_links", on_delete="RESTRICT")
+    position = pw.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("group", "member"), True),)
+
+
+class Plan(BaseModel):
+    code = pw.CharField(unique=True, max_length=64)
+    title = pw.TextField()
+    issuer = pw.TextField(null=True)
+    doc_number = pw.CharField(null=True, max_length=100)
+    issued = pw.DateField(null=True)
+    start = pw.DateField()
+    end = pw.DateField()
+    cadence = pw.CharField(default="monthly", max_length=20)
+    due_day = pw.IntegerField(default=25)
+    cutoff_day = pw.IntegerField(null=True)
+    signoff = pw.BooleanField(default=False)
+    holiday_shift = pw.BooleanField(default=False)
+    amber_days = pw.IntegerField(default=30)
+    source_note = pw.TextField(null=True)
+    phases = JSONField(default=list)
+    targets = JSONField(default=list)
+    file_sha256 = pw.CharField(null=True, max_length=64)
+    loaded_at = MomentField()
+
+
+class Section(BaseModel):
+    plan = pw.ForeignKeyField(Plan, backref="sections", on_delete="RESTRICT")
+    parent = pw.ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    code = pw.CharField(max_length=32)
+    title = pw.TextField()
+    text = pw.TextField(null=True)
+    position = pw.IntegerField(default=0)
+    reconstructed = pw.BooleanField(default=False)
+    archived_at = MomentField(null=True)
+
+    class Meta:
+        indexes = ((("plan", "code"), True),)
+
+
+class Measure(BaseModel):
+    plan = pw.ForeignKeyField(Plan, backref="measures", on_delete="RESTRICT")
+    section = pw.ForeignKeyField(Section, backref="measures", on_delete="RESTRICT")
+    code = pw.CharField(max_length=32)
+    title = pw.TextField()
+    text = pw.TextField(null=True)
+    # The names as the notice prints them (a group keeps its printed name here).
+    printed_units = JSONField(default=dict)
+    deadline = pw.DateField(null=True)
+    deadline_text = pw.TextField(null=True)
+    recurring = pw.CharField(null=True, max_length=20)
+    start = pw.DateField(null=True)
+    public = pw.BooleanField(default=True)
+    reconstructed = pw.BooleanField(default=False)
+    position = pw.IntegerField(default=0)
+    archived_at = MomentField(null=True)
+
+    class Meta:
+        indexes = ((("plan", "code"), True),)
+
+    @classmethod
+    def active(cls):
+        return cls.select().where(cls.archived_at.is_null())
+
+
+class Assignment(BaseModel):
+    """One unit's duty on one measure: lead, responsible or supporting."""
+
+    measure = pw.ForeignKeyField(Measure, backref="assignments", on_delete="RESTRICT")
+    unit = pw.ForeignKeyField(Unit, backref="assignments", on_delete="RESTRICT")
+    role = pw.CharField(max_length=12)
+    via_group = pw.ForeignKeyField(Unit, null=True, backref="group_assignments", on_delete="RESTRICT")
+    printed_name = pw.CharField(max_length=200)
+    position = pw.IntegerField(default=0)
+    archived_at = MomentField(null=True)
+
+    class Meta:
+        indexes = ((("measure", "unit"), True),)
+
+    @classmethod
+    def active(cls):
+        return cls.select().where(cls.archived_at.is_null())
+
+
+class Indicator(BaseModel):
+    measure = pw.ForeignKeyField(Measure, backref="indicators", on_delete="RESTRICT")
+    code = pw.CharField(max_length=100)
+    name = pw.TextField()
+    unit = pw.CharField(null=True, max_length=32)
+    target = pw.FloatField(null=True)
+    baseline = pw.FloatField(default=0)
+    cumulative = pw.BooleanField(default=True)
+    position = pw.IntegerField(default=0)
+    archived_at = MomentField(null=True)
+
+    class Meta:
+        indexes = ((("measure", "code"), True),)
+
+
+class Milestone(BaseModel):
+    indicator = pw.ForeignKeyField(Indicator, backref="milestones", on_delete="RESTRICT")
+    date = pw.DateField()
+    value = pw.FloatField()
+    archived_at = MomentField(null=True)
+
+    class Meta:
+        indexes = ((("indicator", "date"), True),)
+
+
+class User(BaseModel):
+    username = pw.CharField(unique=True, max_length=64)
+    display_name = pw.CharField(max_length=100)
+    role = pw.CharField(max_length=20)
+    unit = pw.ForeignKeyField(Unit, null=True, backref="users", on_delete="RESTRICT")
+    email = pw.CharField(null=True, max_length=200)
+    password_hash = pw.TextField()
+    must_change_password = pw.BooleanField(default=True)
+    active = pw.BooleanField(default=True)
+    created_at = MomentField()
+
+
+class Report(BaseModel):
+    """An assignment's report for one period; its content lives in its revisions."""
+
+    assignment = pw.ForeignKeyField(Assignment, backref="reports", on_delete="RESTRICT")
+    period = pw.CharField(max_length=7)
+    created_at = MomentField()
+
+    class Meta:
+        indexes = ((("assignment", "period"), True),)
+
+
+class ReportRevision(BaseModel):
+    """One save of a report. Never updated after insert, except to record a return or a sign-off."""
+
+    report = pw.ForeignKeyField(Report, backref="revisions", on_delete="RESTRICT")
+    number = pw.IntegerField()
+    author = pw.ForeignKeyField(User, null=True, backref="revisions", on_delete="RESTRICT")
+    recorded_at = MomentField(index=True)
+    percent = pw.IntegerField(null=True)
+    complete = pw.BooleanField(default=False)
+    narrative = pw.TextField(default="")
+    problems = pw.TextField(default="")
+    next_steps = pw.TextField(default="")
+    public_summary = pw.TextField(default="")
+    indicator_values = JSONField(default=dict)
+    source = pw.CharField(default="web", max_length=20)
+
+    class Meta:
+        indexes = ((("report", "number"), True),)
+
+
+class AuditEvent(BaseModel):
+    """Append-only, hash-chained record of a change: who, when, what before and after."""
+
+    seq = pw.IntegerField(unique=True)
+    at = MomentField()
+    actor = pw.CharField(max_length=100)
+    action = pw.CharField(max_length=64)
+    entity = pw.CharField(max_length=64)
+    entity_id = pw.CharField(max_length=64, null=True)
+    before = JSONField(null=True)
+    after = JSONField(null=True)
+    prev_hash = pw.CharField(max_length=64)
+    hash = pw.CharField(max_length=64)
+
+
+MODELS = [
+    SchemaVersion,
+    Setting,
+    Unit,
+    UnitMember,
+    Plan,
+    Section,
+    Measure,
+    Assignment,
+    Indicator,
+    Milestone,
+    User,
+    Report,
+    ReportRevision,
+    AuditEvent,
+]

@@ -1,0 +1,34 @@
+"""Running the app under waitress, refusing to expose it beyond this machine without a real secret."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+from waitress import serve
+
+
+class SecretKeyMissing(RuntimeError):
+    pass
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_host(host: str) -> None:
+    if not is_loopback(host) and not os.environ.get("TRACKER_SECRET_KEY"):
+        raise SecretKeyMissing(
+            f"拒绝在 {host} 上启动:对外提供服务必须设置 TRACKER_SECRET_KEY(一个足够长的随机字符串)。"
+        )
+
+
+def run(app, host: str, port: int, threads: int = 8) -> None:
+    check_host(host)
+    print(f"tracker: serving on http://{host}:{port}/ (waitress, {threads} threads)", flush=True)
+    serve(app, host=host, port=port, threads=threads, ident="tracker")

@@ -1,0 +1,1 @@
+"""Tests of the pure rules core: no database, no clock."""

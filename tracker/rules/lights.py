@@ -1,0 +1,167 @@
+"""The warning light (红黄绿灯) of an assignment and of a measure as of a moment, with its reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from tracker.rules.periods import end_of_day, local_date
+from tracker.rules.progress import (
+    deadline_extension,
+    deadline_in_force,
+    done_since,
+    latest_indicator_value,
+    latest_percent,
+)
+from tracker.rules.status import ReportStatus, day_label, last_due_report
+from tracker.rules.values import AssignmentFacts, IndicatorSpec, ReportingRules, Role
+
+
+class Rag(StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+    DONE = "done"
+    NOT_STARTED = "not_started"
+
+
+# Worst first when several leads share a measure; done is the mildest (and only wins when all are).
+SEVERITY = {Rag.RED: 4, Rag.AMBER: 3, Rag.GREEN: 2, Rag.NOT_STARTED: 1, Rag.DONE: 0}
+
+
+@dataclass(frozen=True)
+class Light:
+    """A light and the reasons for it, each a phrase a clerk reads (e.g. "5月报送缺报")."""
+
+    rag: Rag
+    reasons: tuple[str, ...]
+
+
+def _number(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def red_reasons(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> list[str]:
+    """Why an assignment that is not done is red as of `as_of`; empty when it is not red.
+
+    Red when: the day of `as_of` is after the completion deadline in force (approved extensions
+    count; recurring and 长期坚持 duties have no such deadline); or the last report due by `as_of`
+    is missing; or a finding on it is open after the end of its rectification deadline day.
+    """
+    reasons = []
+    deadline = deadline_in_force(facts, as_of)
+    if facts.has_dated_deadline and deadline is not None and local_date(as_of) > deadline:
+        extended = "，已延期" if deadline_extension(facts, as_of) is not None else ""
+        reasons.append(f"已超过完成时限（{deadline.year}年{day_label(deadline)}{extended}）")
+    last = last_due_report(facts, rules, as_of)
+    if last is not None and last.status is ReportStatus.MISSING:
+        reasons.append(last.reason)
+    for finding in facts.findings:
+        if finding.is_open(as_of) and as_of > end_of_day(finding.deadline):
+            reasons.append(f"问题整改逾期：{finding.title}（时限{day_label(finding.deadline)}）")
+    return reasons
+
+
+def behind_milestone(
+    facts: AssignmentFacts, spec: IndicatorSpec, rules: ReportingRules, as_of: datetime
+) -> str | None:
+    """Why indicator `spec` is behind its current milestone as of `as_of`, or None when it is not.
+
+    The current milestone is the latest one whose day has ended by `as_of`; the indicator is behind
+    when its last reported value is below the milestone's value, or nothing was reported. Reaching
+    the value exactly is not behind.
+    """
+    passed = [m for m in spec.milestones if end_of_day(m.date) < as_of]
+    if not passed:
+        return None
+    milestone = passed[-1]
+    value = latest_indicator_value(facts, spec.name, rules, as_of)
+    if value is not None and value >= milestone.value:
+        return None
+    unit = spec.unit or ""
+    reported = "未报送" if value is None else f"实报 {_number(value)}{unit}"
+    return f"指标「{spec.name}」落后于节点（{day_label(milestone.date)}应达 {_number(milestone.value)}{unit}，{reported}）"
+
+
+def amber_reasons(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> list[str]:
+    """Why an assignment that is neither done nor red is amber as of `as_of`; empty when it is not.
+
+    Amber when: the completion deadline in force is `amber_days` (default 30) days away or fewer,
+    counting calendar days from the day of `as_of` (exactly 30 days counts; so does the deadline day
+    itself), and the last reported progress is under 100% (no report counts as 0%); or the last report
+    due by `as_of` was late; or an indicator is behind its current milestone (see `behind_milestone`).
+    """
+    reasons = []
+    deadline = deadline_in_force(facts, as_of)
+    if facts.has_dated_deadline and deadline is not None:
+        days_left = (deadline - local_date(as_of)).days
+        percent = latest_percent(facts, rules, as_of)
+        if 0 <= days_left <= rules.amber_days and (percent or 0) < 100:
+            progress = "尚未报送进度" if percent is None else f"进度 {percent}%"
+            reasons.append(f"距完成时限 {days_left} 天，{progress}")
+    last = last_due_report(facts, rules, as_of)
+    if last is not None and last.status is ReportStatus.LATE:
+        reasons.append(last.reason)
+    for spec in facts.indicators:
+        behind = behind_milestone(facts, spec, rules, as_of)
+        if behind:
+            reasons.append(behind)
+    return reasons
+
+
+def assignment_light(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> Light:
+    """The light of one assignment as of `as_of`, checked in this order:
+
+    not_started before its start day; done once confirmed (see `progress.done_since`: the unit
+    reported it complete and the office confirmed, with no reopening since); red, amber (see
+    `red_reasons`, `amber_reasons`); green otherwise.
+    """
+    if local_date(as_of) < facts.start:
+        return Light(Rag.NOT_STARTED, (f"未开始（{day_label(facts.start)}开始）",))
+    since = done_since(facts, rules, as_of)
+    if since is not None:
+        return Light(Rag.DONE, (f"办结已确认（{day_label(local_date(since))}）",))
+    red = red_reasons(facts, rules, as_of)
+    if red:
+        return Light(Rag.RED, tuple(red))
+    amber = amber_reasons(facts, rules, as_of)
+    if amber:
+        return Light(Rag.AMBER, tuple(amber))
+    return Light(Rag.GREEN, ("按计划推进",))
+
+
+def leads_of(assignments: Sequence[AssignmentFacts]) -> list[AssignmentFacts]:
+    """The lead assignments of one measure; a measure printed without a lead is led by all its units."""
+    leads = [facts for facts in assignments if facts.role is Role.LEAD]
+    return leads or list(assignments)
+
+
+def combine(lights: Sequence[tuple[str, Light]]) -> Light:
+    """The light of a measure from its leads' lights (unit label, light).
+
+    done only when every lead is done; otherwise the worst of them (red, amber, green, not_started,
+    with done mildest), and its reasons are those of the leads with that light, each prefixed by the
+    unit's name when there are several leads.
+    """
+    if not lights:
+        raise ValueError("a measure needs at least one assignment to have a light")
+    worst = max((light.rag for _, light in lights), key=SEVERITY.__getitem__)
+    several = len(lights) > 1
+    reasons = tuple(
+        f"{label}：{reason}" if several else reason
+        for label, light in lights
+        if light.rag is worst
+        for reason in light.reasons
+    )
+    return Light(worst, reasons)
+
+
+def measure_light(assignments: Sequence[AssignmentFacts], rules: ReportingRules, as_of: datetime) -> Light:
+    """The light of a measure as of `as_of`: its leads' lights combined (see `combine`, `leads_of`)."""
+    return combine(
+        [(facts.unit.label, assignment_light(facts, rules, as_of)) for facts in leads_of(assignments)]
+    )

@@ -1,0 +1,120 @@
+"""The report status of an assignment for a period (on time, late, missing, not due) as of a moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from tracker.rules.periods import Period, at_2359, due_date, end_of_minute, local_date
+from tracker.rules.progress import is_done, period_extension, submitted_revisions
+from tracker.rules.values import AssignmentFacts, ReportingRules
+from tracker.rules.workdays import working_days_late
+
+
+class ReportStatus(StrEnum):
+    ON_TIME = "on_time"
+    LATE = "late"
+    MISSING = "missing"
+    NOT_DUE = "not_due"
+
+
+@dataclass(frozen=True)
+class ReportState:
+    """A period's report status with what it rests on and a sentence a clerk reads.
+
+    `due` is the due moment that applied (after an approved extension, which `extended_to` names);
+    `submitted_at` is the first submission; `days_late` counts working days (see `working_days_late`).
+    """
+
+    period: Period
+    status: ReportStatus
+    due: datetime
+    submitted_at: datetime | None
+    days_late: int
+    extended_to: date | None
+    reason: str
+
+
+def day_label(day: date) -> str:
+    """A date as clerks write it in a sentence: 6月5日."""
+    return f"{day.month}月{day.day}日"
+
+
+def report_due(
+    facts: AssignmentFacts, period: Period, rules: ReportingRules, as_of: datetime
+) -> tuple[datetime, date | None]:
+    """The due moment of `period`'s report for this assignment as of `as_of`, and the extended day.
+
+    It is the plan's due moment (see `periods.due_moment`) unless an approved extension naming the
+    period was decided by `as_of`; then it is 23:59 on the extension's new day, even when the office
+    approved it after the original due day.
+    """
+    extension = period_extension(facts, period, as_of)
+    if extension is None:
+        return at_2359(due_date(period, rules)), None
+    return at_2359(extension.new_deadline), extension.new_deadline
+
+
+def report_status(
+    facts: AssignmentFacts, period: Period, rules: ReportingRules, as_of: datetime
+) -> ReportState:
+    """The status of this assignment's report for `period`, from what was recorded by `as_of`.
+
+    - not_due: the assignment's start is after the period's due day; or it was done (confirmed) by
+      the due moment; or nothing was submitted yet and the due moment has not passed.
+    - on_time: the first submission for the period came by the due moment (23:59 on the due day,
+      the whole minute counts; under sign-off, the moment of signing counts).
+    - late: the first submission came after the due moment.
+    - missing: nothing was submitted and the due moment has passed. Before the board's cut-off this
+      already reads "missing" (逾期未报); a report sent later turns it into "late".
+    An approved extension moves the due moment (see `report_due`) and the reason says so.
+    """
+    due, extended_to = report_due(facts, period, rules, as_of)
+    due_end = end_of_minute(due)
+    suffix = "" if extended_to is None else f"（已批准延期至{day_label(extended_to)}）"
+
+    def state(
+        status: ReportStatus, reason: str, submitted: datetime | None = None, late: int = 0
+    ) -> ReportState:
+        return ReportState(period, status, due, submitted, late, extended_to, reason)
+
+    if facts.start > due_date(period, rules):
+        return state(ReportStatus.NOT_DUE, f"{period.label}无需报送（{day_label(facts.start)}开始）")
+    if is_done(facts, rules, min(as_of, due_end)):
+        return state(ReportStatus.NOT_DUE, f"{period.label}无需报送（已办结）")
+    first = next(
+        (
+            moment
+            for moment, revision in submitted_revisions(facts, rules, as_of)
+            if revision.period == period
+        ),
+        None,
+    )
+    if first is not None and first <= due_end:
+        return state(ReportStatus.ON_TIME, f"{period.label}按时报送{suffix}", first)
+    if first is not None:
+        days = working_days_late(local_date(due), local_date(first))
+        return state(ReportStatus.LATE, f"{period.label}报送迟报 {days} 个工作日{suffix}", first, days)
+    if as_of <= due_end:
+        return state(
+            ReportStatus.NOT_DUE, f"{period.label}报送未到期（{day_label(local_date(due))} 23:59 前）{suffix}"
+        )
+    return state(ReportStatus.MISSING, f"{period.label}报送缺报{suffix}")
+
+
+def last_due_report(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> ReportState | None:
+    """The state of the latest period whose report was due by `as_of`, or None if none was due yet.
+
+    "Due by" means the period's due moment (after extensions) has passed and the period is not
+    "not due" for the assignment. Periods are searched back from the one `as_of` falls in to the one
+    the assignment starts in.
+    """
+    period = Period.of(local_date(as_of))
+    first = Period.of(facts.start)
+    while period >= first:
+        state = report_status(facts, period, rules, as_of)
+        if state.status is not ReportStatus.NOT_DUE and end_of_minute(state.due) < as_of:
+            return state
+        period = period.prev()
+    return None

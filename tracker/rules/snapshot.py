@@ -1,0 +1,181 @@
+"""The monthly board (月调度) of a period, computed only from what was recorded up to its cut-off."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tracker.rules.lights import Rag, assignment_light, combine, leads_of
+from tracker.rules.periods import Period, cutoff_moment, end_of_minute, local_date
+from tracker.rules.progress import latest_percent
+from tracker.rules.status import ReportStatus, report_status
+from tracker.rules.values import AssignmentFacts, ReportingRules
+
+# Worst first when several leads report on one measure.
+REPORT_SEVERITY = {
+    ReportStatus.MISSING: 3,
+    ReportStatus.LATE: 2,
+    ReportStatus.ON_TIME: 1,
+    ReportStatus.NOT_DUE: 0,
+}
+
+
+@dataclass(frozen=True)
+class MeasureRow:
+    """One measure on the board: its light through its leads, progress and report status."""
+
+    code: str
+    title: str
+    lead: tuple[str, ...]
+    light: Rag
+    reasons: tuple[str, ...]
+    percent: int | None
+    report: ReportStatus
+    report_reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LightCounts:
+    red: int = 0
+    amber: int = 0
+    green: int = 0
+    done: int = 0
+    not_started: int = 0
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One unit on the board: its assignments and how their reports and lights stand."""
+
+    name: str
+    short: str
+    assignments: int
+    on_time: int
+    late: int
+    missing: int
+    not_due: int
+    lights: LightCounts
+
+
+@dataclass(frozen=True)
+class Board:
+    """A period's board as of its cut-off (`cutoff` is the printed 23:59 moment)."""
+
+    period: Period
+    cutoff: datetime
+    measures: tuple[MeasureRow, ...]
+    units: tuple[UnitRow, ...]
+
+
+def code_key(code: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key that orders measure codes as people read them: 1.2 before 1.10, 2 before 10."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"[.\-]", code))
+
+
+def measure_percent(leads: Iterable[AssignmentFacts], rules: ReportingRules, as_of: datetime) -> int | None:
+    """A measure's progress: its lead's latest reported percent; with several leads the lowest of
+    those that reported; None while no lead has reported."""
+    percents = [p for p in (latest_percent(facts, rules, as_of) for facts in leads) if p is not None]
+    return min(percents, default=None)
+
+
+def board(facts: Iterable[AssignmentFacts], period: Period, rules: ReportingRules) -> Board:
+    """The board of `period` from the facts recorded up to its cut-off (23:59, the whole minute).
+
+    Everything recorded later is dropped first, so later data can never change a published board.
+    A measure shows its light (see `lights.combine`), its percent (see `measure_percent`) and the
+    worst report status of its leads for the period (missing, late, on_time, not_due in that order).
+    Each unit counts its assignments in every role, their report statuses and lights. Measures are
+    in code order, units in name order.
+    """
+    cutoff = cutoff_moment(period, rules)
+    as_of = end_of_minute(cutoff)
+    known = [item.as_of(as_of) for item in facts]
+    lights = {id(item): assignment_light(item, rules, as_of) for item in known}
+    states = {id(item): report_status(item, period, rules, as_of) for item in known}
+
+    by_measure: dict[str, list[AssignmentFacts]] = {}
+    for item in known:
+        by_measure.setdefault(item.measure_code, []).append(item)
+    measures = []
+    for code in sorted(by_measure, key=code_key):
+        leads = leads_of(by_measure[code])
+        light = combine([(item.unit.label, lights[id(item)]) for item in leads])
+        lead_states = [states[id(item)] for item in leads]
+        report = max((s.status for s in lead_states), key=REPORT_SEVERITY.__getitem__)
+        several = len(leads) > 1
+        measures.append(
+            MeasureRow(
+                code=code,
+                title=next((item.measure_title for item in by_measure[code] if item.measure_title), ""),
+                lead=tuple(item.unit.label for item in leads),
+                light=light.rag,
+                reasons=light.reasons,
+                percent=measure_percent(leads, rules, as_of),
+                report=report,
+                report_reasons=tuple(
+                    f"{item.unit.label}：{state.reason}" if several else state.reason
+                    for item, state in zip(leads, lead_states, strict=True)
+                ),
+            )
+        )
+
+    by_unit: dict[str, list[AssignmentFacts]] = {}
+    for item in known:
+        by_unit.setdefault(item.unit.name, []).append(item)
+    units = []
+    for name in sorted(by_unit):
+        items = by_unit[name]
+        statuses = [states[id(item)].status for item in items]
+        rags = [lights[id(item)].rag for item in items]
+        units.append(
+            UnitRow(
+                name=name,
+                short=next((item.unit.short for item in items if item.unit.short), ""),
+                assignments=len(items),
+                on_time=statuses.count(ReportStatus.ON_TIME),
+                late=statuses.count(ReportStatus.LATE),
+                missing=statuses.count(ReportStatus.MISSING),
+                not_due=statuses.count(ReportStatus.NOT_DUE),
+                lights=LightCounts(**{rag.value: rags.count(rag) for rag in Rag}),
+            )
+        )
+    return Board(period, cutoff, tuple(measures), tuple(units))
+
+
+def board_json(board: Board, plan: str) -> dict[str, Any]:
+    """The board as CLI.md's `board.json` object (plain values a JSON writer can dump as they are)."""
+    return {
+        "plan": plan,
+        "period": str(board.period),
+        "cutoff": local_date(board.cutoff).isoformat(),
+        "measures": [
+            {
+                "code": row.code,
+                "title": row.title,
+                "lead": list(row.lead),
+                "light": row.light.value,
+                "reasons": list(row.reasons),
+                "percent": row.percent,
+                "report": row.report.value,
+                "report_reasons": list(row.report_reasons),
+            }
+            for row in board.measures
+        ],
+        "units": [
+            {
+                "name": row.name,
+                "short": row.short,
+                "assignments": row.assignments,
+                "on_time": row.on_time,
+                "late": row.late,
+                "missing": row.missing,
+                "not_due": row.not_due,
+                "lights": {rag.value: getattr(row.lights, rag.value) for rag in Rag},
+            }
+            for row in board.units
+        ],
+    }

@@ -32,6 +32,12 @@ def _fail(message: str) -> None:
 @click.version_option(__version__, prog_name="tracker")
 def cli():
     """tracker: 任务分工督查 — plans, monthly reports, supervision and published boards."""
+    from tracker.clock import ClockError, now
+
+    try:
+        now()  # a malformed TRACKER_NOW is refused before any command runs
+    except ClockError as exc:
+        _fail(str(exc))
 
 
 @cli.command()
@@ -67,6 +73,32 @@ def load(files, dry_run):
             click.echo(f"warning: {w}", err=True)
         prefix = "(dry run) " if dry_run else ""
         click.echo(f"{prefix}{s.plan} ({s.origin}): " + "; ".join(s.lines()))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Write JSON instead of YAML (same shape).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write to OUT instead of standard output.")
+def convert(file, as_json, out):
+    """Turn a notice (.txt/.md/.docx/.xlsx) into a plan file for review.
+
+    What it cannot read it names (line or cell, and why) and exits 1; it never invents a unit or a
+    deadline. Check the result, then `tracker load --dry-run` it.
+    """
+    from pathlib import Path
+
+    from tracker.plans.convert import ConversionError, convert_path, dump_json, dump_yaml
+
+    try:
+        plan = convert_path(Path(file))
+    except ConversionError as exc:
+        _fail("无法转换,未输出文件:\n" + "\n".join(f"{p.location}: {p.reason}" for p in exc.problems))
+    text = dump_json(plan) if as_json else dump_yaml(plan)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
 
 
 @cli.command()

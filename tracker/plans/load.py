@@ -168,6 +168,7 @@ class _Loader:
         self.actor = actor
         self.summary = LoadSummary(plan.code, plan.origin, warnings=list(plan.warnings))
         self.moment = now()
+        self.reordered: Counter = Counter()
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -182,6 +183,13 @@ class _Loader:
             self._audit(f"{kind}.create", kind, row.id, None, {**key, **values})
             return row
         changed = {k: v for k, v in values.items() if _stored(existing.__data__.get(k)) != _stored(v)}
+        if set(changed) == {"position"}:
+            # Another item inserted or dropped before this one: a new place in the order, not a new
+            # content. Recorded once per load as a reorder event, not as one update per row.
+            existing.position = changed["position"]
+            existing.save(only=["position"])
+            self.reordered[kind] += 1
+            changed = {}
         restored = getattr(existing, "archived_at", None) is not None
         if restored:
             changed["archived_at"] = None
@@ -215,6 +223,8 @@ class _Loader:
         plan_row = self._plan()
         sections = self._sections(plan_row)
         self._measures(plan_row, sections, units)
+        if self.reordered:
+            self._audit("plan.reorder", "plan", plan_row.id, None, dict(self.reordered))
         return self.summary
 
     def _units(self) -> dict[str, Unit]:

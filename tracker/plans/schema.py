@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
 ROLES = ("lead", "responsible", "supporting")
@@ -571,9 +572,23 @@ def _check_codes(r: _Reader, sections: list[SectionSpec]) -> None:
                     )
 
 
+class _LenientDates(RoundTripConstructor):
+    """Keeps an impossible date such as 2024-02-30 as text, so the checker can name its line."""
+
+    def construct_yaml_timestamp(self, node, values=None):
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_LenientDates.add_constructor("tag:yaml.org,2002:timestamp", _LenientDates.construct_yaml_timestamp)
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a YAML plan file, keeping line numbers for messages."""
     yaml = YAML(typ="rt")
+    yaml.Constructor = _LenientDates
     try:
         with open(path, encoding="utf-8") as fh:
             return yaml.load(fh)

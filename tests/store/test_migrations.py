@@ -1,0 +1,35 @@
+"""`tracker init` creates the schema once and upgrades an older database without losing rows."""
+
+from __future__ import annotations
+
+import peewee as pw
+from playhouse.migrate import migrate
+
+from tracker.store import models
+from tracker.store.db import db
+from tracker.store.migrations import MIGRATIONS, Migration, current_version, upgrade
+
+
+def test_a_new_database_gets_the_latest_schema(database):
+    assert current_version() == MIGRATIONS[-1].version
+    assert set(db.get_tables()) >= {m._meta.table_name for m in models.MODELS}
+
+
+def test_running_init_again_changes_nothing(database):
+    models.Setting.create(key="k", value="v")
+    assert upgrade() == [f"schema is up to date (version {MIGRATIONS[-1].version})"]
+    assert models.Setting.get_by_id("k").value == "v"
+
+
+def test_an_upgrade_adds_a_column_and_keeps_every_row(database):
+    models.Setting.create(key="keep", value="me")
+
+    def add_note(migrator):
+        migrate(migrator.add_column("setting", "note", pw.TextField(null=True)))
+
+    steps = [*MIGRATIONS, Migration(MIGRATIONS[-1].version + 1, "add setting.note", add_note)]
+    assert upgrade(steps) == [f"upgraded to version {steps[-1].version}: add setting.note"]
+    assert current_version() == steps[-1].version
+    row = db.execute_sql("SELECT key, value, note FROM setting").fetchall()
+    assert [tuple(r) for r in row] == [("keep", "me", None)]
+    assert upgrade(steps) == [f"schema is up to date (version {steps[-1].version})"]

@@ -1,0 +1,306 @@
+"""Unit scores for a quarter (季通报) or a year (年考核), explained line by line, and their ranking.
+
+Every score is the exact sum of its lines; points are Decimals in hundredths.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+from tracker.rules.lights import Rag, assignment_light, behind_milestone
+from tracker.rules.periods import Quarter, Year, cutoff_moment, end_of_day, end_of_minute, local_date
+from tracker.rules.progress import is_done, latest_percent
+from tracker.rules.status import ReportStatus, day_label, report_status
+from tracker.rules.values import AssignmentFacts, Finding, ReportingRules, Unit
+
+CENT = Decimal("0.01")
+MINUS = "\u2212"
+
+
+class Part(StrEnum):
+    ON_TIME = "on_time"
+    PROGRESS = "progress"
+    FINDINGS = "findings"
+    QUALITY = "quality"
+    RED = "red"
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    """One line of a score: points (in hundredths) and what they are for, e.g.
+    "−2.14 措施 2.3 5月报送迟报 3 个工作日"."""
+
+    part: Part
+    points: Decimal
+    text: str
+
+    def __str__(self) -> str:
+        return f"{signed(self.points)} {self.text}"
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    """A unit's score for a window; `score` is exactly the sum of `lines`, `red` its red measures."""
+
+    unit: Unit
+    window: Quarter | Year
+    score: Decimal
+    red: int
+    lines: tuple[ScoreLine, ...]
+
+
+def signed(points: Decimal) -> str:
+    """Points with a sign and at least one decimal: +30.0, −2.14 (a true minus sign, U+2212)."""
+    text = format(abs(points).quantize(CENT), "f").rstrip("0")
+    text = text + "0" if text.endswith(".") else text
+    return f"{MINUS if points < 0 else '+'}{text}"
+
+
+def _cents(value: Fraction, *, down: bool = False) -> Decimal:
+    """`value` in hundredths, rounded half up (or down), computed exactly."""
+    hundredths = value * 100
+    whole = math.floor(hundredths) if down else math.floor(hundredths + Fraction(1, 2))
+    return Decimal(whole) * CENT
+
+
+def apportion(amounts: Sequence[Fraction]) -> list[Decimal]:
+    """Round exact amounts to hundredths so that they add up to their rounded total.
+
+    Each amount is rounded down, then the hundredths still missing go one each to the amounts with
+    the largest remainders (the earlier one on a tie): the largest-remainder method.
+    """
+    total = _cents(sum(amounts, Fraction(0)))
+    floors = [_cents(amount, down=True) for amount in amounts]
+    missing = int((total - sum(floors, Decimal(0))) / CENT)
+    by_remainder = sorted(range(len(amounts)), key=lambda i: (-(amounts[i] - Fraction(str(floors[i]))), i))
+    for index in by_remainder[:missing]:
+        floors[index] += CENT
+    return floors
+
+
+def _part(part: Part, weight: Decimal, full: str, losses: list[tuple[Fraction, str]]) -> list[ScoreLine]:
+    """The lines of a part: its full weight, then one deduction per loss.
+
+    Each loss is a share of one item (1 = the whole item); an item is worth weight / number of items.
+    `losses` has one entry per item, the items that lost nothing with share 0 (they make no line).
+    """
+    weight = weight.quantize(CENT)
+    lines = [ScoreLine(part, weight, full)]
+    if not losses:
+        return lines
+    per_item = Fraction(weight) / len(losses)
+    deductions = apportion([per_item * share for share, _ in losses])
+    for deduction, (share, text) in zip(deductions, losses, strict=True):
+        if share:
+            lines.append(ScoreLine(part, -deduction, text))
+    return lines
+
+
+def _measure(facts: AssignmentFacts) -> str:
+    return f"措施 {facts.measure_code}"
+
+
+def on_time_lines(
+    assignments: Sequence[AssignmentFacts], window: Quarter | Year, rules: ReportingRules, as_of: datetime
+) -> list[ScoreLine]:
+    """On-time reporting (default 30 points).
+
+    Every report due in the window by `as_of` (each assignment, each month of the window whose
+    status is not "not due") is worth an equal share; a late report loses half its share, a missing
+    one all of it. With no report due, the part is full.
+    """
+    losses: list[tuple[Fraction, str]] = []
+    for facts in assignments:
+        for period in window.periods:
+            state = report_status(facts, period, rules, as_of)
+            if state.status is ReportStatus.ON_TIME:
+                losses.append((Fraction(0), ""))
+            elif state.status is ReportStatus.LATE:
+                losses.append((Fraction(1, 2), f"{_measure(facts)} {state.reason}"))
+            elif state.status is ReportStatus.MISSING:
+                losses.append((Fraction(1), f"{_measure(facts)} {state.reason}"))
+    due = len(losses)
+    full = f"按时报送（应报 {due} 期）" if due else "按时报送（本期无应报）"
+    return _part(Part.ON_TIME, rules.weights.on_time, full, losses)
+
+
+def expected_percent(facts: AssignmentFacts, day: date) -> Fraction:
+    """The progress the plan expects on `day`: linear from 0% on the start day to 100% on the
+    deadline, never below 0% or above 100% (a deadline on or before the start expects 100%)."""
+    assert facts.deadline is not None
+    span = (facts.deadline - facts.start).days
+    if span <= 0:
+        return Fraction(100)
+    return min(Fraction(100), max(Fraction(0), Fraction(100 * (day - facts.start).days, span)))
+
+
+def progress_lines(
+    assignments: Sequence[AssignmentFacts], rules: ReportingRules, as_of: datetime
+) -> list[ScoreLine]:
+    """Progress against plan (default 40 points).
+
+    Counted: every assignment started by the day of `as_of` that has a dated deadline or an
+    indicator with milestones (recurring and 长期坚持 duties without milestones have no plan to be
+    behind). Each is worth an equal share and keeps it when it is done, or when its last reported
+    percent (none = 0%) is at least `expected_percent` on that day (the printed deadline: an
+    extension does not lower the plan) and no indicator is behind its current milestone; otherwise
+    it loses the whole share. With nothing counted, the part is full.
+    """
+    day = local_date(as_of)
+    losses: list[tuple[Fraction, str]] = []
+    for facts in assignments:
+        has_milestones = any(spec.milestones for spec in facts.indicators)
+        if facts.start > day or not (facts.has_dated_deadline or has_milestones):
+            continue
+        if is_done(facts, rules, as_of):
+            losses.append((Fraction(0), ""))
+            continue
+        behind = []
+        if facts.has_dated_deadline:
+            percent = latest_percent(facts, rules, as_of) or 0
+            expected = expected_percent(facts, day)
+            if percent < expected:
+                behind.append(f"进度 {percent}%，按计划应达 {_cents(expected).normalize():f}%")
+        behind += [text for spec in facts.indicators if (text := behind_milestone(facts, spec, rules, as_of))]
+        losses.append(
+            (Fraction(1), f"{_measure(facts)} {'；'.join(behind)}") if behind else (Fraction(0), "")
+        )
+    full = f"按计划推进（计 {len(losses)} 项）" if losses else "按计划推进（无可比进度）"
+    return _part(Part.PROGRESS, rules.weights.progress, full, losses)
+
+
+def finding_lines(
+    findings: Iterable[Finding], window: Quarter | Year, rules: ReportingRules, as_of: datetime
+) -> list[ScoreLine]:
+    """Findings closed on time (default 20 points).
+
+    Counted: every finding recorded by `as_of` whose rectification deadline falls in the window and
+    whose deadline day has ended by `as_of`. Each is worth an equal share and keeps it when it was
+    closed (销号) at the end of its deadline day; a finding open then loses its share, even if closed
+    later. A reopening after the deadline does not undo a close by the deadline. None counted: full.
+    """
+    losses: list[tuple[Fraction, str]] = []
+    for finding in sorted(findings, key=lambda f: (f.deadline, f.id)):
+        ends = end_of_day(finding.deadline)
+        if finding.opened_at > as_of or ends >= as_of:
+            continue
+        if not window.first_day <= finding.deadline <= window.last_day:
+            continue
+        if finding.is_open(ends):
+            losses.append(
+                (Fraction(1), f"问题「{finding.title}」未按期整改销号（时限{day_label(finding.deadline)}）")
+            )
+        else:
+            losses.append((Fraction(0), ""))
+    full = f"问题按期整改（应整改 {len(losses)} 个）" if losses else "问题按期整改（本期无到期问题）"
+    return _part(Part.FINDINGS, rules.weights.findings, full, losses)
+
+
+def quality_lines(rating: Decimal | None, rules: ReportingRules) -> list[ScoreLine]:
+    """The office's quality rating (default 10 points): rating (0–100) percent of the weight.
+
+    A unit the office has not rated gets the full weight, so a missing entry never costs a unit
+    points (the line says so).
+    """
+    weight = rules.weights.quality
+    if rating is None:
+        return [ScoreLine(Part.QUALITY, weight.quantize(CENT), "质量评价未录入，按满分计")]
+    if not 0 <= rating <= 100:
+        raise ValueError(f"a quality rating is 0..100, got {rating}")
+    points = _cents(Fraction(weight) * Fraction(rating) / 100)
+    return [ScoreLine(Part.QUALITY, points, f"质量评价 {Decimal(rating).normalize():f} 分")]
+
+
+def red_lines(
+    assignments: Sequence[AssignmentFacts], rules: ReportingRules, as_of: datetime
+) -> list[ScoreLine]:
+    """The red-light penalty: `red_penalty` (default 2) points off for each assignment red at `as_of`."""
+    penalty = rules.weights.red_penalty.quantize(CENT)
+    lines = []
+    for facts in assignments:
+        light = assignment_light(facts, rules, as_of)
+        if light.rag is Rag.RED:
+            lines.append(ScoreLine(Part.RED, -penalty, f"{_measure(facts)} 红灯：{'；'.join(light.reasons)}"))
+    return lines
+
+
+def unit_score(
+    unit: Unit,
+    assignments: Sequence[AssignmentFacts],
+    findings: Iterable[Finding],
+    window: Quarter | Year,
+    rules: ReportingRules,
+    as_of: datetime,
+    rating: Decimal | None = None,
+) -> UnitScore:
+    """One unit's score: on-time reporting + progress against plan + findings closed on time +
+    quality rating − red-light penalty (each part's function states its rule). It can be negative."""
+    reds = red_lines(assignments, rules, as_of)
+    lines = (
+        on_time_lines(assignments, window, rules, as_of)
+        + progress_lines(assignments, rules, as_of)
+        + finding_lines(findings, window, rules, as_of)
+        + quality_lines(rating, rules)
+        + reds
+    )
+    return UnitScore(unit, window, sum((line.points for line in lines), Decimal(0)), len(reds), tuple(lines))
+
+
+def ranking_key(score: UnitScore) -> tuple[Decimal, int, str]:
+    """Higher score first; on equal scores fewer red measures first; then unit name (code point order)."""
+    return (-score.score, score.red, score.unit.name)
+
+
+def rank(scores: Iterable[UnitScore]) -> tuple[UnitScore, ...]:
+    """Scores in ranking order (see `ranking_key`); unit names are unique, so the order is total."""
+    return tuple(sorted(scores, key=ranking_key))
+
+
+def assess(
+    facts: Iterable[AssignmentFacts],
+    window: Quarter | Year,
+    rules: ReportingRules,
+    ratings: Mapping[str, Decimal] | None = None,
+    findings: Iterable[Finding] = (),
+    as_of: datetime | None = None,
+) -> tuple[UnitScore, ...]:
+    """Every unit's score for `window`, ranked; `ratings` maps unit names to quality ratings.
+
+    Only data recorded by `as_of` counts; by default that is the cut-off of the window's last month
+    (23:59, the whole minute), so a bulletin never changes afterwards. A unit's findings are those on
+    its assignments plus the unit-level `findings` naming it (each finding once, by id).
+    """
+    as_of = end_of_minute(cutoff_moment(window.periods[-1], rules)) if as_of is None else as_of
+    ratings = ratings or {}
+    known = [item.as_of(as_of) for item in facts]
+    units: dict[str, Unit] = {}
+    by_unit: dict[str, list[AssignmentFacts]] = {}
+    unit_findings: dict[str, dict[int, Finding]] = {}
+    for item in known:
+        units.setdefault(item.unit.name, item.unit)
+        by_unit.setdefault(item.unit.name, []).append(item)
+        for finding in item.findings:
+            unit_findings.setdefault(item.unit.name, {}).setdefault(finding.id, finding)
+    for finding in findings:
+        recorded = finding.as_of(as_of)
+        if recorded is not None:
+            units.setdefault(finding.unit, Unit(finding.unit))
+            unit_findings.setdefault(finding.unit, {}).setdefault(finding.id, recorded)
+    return rank(
+        unit_score(
+            unit,
+            by_unit.get(name, []),
+            unit_findings.get(name, {}).values(),
+            window,
+            rules,
+            as_of,
+            ratings.get(name),
+        )
+        for name, unit in units.items()
+    )

@@ -1,0 +1,234 @@
+"""Split printed unit lists and read assignment clauses (牵头单位/责任单位/配合单位/完成时限).
+
+Names are kept as printed apart from width and spacing; resolving aliases is `tracker load`'s job.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+OPEN = "(（〔【[［｛{〈《"
+CLOSE = ")）〕】]］｝}〉》"
+
+# Longest labels first, so 牵头单位 wins over 牵头.
+_LABELS = {
+    "lead": "牵头责任单位|责任牵头单位|牵头单位|牵头部门|主责单位|主责部门|牵头",
+    "responsible": "具体责任单位|责任单位|责任部门|责任主体|主办单位|承办单位|实施单位|落实单位|负责单位|完成单位",
+    "supporting": "配合单位|配合部门|协办单位|协助单位|参与单位|协同单位|协作单位|支持单位|配合",
+    "deadline": "完成时限要求|完成时限|完成时间|完成期限|时间节点|时限要求|办结时限|截止时间|截止日期|完成日期|时间要求|时限",
+    "people": "责任领导|牵头领导|分管领导|联系领导|包抓领导|责任人|联系人",
+}
+_LABEL_ROLE = {name: role for role, names in _LABELS.items() for name in names.split("|")}
+LABEL_RE = re.compile(r"(?P<label>" + "|".join(sorted(_LABEL_ROLE, key=len, reverse=True)) + r")\s*[:：]\s*")
+_MARKER = re.compile(r"[（(〔【\[]\s*(牵头|配合|协办|参与|协助|负责|责任)(单位|部门)?\s*[）)〕】\]]$")
+_SUFFIX_ROLE = re.compile(r"(?<=..)(牵头|配合|协办|参与|协助)$")
+_ETC = re.compile(r"(?<=..)等(\d+个|[一二三四五六七八九十]+个)?(相关|有关)?(部门|单位|机构)?$")
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+
+FIRST_IS_LEAD = re.compile(
+    r"(排在?|列|位居|居)?(第一位|第1位|首位|第一个|第一家|最前)[^。;；]{0,10}(为|是|系)?[^。;；]{0,4}牵头"
+    r"|牵头单位[^。;；]{0,6}(排在?|列|位)(第一位|第1位|首位|最前)"
+)
+
+
+@dataclass
+class Assignment:
+    """Units by role plus a printed deadline, as one clause or table row states them."""
+
+    lead: list[str] = field(default_factory=list)
+    responsible: list[str] = field(default_factory=list)
+    supporting: list[str] = field(default_factory=list)
+    unmarked: list[str] = field(default_factory=list)  # listed under 责任单位 with no 牵头 marker
+    deadline_text: str | None = None
+
+    def any_units(self) -> bool:
+        return bool(self.lead or self.responsible or self.supporting or self.unmarked)
+
+    def merge(self, other: Assignment) -> None:
+        self.lead += other.lead
+        self.responsible += other.responsible
+        self.supporting += other.supporting
+        self.unmarked += other.unmarked
+        if other.deadline_text and not self.deadline_text:
+            self.deadline_text = other.deadline_text
+
+    def roles(self, first_is_lead: bool = False) -> tuple[list[str], list[str], list[str]]:
+        """(lead, responsible, supporting) with the printed conventions applied.
+
+        Units marked (牵头) or listed under 牵头单位 lead. Units listed under 责任单位 with no marker
+        are responsible; when no unit leads, a single listed unit is the lead, and so is the first one
+        if the notice says the first listed unit leads. A unit keeps only its highest role.
+        """
+        lead = list(self.lead)
+        responsible = list(self.responsible)
+        unmarked = list(self.unmarked)
+        if not lead and unmarked and (len(unmarked) == 1 or first_is_lead):
+            lead, unmarked = unmarked[:1], unmarked[1:]
+        responsible = unmarked + responsible
+        if not lead and len(responsible) == 1 and not self.unmarked:
+            lead, responsible = responsible, []
+        return _dedupe(lead, []), _dedupe(responsible, lead), _dedupe(self.supporting, lead + responsible)
+
+
+def _dedupe(names: list[str], taken: list[str]) -> list[str]:
+    out: list[str] = []
+    for n in names:
+        if n and n not in out and n not in taken:
+            out.append(n)
+    return out
+
+
+def normalize_unit(name: str) -> str:
+    """Width and spacing only: `各乡镇（街道）` → `各乡镇(街道)`, `市 发改委` → `市发改委`."""
+    name = unicodedata.normalize("NFKC", name)
+    name = re.sub(rf"(?<=[{_CJK}()])\s+|\s+(?=[{_CJK}()])", "", name)
+    name = re.sub(r"\s+", " ", name)
+    return name.strip(" \t\r\n,，、;；:：。.·")
+
+
+def split_top(text: str, seps: str) -> list[str]:
+    """Split on any of `seps` outside brackets, so `各县(市、区)` stays one name."""
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        if ch in OPEN:
+            depth += 1
+        elif ch in CLOSE and depth:
+            depth -= 1
+        if depth == 0 and ch in seps:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _split_spaces(text: str) -> list[str]:
+    """Whitespace between two CJK names separates them; inside Latin words it does not."""
+    out: list[str] = []
+    for piece in re.split(rf"(?<=[{_CJK})）])[ \t\u3000]+(?=[{_CJK}(（])", text):
+        out.append(piece)
+    return out
+
+
+def split_units(text: str) -> list[tuple[str, str | None]]:
+    """Printed unit list → [(name, role marker or None)], separators 、,，;；/ and new lines."""
+    out: list[tuple[str, str | None]] = []
+    for part in split_top(text, "、,，;；/\n\r"):
+        for piece in split_top(part, "\u3000\t"):
+            for name in _split_spaces(piece.strip()):
+                name = name.strip().strip(",，、;；。.:：")
+                if not name:
+                    continue
+                role = None
+                m = _MARKER.search(name)
+                if m:
+                    role = {"牵头": "lead", "负责": "lead", "责任": "lead"}.get(m.group(1), "supporting")
+                    name = name[: m.start()]
+                else:
+                    m = _SUFFIX_ROLE.search(name)
+                    if m:
+                        role = "lead" if m.group(1) == "牵头" else "supporting"
+                        name = name[: m.start()]
+                name = re.sub(r"^(由|请)", "", name.strip())
+                name = _ETC.sub("", name)
+                name = normalize_unit(name)
+                if name and not re.fullmatch(r"[\W_\d]*", name) and name not in ("无", "/", "—"):
+                    out.append((name, role))
+    return out
+
+
+def units_for(role: str, text: str) -> Assignment:
+    """Units printed under one role label (or one table column) as an `Assignment`."""
+    a = Assignment()
+    for name, marker in split_units(text):
+        if role == "lead":
+            a.lead.append(name)
+        elif role == "supporting" or marker == "supporting":
+            a.supporting.append(name)
+        elif marker == "lead":
+            a.lead.append(name)
+        elif role == "responsible":
+            a.unmarked.append(name)
+        else:
+            a.unmarked.append(name)
+    return a
+
+
+def has_label(text: str) -> bool:
+    return bool(LABEL_RE.search(text))
+
+
+def parse_clause(text: str) -> Assignment | None:
+    """A labelled clause (`牵头单位:X;责任单位:Y、Z;完成时限:…`) → Assignment; None if not one.
+
+    Text before the first label makes it not a clause. A segment without a label after a unit role
+    is read as a deadline when it looks like one, else as more units of the same role.
+    """
+    text = text.strip()
+    matches = list(LABEL_RE.finditer(text))
+    if not matches or text[: matches[0].start()].strip(" ,，;；、。"):
+        return _unlabelled(text)
+    a = Assignment()
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        value = text[m.end() : end].strip(" ,，;；。.\n")
+        role = _LABEL_ROLE[m.group("label")]
+        if role == "people" or not value:
+            continue
+        if role == "deadline":
+            a.deadline_text = value
+            continue
+        if role in ("lead", "responsible", "supporting"):
+            segments = split_top(value, ";；")
+            for j, seg in enumerate(segments):
+                if j and looks_like_deadline(seg) and not a.deadline_text:
+                    a.deadline_text = seg.strip()
+                    continue
+                a.merge(units_for(role, seg))
+    return a
+
+
+_DEADLINE_HINT = re.compile(
+    r"\d{4}年|\d{1,2}月|年底|年内|年末|上半年|下半年|长期|持续|每月|每季|每年|每半年|前完成"
+)
+
+
+def looks_like_deadline(text: str) -> bool:
+    text = text.strip()
+    return bool(_DEADLINE_HINT.search(text)) and len(text) <= 30
+
+
+# `市发改委牵头,市财政局、市自然资源局配合` and `市民政局负责`.
+_VERB = re.compile(r"^(?P<units>.+?)(?P<verb>牵头|负责|配合|参与|协助|协办)(落实|实施)?$")
+
+
+def _unlabelled(text: str) -> Assignment | None:
+    parts = [p.strip() for p in split_top(text, ",，;；") if p.strip(" 。")]
+    if not parts or len(text) > 200:
+        return None
+    a = Assignment()
+    for part in parts:
+        part = part.strip(" 。")
+        m = _VERB.match(part)
+        if m and all(_looks_like_unit(n) for n, _ in split_units(m.group("units"))):
+            verb = m.group("verb")
+            role = {"牵头": "lead", "负责": "responsible"}.get(verb, "supporting")
+            a.merge(units_for(role, m.group("units")))
+        elif looks_like_deadline(part) and not a.deadline_text and a.any_units():
+            a.deadline_text = part
+        else:
+            return None
+    return a if a.any_units() else None
+
+
+_UNIT_END = re.compile(
+    r"(局|委|办|部|厅|院|所|站|会|队|中心|公司|集团|政府|街道|乡镇|镇|乡|村|县|区|市|室|处|科|组|团|联|社|行|校|馆|"
+    r"单位|部门|机构|企业|银行|分公司|支行|办事处|管委会|工作组|小组|成员单位|\))$"
+)
+
+
+def _looks_like_unit(name: str) -> bool:
+    return 2 <= len(name) <= 30 and bool(_UNIT_END.search(name)) and "。" not in name

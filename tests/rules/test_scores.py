@@ -22,7 +22,7 @@ from tracker.rules.scores import (
 )
 from tracker.rules.values import Finding, IndicatorSpec, Milestone, ReportingRules, ScoreWeights, Unit
 
-from .builders import DRC, FIN, assignment, at, confirmed, day, finding, monthly_reports, report
+from .builders import DRC, FIN, assignment, at, confirmed, day, extension, finding, monthly_reports, report
 
 Q2 = Quarter(2024, 2)
 DEFAULT = ReportingRules()
@@ -82,11 +82,11 @@ def test_a_share_that_does_not_divide_evenly_still_adds_up():
     ],
 )
 def test_expected_progress_is_linear_from_start_to_deadline(on, percent):
-    assert expected_percent(assignment(deadline="2024-12-31"), day(on)) == percent
+    assert expected_percent(day("2024-01-01"), day("2024-12-31"), day(on)) == percent
 
 
 def test_a_deadline_on_the_start_day_expects_everything():
-    assert expected_percent(assignment(start="2024-05-01", deadline="2024-05-01"), day("2024-05-01")) == 100
+    assert expected_percent(day("2024-05-01"), day("2024-05-01"), day("2024-05-01")) == 100
 
 
 @pytest.mark.parametrize(
@@ -101,6 +101,17 @@ def test_a_deadline_on_the_start_day_expects_everything():
             [assignment(deadline="2024-12-31", revisions=monthly_reports("2024-01", "2024-06", 45))],
             ["+40.0 按计划推进（计 1 项）", "−40.0 措施 1.1 进度 45%，按计划应达 49.59%"],
             id="behind-the-linear-plan-loses-the-share",
+        ),
+        pytest.param(
+            [
+                assignment(
+                    deadline="2024-06-30",
+                    extensions=[extension("2024-06-20 10:00", "2024-12-31")],
+                    revisions=monthly_reports("2024-01", "2024-06", 50),
+                )
+            ],
+            ["+40.0 按计划推进（计 1 项）"],
+            id="an-approved-extension-stretches-the-plan",
         ),
         pytest.param(
             [

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from tracker.rules.lights import Rag, assignment_light, behind_milestone
 from tracker.rules.periods import Quarter, Year, cutoff_moment, end_of_day, end_of_minute, local_date
-from tracker.rules.progress import is_done, latest_percent
+from tracker.rules.progress import deadline_in_force, is_done, latest_percent
 from tracker.rules.status import ReportStatus, day_label, report_status
 from tracker.rules.values import AssignmentFacts, Finding, ReportingRules, Unit
 
@@ -130,14 +130,13 @@ def on_time_lines(
     return _part(Part.ON_TIME, rules.weights.on_time, full, losses)
 
 
-def expected_percent(facts: AssignmentFacts, day: date) -> Fraction:
-    """The progress the plan expects on `day`: linear from 0% on the start day to 100% on the
-    deadline, never below 0% or above 100% (a deadline on or before the start expects 100%)."""
-    assert facts.deadline is not None
-    span = (facts.deadline - facts.start).days
+def expected_percent(start: date, deadline: date, day: date) -> Fraction:
+    """The progress a plan expects on `day`: linear from 0% on the start day to 100% on the deadline,
+    never below 0% or above 100% (a deadline on or before the start expects 100%)."""
+    span = (deadline - start).days
     if span <= 0:
         return Fraction(100)
-    return min(Fraction(100), max(Fraction(0), Fraction(100 * (day - facts.start).days, span)))
+    return min(Fraction(100), max(Fraction(0), Fraction(100 * (day - start).days, span)))
 
 
 def progress_lines(
@@ -148,9 +147,9 @@ def progress_lines(
     Counted: every assignment started by the day of `as_of` that has a dated deadline or an
     indicator with milestones (recurring and 长期坚持 duties without milestones have no plan to be
     behind). Each is worth an equal share and keeps it when it is done, or when its last reported
-    percent (none = 0%) is at least `expected_percent` on that day (the printed deadline: an
-    extension does not lower the plan) and no indicator is behind its current milestone; otherwise
-    it loses the whole share. With nothing counted, the part is full.
+    percent (none = 0%) is at least `expected_percent` on that day, towards the deadline in force
+    (an approved extension stretches the plan), and no indicator is behind its current milestone;
+    otherwise it loses the whole share. With nothing counted, the part is full.
     """
     day = local_date(as_of)
     losses: list[tuple[Fraction, str]] = []
@@ -164,7 +163,7 @@ def progress_lines(
         behind = []
         if facts.has_dated_deadline:
             percent = latest_percent(facts, rules, as_of) or 0
-            expected = expected_percent(facts, day)
+            expected = expected_percent(facts.start, deadline_in_force(facts, as_of) or day, day)
             if percent < expected:
                 behind.append(f"进度 {percent}%，按计划应达 {_cents(expected).normalize():f}%")
         behind += [text for spec in facts.indicators if (text := behind_milestone(facts, spec, rules, as_of))]

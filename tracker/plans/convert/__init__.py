@@ -33,7 +33,8 @@ __all__ = [
     "dump_yaml",
 ]
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+# A file named like the shipped plans (xunyi-2024.docx) names its plan; anything else gets a placeholder.
+_SLUG = re.compile(r"^[a-z][a-z0-9-]{0,57}-\d{4}$")
 
 
 @dataclass

@@ -57,6 +57,7 @@ def dump_yaml(plan: dict[str, Any]) -> str:
     yaml = YAML()
     yaml.allow_unicode = True
     yaml.width = 4096
+    yaml.representer.ignore_aliases = lambda *_: True  # equal dates print twice, never as &id/*id
     yaml.indent(mapping=2, sequence=4, offset=2)
     out = io.StringIO()
     yaml.dump(_yamlable(plan), out)

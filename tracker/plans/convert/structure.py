@@ -96,7 +96,8 @@ def is_measure(node: Node) -> bool:
     A table row is a measure and a key task a group. A numbered entry with nothing numbered under it
     is a measure. One that carries its own assignment clause is a measure (what is numbered under it
     is part of its text). One under which two or more entries carry clauses is a group of measures.
-    A heading line on its own (`(一)持续巩固拓展脱贫攻坚成果`) with entries under it is a group; an
+    A heading line on its own (`(一)持续巩固拓展脱贫攻坚成果`) with entries under it is a group (even
+    with a clause, which its entries then inherit, unless it is an arabic-numbered item); an
     item with text on its own line (`(一)加强组织领导。市乡村…`) is a measure whose sub-points are
     part of its text, unless those sub-points have entries of their own.
     """
@@ -109,10 +110,12 @@ def is_measure(node: Node) -> bool:
         return True
     if any(c.kind != "text" or _has_table(c) for c in kids):
         return False
+    with_clause = [c for c in kids if c.subtree_has_clause()]
+    if node.is_heading and (with_clause or not node.has_units or node.style in ("chapter", "cn", "pcn")):
+        return False
     if node.has_units:
         return True
-    with_clause = [c for c in kids if c.subtree_has_clause()]
-    if len(with_clause) >= 2 or node.is_heading:
+    if len(with_clause) >= 2:
         return False
     if with_clause:
         return with_clause[0] is kids[-1]

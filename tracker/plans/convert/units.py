@@ -108,8 +108,16 @@ def split_top(text: str, seps: str) -> list[str]:
 def _split_spaces(text: str) -> list[str]:
     """Whitespace between two CJK names separates them; inside Latin words it does not."""
     out: list[str] = []
+    carry = ""
     for piece in re.split(rf"(?<=[{_CJK})）])[ \t\u3000]+(?=[{_CJK}(（])", text):
-        out.append(piece)
+        # a one-character piece is a name broken by a stray space (`市 发改委`), not a name
+        if len(piece.strip()) <= 1:
+            carry += piece.strip()
+            continue
+        out.append(carry + piece)
+        carry = ""
+    if carry:
+        out.append(carry)
     return out
 
 

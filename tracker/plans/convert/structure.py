@@ -57,14 +57,14 @@ def first_sentence(text: str) -> tuple[str, bool]:
 def short_title(head: str, more_text: bool = False) -> str:
     """An item's short title: its first sentence (`1. 加强政策业务培训。深入…` → 加强政策业务培训).
 
-    A lead-in ending in a colon (`加强组织领导:各地要…`) stops at the colon; a long single sentence with
-    nothing after it stops at its first comma, its first clause.
+    A lead-in ending in a colon (`加强组织领导:各地要…`) stops at the colon; a single sentence with
+    nothing after it (a table cell) stops at its first comma, its first clause.
     """
     sentence, more = first_sentence(head)
     m = re.search(r"[:：]", sentence)
     if m and 2 <= m.start() <= 20 and sentence[m.end() :].strip():
         return sentence[: m.start()].strip()
-    if not more and not more_text and len(sentence) > 30:
+    if not more and not more_text:
         m = re.search(r"[,，]", sentence)
         if m and m.start() >= 4:
             return sentence[: m.start()].strip()

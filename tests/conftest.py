@@ -7,6 +7,7 @@ the session creates its own database next to that one and drops it at the end.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -78,6 +79,16 @@ def database(database_url):
     database.close_all() if hasattr(database, "close_all") else database.close()
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch):
+    """argon2id with small cost parameters: the same algorithm and code path, milliseconds not 0.2 s."""
+    from argon2 import PasswordHasher
+
+    from tracker.services import users
+
+    monkeypatch.setattr(users, "hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 @pytest.fixture
 def runner():
     return CliRunner()
@@ -86,3 +97,34 @@ def runner():
 @pytest.fixture
 def shipped_plans():
     return sorted(MEASURES.glob("*.yaml"))
+
+
+@pytest.fixture(scope="session")
+def _loaded_sqlite_file(tmp_path_factory):
+    """The shipped plans loaded once per session into a SQLite file that tests copy."""
+    from tracker.plans.load import load_plans
+
+    path = tmp_path_factory.mktemp("loaded") / "tracker.db"
+    database = init_database(f"sqlite:///{path}")
+    upgrade()
+    load_plans(sorted(MEASURES.glob("*.yaml")))
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close_all()
+    return path
+
+
+@pytest.fixture
+def loaded(request, database, database_url, shipped_plans):
+    """The database of this test with the three shipped plans loaded."""
+    from tracker.plans.load import load_plans
+
+    if database_url.startswith("sqlite"):
+        source = request.getfixturevalue("_loaded_sqlite_file")
+        database.close_all()
+        target = Path(database_url.removeprefix("sqlite:///"))
+        for suffix in ("-wal", "-shm"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+        shutil.copyfile(source, target)
+        init_database(database_url)
+    else:
+        load_plans(shipped_plans)

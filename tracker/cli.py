@@ -167,11 +167,13 @@ def users_add(name, role, unit_name, display_name, email, password_stdin):
 def serve(host, port, threads):
     """Run the app under waitress (a production WSGI server)."""
     from tracker.web import create_app
-    from tracker.web.serving import SecretKeyMissing, run
+    from tracker.web.serving import SecretKeyMissing, is_loopback, run
 
     _open_database()
     try:
         app = create_app()
+        # Cookies go only over HTTPS once the app is reachable from other machines.
+        app.config["SESSION_COOKIE_SECURE"] = not is_loopback(host)
         run(app, host, port, threads)
     except SecretKeyMissing as exc:
         _fail(str(exc))

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tracker.plans.load import load_plans
+from tracker.services.users import add_user
 from tracker.web import create_app
+
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -14,6 +18,7 @@ def app(database, database_url, tmp_path):
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test",
             "SITES_DIR": str(tmp_path / "sites"),
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
         }
     )
 
@@ -23,6 +28,46 @@ def client(app):
     return app.test_client()
 
 
+# username → (role, unit): a clerk and a leader of one unit, a clerk of another, and the office roles.
+PEOPLE = {
+    "clerk": ("reporter", "安康市乡村振兴局"),
+    "boss": ("unit_leader", "安康市乡村振兴局"),
+    "other": ("reporter", "安康市汉滨区"),
+    "inspector": ("inspector", None),
+    "leader": ("leader", None),
+    "admin": ("admin", None),
+}
+
+
 @pytest.fixture
-def loaded(database, shipped_plans):
-    load_plans(shipped_plans)
+def people(loaded):
+    return {
+        name: add_user(name, role, unit, PASSWORD, must_change=False)[0]
+        for name, (role, unit) in PEOPLE.items()
+    }
+
+
+def csrf_token(client, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client, username: str, password: str = PASSWORD):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def signed_in(client, people):
+    """A factory: sign `client` in as one of PEOPLE."""
+
+    def _sign_in(username):
+        response = sign_in(client, username)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _sign_in

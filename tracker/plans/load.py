@@ -169,11 +169,13 @@ class _Loader:
         self.summary = LoadSummary(plan.code, plan.origin, warnings=list(plan.warnings))
         self.moment = now()
         self.reordered: Counter = Counter()
+        self.changes: list[audit.Change] = []
 
     # -- helpers -------------------------------------------------------------------------------
 
     def _audit(self, action: str, entity: str, entity_id, before=None, after=None) -> None:
-        audit.record(self.actor, action, entity, entity_id, before, after)
+        # Collected, then appended in one go at the end of the file's load, in the same transaction.
+        self.changes.append(audit.Change(action, entity, entity_id, before, after))
 
     def _upsert(self, model, existing, key: dict, values: dict, kind: str):
         """Create `model` with key+values, or update the changed fields of `existing`; audited."""
@@ -225,6 +227,7 @@ class _Loader:
         self._measures(plan_row, sections, units)
         if self.reordered:
             self._audit("plan.reorder", "plan", plan_row.id, None, dict(self.reordered))
+        audit.record_many(self.actor, self.changes)
         return self.summary
 
     def _units(self) -> dict[str, Unit]:

@@ -201,6 +201,7 @@ class User(BaseModel):
     password_hash = pw.TextField()
     must_change_password = pw.BooleanField(default=True)
     active = pw.BooleanField(default=True)
+    password_changed_at = MomentField(null=True)
     created_at = MomentField()
 
 
@@ -229,10 +230,219 @@ class ReportRevision(BaseModel):
     next_steps = pw.TextField(default="")
     public_summary = pw.TextField(default="")
     indicator_values = JSONField(default=dict)
-    source = pw.CharField(default="web", max_length=20)
+    indicator_notes = JSONField(default=dict)
+    source = pw.CharField(default="web", max_length=20)  # web | import | demo
 
     class Meta:
         indexes = ((("report", "number"), True),)
+
+
+class UserSession(BaseModel):
+    """A signed-in session, kept server-side so that logout or a password change ends it at once."""
+
+    token_hash = pw.CharField(unique=True, max_length=64)
+    user = pw.ForeignKeyField(User, backref="sessions", on_delete="RESTRICT")
+    created_at = MomentField()
+    last_seen_at = MomentField()
+    revoked_at = MomentField(null=True)
+    revoked_why = pw.CharField(null=True, max_length=32)
+    remote_addr = pw.CharField(null=True, max_length=64)
+
+
+class LoginAttempt(BaseModel):
+    """Every sign-in attempt; failures throttle further attempts across processes."""
+
+    username = pw.CharField(max_length=64, index=True)
+    remote_addr = pw.CharField(null=True, max_length=64)
+    at = MomentField(index=True)
+    success = pw.BooleanField()
+
+
+class ReportReturn(BaseModel):
+    """The office returns a revision for revision (退回), with a reason the unit sees."""
+
+    revision = pw.ForeignKeyField(ReportRevision, backref="returns", on_delete="RESTRICT")
+    by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    at = MomentField()
+    reason = pw.TextField()
+
+
+class ReportSignoff(BaseModel):
+    """A unit leader signs a revision where the plan requires sign-off before it counts."""
+
+    revision = pw.ForeignKeyField(ReportRevision, backref="signoffs", on_delete="RESTRICT")
+    by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    at = MomentField()
+
+
+class Completion(BaseModel):
+    """The office confirms a lead's "complete" (done), or reopens a confirmed assignment."""
+
+    assignment = pw.ForeignKeyField(Assignment, backref="completions", on_delete="RESTRICT")
+    kind = pw.CharField(max_length=10)  # confirm | reopen
+    by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    at = MomentField()
+    reason = pw.TextField(default="")
+
+
+class ExtensionRequest(BaseModel):
+    """A unit asks for a later deadline (延期申请); the office approves with a date or refuses."""
+
+    assignment = pw.ForeignKeyField(Assignment, backref="extension_requests", on_delete="RESTRICT")
+    requested_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    requested_at = MomentField()
+    current_deadline = pw.DateField(null=True)
+    requested_deadline = pw.DateField()
+    reason = pw.TextField()
+    decision = pw.CharField(null=True, max_length=10)  # approved | refused
+    decided_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT")
+    decided_at = MomentField(null=True)
+    new_deadline = pw.DateField(null=True)
+    decision_reason = pw.TextField(default="")
+
+
+class Inspection(BaseModel):
+    """An inspection (督查) by the office: where, when, what it looked at."""
+
+    plan = pw.ForeignKeyField(Plan, null=True, backref="inspections", on_delete="RESTRICT")
+    title = pw.TextField()
+    held_on = pw.DateField()
+    notes = pw.TextField(default="")  # internal
+    created_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    created_at = MomentField()
+
+
+class RectificationList(BaseModel):
+    """A rectification list (整改清单): findings sent to one unit, as an official document."""
+
+    unit = pw.ForeignKeyField(Unit, backref="rectification_lists", on_delete="RESTRICT")
+    plan = pw.ForeignKeyField(Plan, null=True, on_delete="RESTRICT")
+    title = pw.TextField()
+    doc_number = pw.CharField(null=True, max_length=100)
+    body = pw.TextField(default="")
+    issued_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    issued_at = MomentField()
+
+
+class Finding(BaseModel):
+    """A problem in the ledger (问题台账) against a unit and, where there is one, a measure."""
+
+    plan = pw.ForeignKeyField(Plan, null=True, backref="findings", on_delete="RESTRICT")
+    inspection = pw.ForeignKeyField(Inspection, null=True, backref="findings", on_delete="RESTRICT")
+    unit = pw.ForeignKeyField(Unit, backref="findings", on_delete="RESTRICT")
+    measure = pw.ForeignKeyField(Measure, null=True, backref="findings", on_delete="RESTRICT")
+    rectification_list = pw.ForeignKeyField(
+        RectificationList, null=True, backref="findings", on_delete="RESTRICT"
+    )
+    title = pw.TextField()
+    detail = pw.TextField(default="")
+    severity = pw.CharField(default="general", max_length=10)  # general | serious | critical
+    public = pw.BooleanField(default=False)  # counted publicly is always; the title shown only if true
+    detail_public = pw.BooleanField(default=False)
+    rectify_by = pw.DateField()
+    state = pw.CharField(default="open", max_length=10)  # open | answered | closed
+    created_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    created_at = MomentField()
+    closed_at = MomentField(null=True)
+
+
+class FindingEvent(BaseModel):
+    """One step in a finding's history: opened, sent, answered, closed (销号), reopened."""
+
+    finding = pw.ForeignKeyField(Finding, backref="events", on_delete="RESTRICT")
+    kind = pw.CharField(max_length=10)
+    by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    at = MomentField()
+    note = pw.TextField(default="")
+
+
+class Evidence(BaseModel):
+    """An uploaded file, stored outside the web root under a server-made name."""
+
+    unit = pw.ForeignKeyField(Unit, backref="evidence", on_delete="RESTRICT")
+    revision = pw.ForeignKeyField(ReportRevision, null=True, backref="evidence", on_delete="RESTRICT")
+    finding_event = pw.ForeignKeyField(FindingEvent, null=True, backref="evidence", on_delete="RESTRICT")
+    uploaded_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    uploaded_at = MomentField()
+    original_name = pw.CharField(max_length=255)
+    stored_name = pw.CharField(unique=True, max_length=80)
+    content_type = pw.CharField(max_length=100)
+    size = pw.IntegerField()
+    sha256 = pw.CharField(max_length=64)
+
+
+class Reminder(BaseModel):
+    """A logged chase (催办); unique per target, period and step so nothing is sent twice."""
+
+    key = pw.CharField(unique=True, max_length=120)
+    kind = pw.CharField(max_length=20)  # report_due | report_missing | report_late | finding_overdue | manual
+    step = pw.IntegerField(default=1)  # 1 blue, 2 yellow, 3 red slip (三色督办单)
+    unit = pw.ForeignKeyField(Unit, backref="reminders", on_delete="RESTRICT")
+    assignment = pw.ForeignKeyField(Assignment, null=True, backref="reminders", on_delete="RESTRICT")
+    finding = pw.ForeignKeyField(Finding, null=True, backref="reminders", on_delete="RESTRICT")
+    period = pw.CharField(null=True, max_length=7)
+    message = pw.TextField()
+    created_by = pw.CharField(max_length=64)
+    created_at = MomentField()
+
+
+class Delivery(BaseModel):
+    """One attempt chain to deliver a reminder over one channel, with its result."""
+
+    reminder = pw.ForeignKeyField(Reminder, backref="deliveries", on_delete="RESTRICT")
+    channel = pw.CharField(max_length=10)  # in_app | email | webhook
+    recipient = pw.CharField(max_length=300)
+    status = pw.CharField(default="pending", max_length=10)  # pending | sent | failed
+    attempts = pw.IntegerField(default=0)
+    last_error = pw.TextField(null=True)
+    next_attempt_at = MomentField(null=True)
+    delivered_at = MomentField(null=True)
+    read_at = MomentField(null=True)
+
+    class Meta:
+        indexes = ((("reminder", "channel", "recipient"), True),)
+
+
+class Bulletin(BaseModel):
+    """The office's commentary (Markdown) on a monthly board, a quarterly bulletin or the year."""
+
+    plan = pw.ForeignKeyField(Plan, backref="bulletins", on_delete="RESTRICT")
+    board = pw.CharField(max_length=7)  # 2024-05 | 2024Q2 | 2024
+    commentary = pw.TextField(default="")
+    updated_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    updated_at = MomentField()
+
+    class Meta:
+        indexes = ((("plan", "board"), True),)
+
+
+class QualityRating(BaseModel):
+    """The office's quality rating of a unit for a quarter: the 10 points of the score."""
+
+    plan = pw.ForeignKeyField(Plan, on_delete="RESTRICT")
+    unit = pw.ForeignKeyField(Unit, on_delete="RESTRICT")
+    quarter = pw.CharField(max_length=6)
+    points = pw.FloatField()
+    note = pw.TextField(default="")
+    rated_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    rated_at = MomentField()
+
+    class Meta:
+        indexes = ((("plan", "unit", "quarter"), True),)
+
+
+class Publication(BaseModel):
+    """A board written to the static site; republishing must give the same digest."""
+
+    plan = pw.ForeignKeyField(Plan, backref="publications", on_delete="RESTRICT")
+    board = pw.CharField(max_length=7)
+    first_published_at = MomentField()
+    last_published_at = MomentField()
+    digest = pw.CharField(max_length=64)
+    files = pw.IntegerField()
+
+    class Meta:
+        indexes = ((("plan", "board"), True),)
 
 
 class AuditEvent(BaseModel):
@@ -264,5 +474,21 @@ MODELS = [
     User,
     Report,
     ReportRevision,
+    UserSession,
+    LoginAttempt,
+    ReportReturn,
+    ReportSignoff,
+    Completion,
+    Inspection,
+    RectificationList,
+    Finding,
+    FindingEvent,
+    Evidence,
+    ExtensionRequest,
+    Reminder,
+    Delivery,
+    Bulletin,
+    QualityRating,
+    Publication,
     AuditEvent,
 ]

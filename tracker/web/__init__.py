@@ -35,6 +35,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="tracker_session",
+        SESSION_COOKIE_SECURE=False,  # `tracker serve` turns it on for any non-loopback host
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which has its own limits
+        UPLOAD_DIR=str(instance / "uploads"),
     )
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
@@ -56,13 +61,20 @@ def create_app(test_config: dict | None = None) -> Flask:
         if not db.is_closed():
             db.close()
 
-    from tracker.web import access, filters, security
+    from flask_wtf import CSRFProtect
 
+    from tracker.web import access, filters, security
+    from tracker.web.auth import session as auth_session
+
+    CSRFProtect(app)
     security.init_app(app)
     filters.init_app(app)
+    auth_session.init_app(app)
 
+    from tracker.web.auth import bp as auth_bp
     from tracker.web.browse import bp as browse_bp
 
     app.register_blueprint(browse_bp)
+    app.register_blueprint(auth_bp)
     access.init_app(app)
     return app

@@ -1,17 +1,33 @@
-"""Who may use each route, declared on the route itself and enforced in one place.
+"""Who may use each route, declared on the route itself and enforced here, in one place.
 
-A view without a declaration is refused (fail closed); the access-matrix test walks every route.
+`@allow(PUBLIC)` opens a page to everyone; `@allow(SIGNED_IN)` to anyone signed in; otherwise the
+roles named. A view without a declaration is refused (fail closed); the access-matrix test walks
+every route. A person whose password is a one-time password may only change it or sign out.
 """
 
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from tracker.services.scoping import OutOfScope
+from tracker.store import audit
+from tracker.store.db import write_transaction
 
 PUBLIC = "public"
+SIGNED_IN = "signed_in"
+ROLES = ("reporter", "unit_leader", "inspector", "leader", "admin")
+UNIT = ("reporter", "unit_leader")
+OFFICE = ("inspector", "admin")
+READERS = ("inspector", "leader", "admin")
+PASSWORD_CHANGE_ENDPOINTS = {"auth.password", "auth.logout"}
 
 
 def allow(*roles: str):
-    """Declare who may call a view: `@allow(PUBLIC)`, or roles such as `@allow("inspector", "admin")`."""
+    """Declare who may call a view: `@allow(PUBLIC)`, `@allow(SIGNED_IN)`, or roles such as `@allow(*OFFICE)`."""
+    unknown = set(roles) - {PUBLIC, SIGNED_IN, *ROLES}
+    if unknown or not roles:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
 
     def mark(view):
         view.allowed_roles = frozenset(roles)
@@ -25,6 +41,21 @@ def allowed_roles(endpoint: str | None) -> frozenset[str] | None:
     return getattr(view, "allowed_roles", None)
 
 
+def record_refusal(what: str) -> None:
+    """Log and audit a refused attempt to reach another unit's data or a forbidden page."""
+    who = current_user.user.username if current_user.is_authenticated else "anonymous"
+    current_app.logger.warning("refused %s %s for %s: %s", request.method, request.path, who, what)
+    with write_transaction():
+        audit.record(
+            who,
+            "access.refused",
+            "route",
+            request.endpoint,
+            None,
+            {"method": request.method, "path": request.path, "what": what},
+        )
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _enforce():
@@ -36,4 +67,16 @@ def init_app(app: Flask) -> None:
             abort(404)
         if PUBLIC in roles:
             return None
-        abort(404)  # signed-in roles arrive with the sign-in issue; until then nothing else is open
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        if current_user.user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+            return redirect(url_for("auth.password"))
+        if SIGNED_IN in roles or current_user.role in roles:
+            return None
+        record_refusal(f"role {current_user.role} not in {sorted(roles)}")
+        abort(403)
+
+    @app.errorhandler(OutOfScope)
+    def _out_of_scope(exc):
+        record_refusal(str(exc))
+        return app.make_response(("未找到该内容,或您无权查看。", 404))

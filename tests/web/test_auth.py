@@ -1,0 +1,128 @@
+"""Signing in and out: sessions live on the server, so ending one is final everywhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.conftest import PASSWORD, csrf_token, sign_in
+from tracker.services.users import add_user
+from tracker.store.db import write_transaction
+from tracker.store.models import AuditEvent, LoginAttempt, User
+
+
+def logout(client):
+    token = csrf_token(client, "/password")
+    return client.post("/logout", data={"csrf_token": token})
+
+
+def test_a_person_signs_in_and_lands_on_a_page(client, people):
+    response = sign_in(client, "clerk")
+    assert response.status_code == 302
+    assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_a_wrong_password_is_refused_with_one_message_for_every_cause(client, people):
+    wrong = sign_in(client, "clerk", "not the password")
+    unknown = sign_in(client, "nobody", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "用户名或密码错误" in wrong.get_data(as_text=True)
+    assert "用户名或密码错误" in unknown.get_data(as_text=True)
+
+
+def test_five_failures_lock_the_name_even_for_the_right_password(client, people):
+    for _ in range(5):
+        sign_in(client, "clerk", "wrong password!")
+    locked = sign_in(client, "clerk")
+    assert locked.status_code == 401
+    assert "15 分钟" in locked.get_data(as_text=True)
+    assert LoginAttempt.select().where(LoginAttempt.success == False).count() == 5  # noqa: E712
+
+
+def test_the_lock_is_kept_in_the_database_so_another_process_sees_it(app, people):
+    for _ in range(5):
+        sign_in(app.test_client(), "clerk", "wrong password!")
+    fresh_client = app.test_client()  # as a second worker process would: no shared memory, same database
+    assert sign_in(fresh_client, "clerk").status_code == 401
+
+
+def test_a_session_cookie_replayed_after_logout_is_refused(app, client, people):
+    sign_in(client, "clerk")
+    cookie = client.get_cookie("tracker_session").value
+    assert client.get("/password").status_code == 200
+    logout(client)
+    thief = app.test_client()
+    thief.set_cookie("tracker_session", cookie)
+    response = thief.get("/password")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_password_change_ends_every_other_session(app, people):
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, "clerk")
+    sign_in(phone, "clerk")
+    token = csrf_token(laptop, "/password")
+    changed = laptop.post(
+        "/password",
+        data={
+            "old": PASSWORD,
+            "new": "a brand new secret",
+            "again": "a brand new secret",
+            "csrf_token": token,
+        },
+    )
+    assert changed.status_code == 302
+    assert laptop.get("/password").status_code == 200
+    assert phone.get("/password").status_code == 302
+
+
+def test_a_disabled_account_is_signed_out_at_once(app, client, people):
+    from tracker.services.auth import revoke_all
+
+    sign_in(client, "clerk")
+    with write_transaction():
+        user = User.get(User.username == "clerk")
+        user.active = False
+        user.save()
+        revoke_all(user, "disabled", "admin")
+    assert client.get("/password").status_code == 302
+
+
+def test_a_one_time_password_must_be_changed_before_anything_else(client, loaded):
+    _, one_time = add_user("newbie", "reporter", "安康市乡村振兴局")
+    response = sign_in(client, "newbie", one_time)
+    assert response.headers["Location"].endswith("/password")
+    assert client.get("/").status_code == 200  # public pages stay open
+    token = csrf_token(client, "/password")
+    client.post(
+        "/password",
+        data={"old": one_time, "new": "my own secret 1", "again": "my own secret 1", "csrf_token": token},
+    )
+    assert not User.get(User.username == "newbie").must_change_password
+
+
+def test_a_form_without_its_csrf_token_is_refused(client, people):
+    response = client.post("/login", data={"username": "clerk", "password": PASSWORD})
+    assert response.status_code == 400
+    assert not AuditEvent.select().where(AuditEvent.action == "session.open").exists()
+
+
+def test_signing_in_starts_a_new_session(client, people):
+    client.get("/login")
+    before = client.get_cookie("tracker_session").value
+    sign_in(client, "clerk")
+    assert client.get_cookie("tracker_session").value != before
+
+
+def test_the_session_cookie_is_http_only_and_same_site(client, people):
+    response = sign_in(client, "clerk")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
+def test_sign_in_never_redirects_off_site(client, people, target):
+    token = csrf_token(client, "/login")
+    response = client.post(
+        f"/login?next={target}", data={"username": "clerk", "password": PASSWORD, "csrf_token": token}
+    )
+    assert "evil" not in response.headers["Location"] and "javascript" not in response.headers["Location"]

@@ -1,0 +1,169 @@
+"""Sign-in, server-side sessions and password changes.
+
+A session is a row: the browser holds a random token, the database its SHA-256. Logout, a password
+change or a disabled account revokes the rows, so a cookie captured before is refused at once, in
+every process. Failed sign-ins are stored too, so throttling holds across processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2.exceptions import VerificationError
+
+from tracker.clock import now
+from tracker.services import users
+from tracker.services.users import check_password
+from tracker.store import audit
+from tracker.store.db import write_transaction
+from tracker.store.models import LoginAttempt, User, UserSession
+
+MAX_FAILURES = 5  # per user name within FAILURE_WINDOW
+MAX_FAILURES_PER_ADDR = 30  # per address within FAILURE_WINDOW, against guessing many names
+FAILURE_WINDOW = timedelta(minutes=15)
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+TOUCH_EVERY = timedelta(minutes=1)  # last-seen is written at most this often, not on every request
+MIN_PASSWORD = 10
+
+
+class AuthError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    token: str
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def is_throttled(username: str, remote_addr: str | None) -> bool:
+    """Too many failures for this name (or from this address) in the last 15 minutes."""
+    since = now() - FAILURE_WINDOW
+    recent = LoginAttempt.select().where(LoginAttempt.at > since, LoginAttempt.success == False)  # noqa: E712
+    if recent.where(LoginAttempt.username == username).count() >= MAX_FAILURES:
+        return True
+    return (
+        bool(remote_addr)
+        and recent.where(LoginAttempt.remote_addr == remote_addr).count() >= MAX_FAILURES_PER_ADDR
+    )
+
+
+def sign_in(username: str, password: str, remote_addr: str | None = None) -> SignedIn:
+    """Check a password and open a new session; the same message for every failure."""
+    username = (username or "").strip()
+    if is_throttled(username, remote_addr):
+        raise AuthError("登录失败次数过多,请 15 分钟后再试。")
+    user = User.get_or_none(User.username == username)
+    # Verify against a dummy hash for unknown names so timing does not reveal which names exist.
+    ok = check_password(user, password) if user else _spend_time(password)
+    success = bool(ok and user.active)
+    if not success:
+        with write_transaction():
+            LoginAttempt.create(username=username, remote_addr=remote_addr, at=now(), success=False)
+        raise AuthError("用户名或密码错误,或账号已停用。")
+    with write_transaction():
+        LoginAttempt.create(username=username, remote_addr=remote_addr, at=now(), success=True)
+        token = secrets.token_urlsafe(32)
+        moment = now()
+        session = UserSession.create(
+            token_hash=_hash(token),
+            user=user,
+            created_at=moment,
+            last_seen_at=moment,
+            remote_addr=remote_addr,
+        )
+        audit.record(
+            user.username, "session.open", "user_session", session.id, None, {"remote_addr": remote_addr}
+        )
+        if users.hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = users.hasher.hash(password)
+            user.save(only=["password_hash"])
+    return SignedIn(user, token)
+
+
+def _spend_time(password: str) -> bool:
+    """As long as a real check takes, and always False."""
+    with contextlib.suppress(VerificationError):
+        users.hasher.verify(_dummy_hash(), password)
+    return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return users.hasher.hash("not a real password: only to spend the same time")
+
+
+def session_user(token: str | None) -> tuple[User, UserSession] | None:
+    """The user behind a session token, if the session is open, fresh and the account active."""
+    if not token:
+        return None
+    session = (
+        UserSession.select(UserSession, User).join(User).where(UserSession.token_hash == _hash(token)).first()
+    )
+    if session is None or session.revoked_at is not None or not session.user.active:
+        return None
+    moment = now()
+    if moment - session.last_seen_at > IDLE_TIMEOUT or moment - session.created_at > ABSOLUTE_TIMEOUT:
+        return None
+    if moment - session.last_seen_at > TOUCH_EVERY:
+        UserSession.update(last_seen_at=moment).where(UserSession.id == session.id).execute()
+    return session.user, session
+
+
+def sign_out(token: str | None, actor: str) -> None:
+    if not token:
+        return
+    with write_transaction():
+        session = UserSession.get_or_none(UserSession.token_hash == _hash(token))
+        if session and session.revoked_at is None:
+            _revoke([session], "logout", actor)
+
+
+def _revoke(sessions, why: str, actor: str) -> int:
+    moment = now()
+    for s in sessions:
+        UserSession.update(revoked_at=moment, revoked_why=why).where(UserSession.id == s.id).execute()
+        audit.record(actor, "session.revoke", "user_session", s.id, None, {"why": why})
+    return len(sessions)
+
+
+def revoke_all(user: User, why: str, actor: str) -> int:
+    """End every open session of `user`; call inside the change's transaction."""
+    open_sessions = list(
+        UserSession.select().where(UserSession.user == user, UserSession.revoked_at.is_null())
+    )
+    return _revoke(open_sessions, why, actor)
+
+
+def check_new_password(user: User, new: str) -> None:
+    if len(new) < MIN_PASSWORD:
+        raise AuthError(f"新密码至少 {MIN_PASSWORD} 个字符。")
+    if new.strip().lower() == user.username.lower() or new.isdigit():
+        raise AuthError("新密码不能与用户名相同,也不能全是数字。")
+
+
+def change_password(user: User, old: str, new: str, remote_addr: str | None = None) -> SignedIn:
+    """Change a password: every session of the user ends, and a new one is opened for this browser."""
+    if not check_password(user, old):
+        raise AuthError("原密码不正确。")
+    check_new_password(user, new)
+    if check_password(user, new):
+        raise AuthError("新密码不能与原密码相同。")
+    with write_transaction():
+        user.password_hash = users.hasher.hash(new)
+        user.must_change_password = False
+        user.password_changed_at = now()
+        user.save(only=["password_hash", "must_change_password", "password_changed_at"])
+        audit.record(user.username, "user.password_change", "user", user.id, None, None)
+        revoke_all(user, "password_change", user.username)
+    return sign_in(user.username, new, remote_addr)

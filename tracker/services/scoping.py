@@ -1,0 +1,82 @@
+"""Unit scoping, in one place: what a signed-in person may read and change.
+
+Unit people (reporter, unit_leader) see only their own unit's data; the office roles see everything;
+a leader reads everything and changes nothing. Every query for a unit's data goes through `Scope`,
+and every refusal raises `OutOfScope`, which the app answers with 404 and records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee as pw
+
+from tracker.store.models import Assignment, Unit, User
+
+UNIT_ROLES = frozenset({"reporter", "unit_leader"})
+OFFICE_ROLES = frozenset({"inspector", "admin"})
+READ_ALL_ROLES = frozenset({"inspector", "leader", "admin"})
+
+
+class OutOfScope(LookupError):
+    """The object exists but is not this person's to see or change; shown to them as 'not found'."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int
+    username: str
+    role: str
+    unit_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> Scope:
+        return cls(user.id, user.username, user.role, user.unit_id)
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role in READ_ALL_ROLES
+
+    @property
+    def is_unit(self) -> bool:
+        return self.role in UNIT_ROLES
+
+    def restrict(self, query: pw.ModelSelect, unit_field: pw.Field) -> pw.ModelSelect:
+        """Narrow a query to the rows this person may read, by the row's unit column."""
+        if self.sees_all:
+            return query
+        if self.unit_id is None:
+            return query.where(pw.SQL("1 = 0"))
+        return query.where(unit_field == self.unit_id)
+
+    def check_unit(self, unit_id: int | None) -> None:
+        """Refuse reading a unit's data that is not this person's."""
+        if self.sees_all:
+            return
+        if self.unit_id is None or unit_id != self.unit_id:
+            raise OutOfScope(f"unit {unit_id}")
+
+    def check_write_unit(self, unit_id: int | None) -> None:
+        """Refuse changing a unit's data: a unit changes only its own; the leader changes nothing."""
+        if self.role in OFFICE_ROLES:
+            return
+        if self.role in UNIT_ROLES and self.unit_id is not None and unit_id == self.unit_id:
+            return
+        raise OutOfScope(f"write unit {unit_id}")
+
+    def assignment(self, assignment_id: int, *, write: bool = False) -> Assignment:
+        """One assignment by id, if in scope; unknown and out-of-scope look the same."""
+        row = (
+            Assignment.select(Assignment, Unit)
+            .join(Unit, on=(Assignment.unit == Unit.id))
+            .where(Assignment.id == assignment_id)
+            .first()
+        )
+        if row is None:
+            raise OutOfScope(f"assignment {assignment_id}")
+        (self.check_write_unit if write else self.check_unit)(row.unit_id)
+        return row
+
+    def assignments(self) -> pw.ModelSelect:
+        """Active assignments this person may read."""
+        return self.restrict(Assignment.active(), Assignment.unit)

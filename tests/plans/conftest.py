@@ -75,3 +75,9 @@ def make_xlsx(tmp_path):
         return build_xlsx(tmp_path / (name or f"notice{next(counter)}.xlsx"), rows, merges, sheets)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def builders():
+    """(build_docx, build_xlsx) for fixtures of wider scope than a test."""
+    return build_docx, build_xlsx

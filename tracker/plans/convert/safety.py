@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from .problems import ConversionError, Problem
@@ -59,7 +60,7 @@ def open_zip(data: bytes, name: str, limits: Limits = LIMITS) -> tuple[zipfile.Z
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
         raise fail(name, f"文件损坏,不是有效的 zip 压缩包(.docx/.xlsx 都是 zip): {exc}") from None
     if len(infos) > limits.max_members:
         raise fail(name, f"压缩包成员过多({len(infos)} 个,上限 {limits.max_members}),拒绝处理")
@@ -89,7 +90,15 @@ def open_zip(data: bytes, name: str, limits: Limits = LIMITS) -> tuple[zipfile.Z
         try:
             with archive.open(info) as fh:
                 head = fh.read(info.file_size + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            OSError,
+            ValueError,
+            EOFError,
+            NotImplementedError,
+            RuntimeError,
+        ) as exc:
             raise fail(name, f"{info.filename} 无法解压: {exc}") from None
         if _DTD.search(head) or any(p in head for p in _DTD16):
             raise fail(

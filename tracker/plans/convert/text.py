@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .blocks import Block, Paragraph, Table
 from .deadlines import cn_number
-from .units import CLOSE, FIRST_IS_LEAD, LABEL_RE, OPEN, Assignment, parse_clause
+from .units import _LABEL_ROLE, CLOSE, FIRST_IS_LEAD, LABEL_RE, OPEN, Assignment, parse_clause
 
 # Same-length translation: full-width digits and brackets read like half-width ones.
 _FW = str.maketrans("０１２３４５６７８９（）．，：", "0123456789().,:")
@@ -31,6 +31,10 @@ JUNK = re.compile(
 )
 ANNEX = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]*\s*[:：]?")
 SENTENCE_END = "。！？；;!?"
+# 【牵头单位】X【责任单位】Y: a label in brackets reads like `牵头单位:`
+BRACKETED_LABEL = re.compile(
+    r"[【〔\[［]\s*(" + "|".join(sorted(_LABEL_ROLE, key=len, reverse=True)) + r")\s*[】〕\]］]\s*[:：]?\s*"
+)
 
 
 @dataclass
@@ -111,6 +115,7 @@ def extract_clauses(text: str) -> tuple[str, list[Assignment]]:
     (`…。责任单位:X(牵头)、Y`). Returns the remaining text and the clauses found."""
     found: list[Assignment] = []
     out: list[str] = []
+    text = BRACKETED_LABEL.sub(lambda m: " " + m.group(1) + ":", text)
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
@@ -130,7 +135,7 @@ def extract_clauses(text: str) -> tuple[str, list[Assignment]]:
     rest = "".join(out)
     for m in LABEL_RE.finditer(rest):
         before = rest[: m.start()]
-        if before and before[-1] not in SENTENCE_END + ",，、 \t\u3000":
+        if before and before[-1] not in SENTENCE_END + CLOSE + ",，、 \t\u3000":
             continue
         a = parse_clause(rest[m.start() :])
         if a is not None and (a.any_units() or a.deadline_text):

@@ -180,6 +180,8 @@ class _Loader:
     def _upsert(self, model, existing, key: dict, values: dict, kind: str):
         """Create `model` with key+values, or update the changed fields of `existing`; audited."""
         if existing is None:
+            if "created_at" in model._meta.fields and "created_at" not in values:
+                values = {**values, "created_at": self.moment}
             row = model.create(**key, **values)
             self.summary.created[kind] += 1
             self._audit(f"{kind}.create", kind, row.id, None, {**key, **values})

@@ -138,6 +138,7 @@ class Measure(BaseModel):
     public = pw.BooleanField(default=True)
     reconstructed = pw.BooleanField(default=False)
     position = pw.IntegerField(default=0)
+    created_at = MomentField(null=True)  # when a load first stored it
     archived_at = MomentField(null=True)
 
     class Meta:
@@ -157,6 +158,7 @@ class Assignment(BaseModel):
     via_group = pw.ForeignKeyField(Unit, null=True, backref="group_assignments", on_delete="RESTRICT")
     printed_name = pw.CharField(max_length=200)
     position = pw.IntegerField(default=0)
+    created_at = MomentField(null=True)
     archived_at = MomentField(null=True)
 
     class Meta:

@@ -1,0 +1,77 @@
+"""Boards, bulletins and assessments: store → facts → rules, for the app, the CLI and the site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tracker.rules import lights as rl
+from tracker.rules import scores, snapshot
+from tracker.rules.periods import Period, Quarter, Year, cutoff_moment, end_of_minute
+from tracker.services.facts import PlanFacts, gather, quality_ratings, reporting_rules
+from tracker.store.models import Plan
+
+
+class UnknownPlan(LookupError):
+    pass
+
+
+def plan_by_code(code: str) -> Plan:
+    plan = Plan.get_or_none(Plan.code == code)
+    if plan is None:
+        raise UnknownPlan(f"没有编号为 {code!r} 的方案")
+    return plan
+
+
+def board_moment(plan: Plan, period: Period) -> datetime:
+    """The last instant a board of `period` reads: its cut-off minute, to the end of that minute."""
+    return end_of_minute(cutoff_moment(period, reporting_rules(plan)))
+
+
+def monthly_board(plan: Plan, period: Period) -> tuple[snapshot.Board, PlanFacts]:
+    """The monthly board (月调度) of `period`, from what was recorded up to its cut-off."""
+    facts = gather(plan, board_moment(plan, period))
+    return snapshot.board(facts.assignments, period, facts.rules), facts
+
+
+@dataclass(frozen=True)
+class Assessment:
+    window: Quarter | Year
+    as_of: datetime
+    scores: tuple[scores.UnitScore, ...]
+    facts: PlanFacts
+
+
+def assessment(plan: Plan, window: Quarter | Year) -> Assessment:
+    """Every unit's score for a quarter (季通报) or a year (年考核), ranked, as of the window's last cut-off."""
+    as_of = board_moment(plan, window.periods[-1])
+    facts = gather(plan, as_of)
+    quarters = sorted({str(p.quarter) for p in window.periods})
+    ratings = quality_ratings(plan, quarters, as_of)
+    ranked = scores.assess(facts.assignments, window, facts.rules, ratings, facts.unit_findings, as_of)
+    return Assessment(window, as_of, ranked, facts)
+
+
+@dataclass(frozen=True)
+class LightView:
+    """Lights as of a moment: per assignment id, and per measure code through its leads."""
+
+    as_of: datetime
+    assignments: dict[int, rl.Light]
+    measures: dict[str, rl.Light]
+    facts: PlanFacts
+
+
+def lights_now(plan: Plan, as_of: datetime, unit_id: int | None = None) -> LightView:
+    """Each assignment's and measure's light as of `as_of` (a unit's own when `unit_id` is given)."""
+    facts = gather(plan, as_of, unit_id)
+    per_assignment = {f.id: rl.assignment_light(f, facts.rules, as_of) for f in facts.assignments}
+    by_measure: dict[str, list] = {}
+    for f in facts.assignments:
+        by_measure.setdefault(f.measure_code, []).append(f)
+    per_measure = (
+        {code: rl.measure_light(items, facts.rules, as_of) for code, items in by_measure.items()}
+        if unit_id is None
+        else {}
+    )
+    return LightView(as_of, per_assignment, per_measure, facts)

@@ -1,0 +1,277 @@
+"""From the store to the rules: everything recorded about a plan's assignments, as frozen facts.
+
+A fixed number of queries whatever the plan's size (one per kind of record), each already cut at
+the moment asked for, so a board reads only what was recorded up to its cut-off. The rules in
+`tracker.rules` do the rest, without the database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from peewee import JOIN
+
+from tracker.rules import values as rv
+from tracker.rules.periods import Period
+from tracker.store.models import (
+    Assignment,
+    Completion,
+    ExtensionRequest,
+    Finding,
+    FindingEvent,
+    Indicator,
+    Measure,
+    Milestone,
+    Plan,
+    QualityRating,
+    Report,
+    ReportReturn,
+    ReportRevision,
+    ReportSignoff,
+    Unit,
+)
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """A plan's rules and the facts of every assignment that existed at `as_of`."""
+
+    plan: Plan
+    rules: rv.ReportingRules
+    as_of: datetime
+    assignments: tuple[rv.AssignmentFacts, ...]
+    unit_findings: tuple[rv.Finding, ...]  # findings against a unit without a measure
+    unit_ids: dict[str, int]  # unit full name → id, for links
+
+
+def reporting_rules(plan: Plan) -> rv.ReportingRules:
+    return rv.ReportingRules(
+        due_day=plan.due_day,
+        cutoff_day=plan.cutoff_day,
+        holiday_shift=plan.holiday_shift,
+        amber_days=plan.amber_days,
+        signoff=plan.signoff,
+    )
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+
+
+def gather(plan: Plan, as_of: datetime, unit_id: int | None = None) -> PlanFacts:
+    """Facts of `plan` as recorded up to `as_of` (for one unit's assignments when `unit_id` is given)."""
+    # Plans are often loaded after the months they cover, so what counts is whether a reload had
+    # archived an assignment or measure by `as_of`, not when it was first stored.
+    existed = Assignment.archived_at.is_null() | (Assignment.archived_at > as_of)
+    measure_existed = Measure.archived_at.is_null() | (Measure.archived_at > as_of)
+    in_plan = (Measure.plan == plan.id) & measure_existed & existed
+    if unit_id is not None:
+        in_plan &= Assignment.unit == unit_id
+
+    rows = list(
+        Assignment.select(Assignment, Measure, Unit)
+        .join(Measure)
+        .switch(Assignment)
+        .join(Unit, on=(Assignment.unit == Unit.id))
+        .where(in_plan)
+        .order_by(Assignment.id)
+    )
+    measure_ids = sorted({a.measure_id for a in rows})
+
+    def of_plan_assignments(query, assignment_field):
+        # A join, not a list of ids: the query stays one statement whatever the plan's size.
+        return query.join(Assignment, on=(assignment_field == Assignment.id)).join(Measure).where(in_plan)
+
+    revisions = defaultdict(list)
+    revision_rows = list(
+        of_plan_assignments(
+            ReportRevision.select(ReportRevision, Report).join(Report), Report.assignment
+        ).where(ReportRevision.recorded_at <= as_of)
+    )
+    returned = {}
+    for r in (
+        of_plan_assignments(
+            ReportReturn.select(ReportReturn.revision, ReportReturn.at, ReportReturn.reason)
+            .join(ReportRevision)
+            .join(Report),
+            Report.assignment,
+        )
+        .where(ReportReturn.at <= as_of)
+        .order_by(ReportReturn.at)
+    ):
+        returned.setdefault(r.revision_id, (r.at, r.reason))
+    signed = {}
+    if plan.signoff:
+        for s in (
+            of_plan_assignments(
+                ReportSignoff.select(ReportSignoff.revision, ReportSignoff.at)
+                .join(ReportRevision)
+                .join(Report),
+                Report.assignment,
+            )
+            .where(ReportSignoff.at <= as_of)
+            .order_by(ReportSignoff.at)
+        ):
+            signed.setdefault(s.revision_id, s.at)
+
+    indicators = defaultdict(list)
+    indicator_names: dict[int, dict[str, str]] = defaultdict(dict)
+    milestones = defaultdict(list)
+    if measure_ids:
+        for m in (
+            Milestone.select(Milestone.indicator, Milestone.date, Milestone.value)
+            .join(Indicator)
+            .join(Measure)
+            .where(Measure.plan == plan.id, Milestone.archived_at.is_null(), Indicator.archived_at.is_null())
+        ):
+            milestones[m.indicator_id].append(rv.Milestone(m.date, Decimal(str(m.value))))
+        for i in (
+            Indicator.select()
+            .join(Measure)
+            .where(Measure.plan == plan.id, Indicator.archived_at.is_null())
+            .order_by(Indicator.position)
+        ):
+            indicator_names[i.measure_id][i.code] = i.name
+            indicators[i.measure_id].append(
+                rv.IndicatorSpec(
+                    name=i.name,
+                    unit=i.unit,
+                    target=None if i.target is None else Decimal(str(i.target)),
+                    cumulative=i.cumulative,
+                    milestones=tuple(milestones[i.id]),
+                )
+            )
+
+    measure_of = {a.id: a.measure_id for a in rows}
+    for rev in revision_rows:
+        a_id = rev.report.assignment_id
+        names = indicator_names.get(measure_of.get(a_id), {})
+        values = []
+        for code, value in sorted((rev.indicator_values or {}).items()):
+            number = _decimal(value)
+            if number is not None and code in names:
+                note = (rev.indicator_notes or {}).get(code, "")
+                values.append(rv.IndicatorValue(names[code], number, note=note))
+        ret = returned.get(rev.id)
+        revisions[a_id].append(
+            rv.Revision(
+                recorded_at=rev.recorded_at,
+                period=Period.parse(rev.report.period),
+                percent=max(0, min(100, rev.percent or 0)),
+                complete=rev.complete,
+                indicator_values=tuple(values),
+                signed_off_at=signed.get(rev.id),
+                returned_at=ret[0] if ret else None,
+                returned_reason=ret[1] if ret else "",
+            )
+        )
+
+    extensions = defaultdict(list)
+    for e in of_plan_assignments(ExtensionRequest.select(), ExtensionRequest.assignment).where(
+        ExtensionRequest.decided_at.is_null(False), ExtensionRequest.decided_at <= as_of
+    ):
+        extensions[e.assignment_id].append(
+            rv.ExtensionDecision(
+                requested_at=e.requested_at,
+                decided_at=e.decided_at,
+                approved=e.decision == "approved",
+                new_deadline=e.new_deadline or e.requested_deadline,
+                reason=e.decision_reason,
+            )
+        )
+
+    confirmations, reopenings = defaultdict(list), defaultdict(list)
+    for c in of_plan_assignments(Completion.select(), Completion.assignment).where(Completion.at <= as_of):
+        if c.kind == "confirm":
+            confirmations[c.assignment_id].append(rv.Confirmation(c.at))
+        else:
+            reopenings[c.assignment_id].append(rv.Reopening(c.at, c.reason))
+
+    findings_by_key, unit_findings = _findings(plan, as_of, unit_id)
+
+    facts = []
+    unit_ids = {}
+    for a in rows:
+        m, u = a.measure, a.unit
+        unit_ids[u.name] = u.id
+        start = max(plan.start, m.start) if m.start else plan.start
+        facts.append(
+            rv.AssignmentFacts(
+                id=a.id,
+                unit=rv.Unit(u.name, u.short or ""),
+                measure_code=m.code,
+                role=rv.Role(a.role),
+                start=start,
+                deadline=m.deadline,
+                recurring=rv.Recurring(m.recurring) if m.recurring else None,
+                measure_title=m.title,
+                indicators=tuple(indicators.get(m.id, ())),
+                revisions=tuple(sorted(revisions.get(a.id, ()), key=lambda r: r.recorded_at)),
+                extensions=tuple(extensions.get(a.id, ())),
+                findings=tuple(findings_by_key.get((u.id, m.id), ())),
+                confirmations=tuple(confirmations.get(a.id, ())),
+                reopenings=tuple(reopenings.get(a.id, ())),
+            )
+        )
+    return PlanFacts(plan, reporting_rules(plan), as_of, tuple(facts), tuple(unit_findings), unit_ids)
+
+
+def _findings(plan: Plan, as_of: datetime, unit_id: int | None):
+    """Findings recorded by `as_of`: those on a measure keyed by (unit, measure), the rest by unit."""
+    query = (
+        Finding.select(Finding, Unit, Measure)
+        .join(Unit, on=(Finding.unit == Unit.id))
+        .switch(Finding)
+        .join(Measure, on=(Finding.measure == Measure.id), join_type=JOIN.LEFT_OUTER)
+        .where(Finding.plan == plan.id, Finding.created_at <= as_of)
+    )
+    if unit_id is not None:
+        query = query.where(Finding.unit == unit_id)
+    rows = list(query)
+    closes, reopens = defaultdict(list), defaultdict(list)
+    events = (
+        FindingEvent.select(FindingEvent.finding, FindingEvent.kind, FindingEvent.at)
+        .join(Finding)
+        .where(Finding.plan == plan.id, FindingEvent.at <= as_of, FindingEvent.kind.in_(("close", "reopen")))
+    )
+    for e in events:
+        (closes if e.kind == "close" else reopens)[e.finding_id].append(e.at)
+    keyed, loose = defaultdict(list), []
+    for f in rows:
+        item = rv.Finding(
+            id=f.id,
+            unit=f.unit.name,
+            title=f.title,
+            opened_at=f.created_at,
+            deadline=f.rectify_by,
+            measure_code=f.measure.code if f.measure_id else None,
+            closed_at=tuple(sorted(closes.get(f.id, ()))),
+            reopened_at=tuple(sorted(reopens.get(f.id, ()))),
+        )
+        if f.measure_id:
+            keyed[(f.unit_id, f.measure_id)].append(item)
+        else:
+            loose.append(item)
+    return keyed, loose
+
+
+def quality_ratings(plan: Plan, quarters: list[str], as_of: datetime) -> dict[str, Decimal]:
+    """Each unit's quality rating over `quarters`: the mean of the quarters rated by `as_of`."""
+    sums: dict[str, list[Decimal]] = defaultdict(list)
+    for r in (
+        QualityRating.select(QualityRating, Unit)
+        .join(Unit)
+        .where(
+            QualityRating.plan == plan.id,
+            QualityRating.quarter.in_(quarters),
+            QualityRating.rated_at <= as_of,
+        )
+    ):
+        sums[r.unit.name].append(Decimal(str(r.points)))
+    return {name: sum(points, Decimal(0)) / len(points) for name, points in sums.items()}

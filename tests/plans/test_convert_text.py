@@ -235,3 +235,15 @@ def test_markdown_tables_are_read_as_task_tables():
     ms = measures(result.plan)
     assert list(ms) == ["1.1", "1.2", "2.3"]
     assert ms["1.2"]["lead"] == ["市商务局"] and ms["2.3"]["recurring"] == "quarterly"
+
+
+def test_a_heading_that_ends_with_a_full_stop_is_still_a_group():
+    _, ms = convert("(一)发展乡村产业。\n1.建设农田。新建。\n2.培育企业。新增10家。\n")
+    assert list(ms) == ["1.1", "1.2"]
+
+
+def test_an_annex_label_is_not_part_of_the_title():
+    result = convert_text(
+        "附件1\n某市重点任务分工方案\n一、重点任务\n1.建设农田。新建。(牵头单位:市农业农村局)\n"
+    )
+    assert result.plan["plan"]["title"] == "某市重点任务分工方案"

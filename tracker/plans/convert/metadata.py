@@ -83,8 +83,11 @@ def _title_core(text: str) -> str:
     return _TRAILING_NOTE.sub("", text.strip()).strip()
 
 
+_ANNEX = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]*\s*[:：]?\s*")
+
+
 def _candidate(p: Paragraph) -> bool:
-    t = p.text.strip()
+    t = _ANNEX.sub("", p.text.strip())
     if not (4 <= len(t) <= 120) or "|" in t or _is_date_line(t):
         return False
     if t[-1] in "。；;：:，,":
@@ -102,7 +105,7 @@ def _titles(lines: list[Paragraph]) -> list[str]:
         if not _candidate(lines[i]):
             i += 1
             continue
-        text = lines[i].text.strip()
+        text = _ANNEX.sub("", lines[i].text.strip())
         j = i
         while (
             not TITLE_SUFFIX.search(_title_core(text))
@@ -113,7 +116,7 @@ def _titles(lines: list[Paragraph]) -> list[str]:
             and not _is_issuer_like(lines[j + 1].text)
         ):
             j += 1
-            text += lines[j].text.strip()
+            text += _ANNEX.sub("", lines[j].text.strip())
         if TITLE_SUFFIX.search(_title_core(text)):
             out.append(text)
             i = j + 1

@@ -96,10 +96,10 @@ def is_measure(node: Node) -> bool:
     A table row is a measure and a key task a group. A numbered entry with nothing numbered under it
     is a measure. One that carries its own assignment clause is a measure (what is numbered under it
     is part of its text). One under which two or more entries carry clauses is a group of measures.
-    A heading line on its own (`(一)持续巩固拓展脱贫攻坚成果`) with entries under it is a group (even
-    with a clause, which its entries then inherit, unless it is an arabic-numbered item); an
-    item with text on its own line (`(一)加强组织领导。市乡村…`) is a measure whose sub-points are
-    part of its text, unless those sub-points have entries of their own.
+    A heading line on its own (`(一)持续巩固拓展脱贫攻坚成果`) with entries under it is a group (a
+    clause on it is inherited by its entries); an item with text on its own line (`(一)加强组织领导。
+    市乡村…`) is a measure whose sub-points are part of its text, unless they have entries of their
+    own. A single clause after an arabic-numbered item's last sub-point belongs to the item.
     """
     if node.kind == "row":
         return True
@@ -111,14 +111,17 @@ def is_measure(node: Node) -> bool:
     if any(c.kind != "text" or _has_table(c) for c in kids):
         return False
     with_clause = [c for c in kids if c.subtree_has_clause()]
-    if node.is_heading and (with_clause or not node.has_units or node.style in ("chapter", "cn", "pcn")):
-        return False
-    if node.has_units:
-        return True
     if len(with_clause) >= 2:
         return False
+    chinese = node.style in ("chapter", "cn", "pcn")
+    if node.has_units:
+        return not (node.is_heading and chinese)
     if with_clause:
-        return with_clause[0] is kids[-1]
+        # one clause after the last sub-point closes the item, not a group of one
+        last = kids[-1]
+        return with_clause[0] is last and not chinese and not last.children
+    if node.is_heading:
+        return False
     return not all(c.children for c in kids)
 
 

@@ -85,7 +85,7 @@ class Node:
         if not head or len(head) > 60:
             return not head
         body = head.rstrip("。.!！")
-        return not any(ch in body for ch in SENTENCE_END + ":：") and not head.endswith(("。", "."))
+        return not any(ch in body for ch in SENTENCE_END + ":：\n")
 
 
 def match_numbering(line: str) -> tuple[str, int, str, str] | None:

@@ -1,6 +1,7 @@
 """Properties that must hold for any data: snapshots are stable, scores add up, the ranking is a total
 order, and done stays done until a recorded reopening."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import HealthCheck, event, given, settings
@@ -8,6 +9,7 @@ from hypothesis import strategies as st
 
 from tracker.rules.lights import Rag, assignment_light, measure_light
 from tracker.rules.periods import Quarter, Year, cutoff_moment, end_of_minute
+from tracker.rules.progress import essential_revisions
 from tracker.rules.scores import Part, ScoreLine, UnitScore, assess, rank, ranking_key
 from tracker.rules.snapshot import board
 from tracker.rules.status import report_status
@@ -45,6 +47,17 @@ def test_every_rule_sees_only_what_was_recorded_by_its_moment(facts, as_of, peri
     known = facts.as_of(as_of)
     assert assignment_light(facts, rules, as_of) == assignment_light(known, rules, as_of)
     assert report_status(facts, period, rules, as_of) == report_status(known, period, rules, as_of)
+
+
+@examples(150)
+@given(facts=plans(), period=periods, rules=reporting_rules)
+def test_the_essential_revisions_give_the_same_board_and_scores(facts, period, rules):
+    as_of = end_of_minute(cutoff_moment(period, rules))
+    slim = [replace(item, revisions=essential_revisions(item, rules, as_of)) for item in facts]
+    assert board(slim, period, rules) == board(facts, period, rules)
+    assert assess(slim, period.quarter, rules, as_of=as_of) == assess(
+        facts, period.quarter, rules, as_of=as_of
+    )
 
 
 def explains(first: UnitScore, second: UnitScore) -> bool:

@@ -10,6 +10,7 @@ import tracker.rules
 RULES = Path(tracker.rules.__file__).parent
 ALLOWED = {
     "__future__",
+    "bisect",
     "calendar",
     "chinese_calendar",
     "collections",

@@ -6,6 +6,7 @@ from fractions import Fraction
 import pytest
 
 from tracker.rules.periods import Quarter, Year
+from tracker.rules.progress import read
 from tracker.rules.scores import (
     Part,
     ScoreLine,
@@ -27,6 +28,11 @@ from .builders import DRC, FIN, assignment, at, confirmed, day, extension, findi
 Q2 = Quarter(2024, 2)
 DEFAULT = ReportingRules()
 Q2_CUTOFF = at("2024-06-30 23:59:59")
+
+
+def readings(*facts):
+    """The assignments as they read at the end of Q2."""
+    return [read(item, DEFAULT, Q2_CUTOFF) for item in facts]
 
 
 def points(lines):
@@ -56,18 +62,18 @@ def points(lines):
     ],
 )
 def test_on_time_reporting_shares_30_points_among_the_reports_due(revisions, expected):
-    assert points(on_time_lines([assignment(revisions=revisions)], Q2, DEFAULT, Q2_CUTOFF)) == expected
+    assert points(on_time_lines(readings(assignment(revisions=revisions)), Q2, DEFAULT)) == expected
 
 
 def test_with_no_report_due_on_time_reporting_is_full():
-    lines = on_time_lines([assignment(start="2024-07-01")], Q2, DEFAULT, Q2_CUTOFF)
+    lines = on_time_lines(readings(assignment(start="2024-07-01")), Q2, DEFAULT)
     assert points(lines) == ["+30.0 按时报送（本期无应报）"]
 
 
 def test_a_share_that_does_not_divide_evenly_still_adds_up():
     facts = [assignment(id=i, revisions=monthly_reports("2024-01", "2024-06")) for i in range(6)]
     facts.append(assignment(id=7, revisions=monthly_reports("2024-01", "2024-05")))
-    lines = on_time_lines(facts, Q2, DEFAULT, Q2_CUTOFF)
+    lines = on_time_lines(readings(*facts), Q2, DEFAULT)
     assert points(lines) == ["+30.0 按时报送（应报 21 期）", "−1.43 措施 1.1 6月报送缺报"]
 
 
@@ -162,7 +168,7 @@ def test_a_deadline_on_the_start_day_expects_everything():
     ],
 )
 def test_progress_against_plan_shares_40_points_among_comparable_assignments(facts, expected):
-    assert points(progress_lines(facts, DEFAULT, Q2_CUTOFF)) == expected
+    assert points(progress_lines(readings(*facts), DEFAULT)) == expected
 
 
 @pytest.mark.parametrize(

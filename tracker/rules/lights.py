@@ -9,14 +9,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from tracker.rules.periods import end_of_day, local_date
-from tracker.rules.progress import (
-    deadline_extension,
-    deadline_in_force,
-    done_since,
-    latest_indicator_value,
-    latest_percent,
-)
-from tracker.rules.status import ReportStatus, day_label, last_due_report
+from tracker.rules.progress import Reading, read
+from tracker.rules.status import ReportStatus, day_label, last_due
 from tracker.rules.values import AssignmentFacts, IndicatorSpec, ReportingRules, Role
 
 
@@ -41,23 +35,23 @@ class Light:
 
 
 def _number(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
-def red_reasons(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> list[str]:
-    """Why an assignment that is not done is red as of `as_of`; empty when it is not red.
+def red_reasons(reading: Reading) -> list[str]:
+    """Why an assignment that is not done is red as it reads at a moment; empty when it is not red.
 
-    Red when: the day of `as_of` is after the completion deadline in force (approved extensions
-    count; recurring and 长期坚持 duties have no such deadline); or the last report due by `as_of`
+    Red when: the day of the moment is after the completion deadline in force (approved extensions
+    count; recurring and 长期坚持 duties have no such deadline); or the last report due by the moment
     is missing; or a finding on it is open after the end of its rectification deadline day.
     """
+    facts, as_of = reading.facts, reading.as_of
     reasons = []
-    deadline = deadline_in_force(facts, as_of)
+    deadline = reading.deadline
     if facts.has_dated_deadline and deadline is not None and local_date(as_of) > deadline:
-        extended = "，已延期" if deadline_extension(facts, as_of) is not None else ""
+        extended = "，已延期" if reading.deadline_extension is not None else ""
         reasons.append(f"已超过完成时限（{deadline.year}年{day_label(deadline)}{extended}）")
-    last = last_due_report(facts, rules, as_of)
+    last = last_due(reading)
     if last is not None and last.status is ReportStatus.MISSING:
         reasons.append(last.reason)
     for finding in facts.findings:
@@ -66,20 +60,18 @@ def red_reasons(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) 
     return reasons
 
 
-def behind_milestone(
-    facts: AssignmentFacts, spec: IndicatorSpec, rules: ReportingRules, as_of: datetime
-) -> str | None:
-    """Why indicator `spec` is behind its current milestone as of `as_of`, or None when it is not.
+def behind_milestone(reading: Reading, spec: IndicatorSpec) -> str | None:
+    """Why indicator `spec` is behind its current milestone as the assignment reads, or None.
 
-    The current milestone is the latest one whose day has ended by `as_of`; the indicator is behind
-    when its last reported value is below the milestone's value, or nothing was reported. Reaching
-    the value exactly is not behind.
+    The current milestone is the latest one whose day has ended by the reading's moment; the
+    indicator is behind when its last reported value is below the milestone's value, or nothing was
+    reported. Reaching the value exactly is not behind.
     """
-    passed = [m for m in spec.milestones if end_of_day(m.date) < as_of]
+    passed = [m for m in spec.milestones if end_of_day(m.date) < reading.as_of]
     if not passed:
         return None
     milestone = passed[-1]
-    value = latest_indicator_value(facts, spec.name, rules, as_of)
+    value = reading.indicator_value(spec.name)
     if value is not None and value >= milestone.value:
         return None
     unit = spec.unit or ""
@@ -87,51 +79,59 @@ def behind_milestone(
     return f"指标「{spec.name}」落后于节点（{day_label(milestone.date)}应达 {_number(milestone.value)}{unit}，{reported}）"
 
 
-def amber_reasons(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> list[str]:
-    """Why an assignment that is neither done nor red is amber as of `as_of`; empty when it is not.
+def amber_reasons(reading: Reading) -> list[str]:
+    """Why an assignment that is neither done nor red is amber as it reads; empty when it is not.
 
     Amber when: the completion deadline in force is `amber_days` (default 30) days away or fewer,
-    counting calendar days from the day of `as_of` (exactly 30 days counts; so does the deadline day
-    itself), and the last reported progress is under 100% (no report counts as 0%); or the last report
-    due by `as_of` was late; or an indicator is behind its current milestone (see `behind_milestone`).
+    counting calendar days from the day of the moment (exactly 30 days counts; so does the deadline
+    day itself), and the last reported progress is under 100% (no report counts as 0%); or the last
+    report due by the moment was late; or an indicator is behind its current milestone (see
+    `behind_milestone`).
     """
+    facts = reading.facts
     reasons = []
-    deadline = deadline_in_force(facts, as_of)
+    deadline = reading.deadline
     if facts.has_dated_deadline and deadline is not None:
-        days_left = (deadline - local_date(as_of)).days
-        percent = latest_percent(facts, rules, as_of)
-        if 0 <= days_left <= rules.amber_days and (percent or 0) < 100:
+        days_left = (deadline - local_date(reading.as_of)).days
+        percent = reading.percent
+        if 0 <= days_left <= reading.rules.amber_days and (percent or 0) < 100:
             progress = "尚未报送进度" if percent is None else f"进度 {percent}%"
             reasons.append(f"距完成时限 {days_left} 天，{progress}")
-    last = last_due_report(facts, rules, as_of)
+    last = last_due(reading)
     if last is not None and last.status is ReportStatus.LATE:
         reasons.append(last.reason)
     for spec in facts.indicators:
-        behind = behind_milestone(facts, spec, rules, as_of)
+        behind = behind_milestone(reading, spec)
         if behind:
             reasons.append(behind)
     return reasons
 
 
-def assignment_light(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> Light:
-    """The light of one assignment as of `as_of`, checked in this order:
+def light_of(reading: Reading) -> Light:
+    """The light of one assignment as it reads at a moment, checked in this order:
 
-    not_started before its start day; done once confirmed (see `progress.done_since`: the unit
+    not_started before its start day; done once confirmed (see `Reading.done_since`: the unit
     reported it complete and the office confirmed, with no reopening since); red, amber (see
     `red_reasons`, `amber_reasons`); green otherwise.
     """
-    if local_date(as_of) < facts.start:
+    facts = reading.facts
+    if local_date(reading.as_of) < facts.start:
         return Light(Rag.NOT_STARTED, (f"未开始（{day_label(facts.start)}开始）",))
-    since = done_since(facts, rules, as_of)
+    since = reading.done_since()
     if since is not None:
         return Light(Rag.DONE, (f"办结已确认（{day_label(local_date(since))}）",))
-    red = red_reasons(facts, rules, as_of)
+    red = red_reasons(reading)
     if red:
         return Light(Rag.RED, tuple(red))
-    amber = amber_reasons(facts, rules, as_of)
+    amber = amber_reasons(reading)
     if amber:
         return Light(Rag.AMBER, tuple(amber))
     return Light(Rag.GREEN, ("按计划推进",))
+
+
+def assignment_light(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> Light:
+    """The light of one assignment as of `as_of` (see `light_of`)."""
+    return light_of(read(facts, rules, as_of))
 
 
 def leads_of(assignments: Sequence[AssignmentFacts]) -> list[AssignmentFacts]:

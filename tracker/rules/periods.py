@@ -10,6 +10,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -185,6 +186,7 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(TZ).date()
 
 
+@lru_cache(maxsize=4096)
 def due_date(period: Period, rules: ReportingRules) -> date:
     """The day the report for `period` is due.
 

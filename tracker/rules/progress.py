@@ -1,96 +1,20 @@
 """What an assignment's record says as of a moment: its submitted reports, latest progress and indicator
 values, whether it is done, and the deadlines in force after approved extensions.
+
+`Reading` works this out once per assignment and moment, so a board over thousands of assignments
+sorts each one's revisions once; the module functions are shorthands for a single question.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 
 from tracker.rules.periods import Period
 from tracker.rules.values import AssignmentFacts, ExtensionDecision, ReportingRules, Revision
-
-
-def submitted_revisions(
-    facts: AssignmentFacts, rules: ReportingRules, as_of: datetime
-) -> list[tuple[datetime, Revision]]:
-    """The revisions that count as submitted by `as_of`, with their submission moment, oldest first.
-
-    A revision counts from the moment it was recorded, or, when the plan requires sign-off, from the
-    moment it was signed off; an unsigned revision does not count at all. Returned revisions are
-    included: a return asks for a fix but does not undo the fact that the unit reported.
-    """
-    found = []
-    for position, revision in enumerate(facts.revisions):
-        moment = revision.submitted_at(rules)
-        if moment is not None and moment <= as_of and revision.recorded_at <= as_of:
-            found.append((moment, revision.recorded_at, position, revision))
-    found.sort(key=lambda item: item[:3])
-    return [(moment, revision) for moment, _, _, revision in found]
-
-
-def current_revision(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> Revision | None:
-    """The latest submitted revision not returned by `as_of`: what the unit's report says now.
-
-    Ties on the submission moment go to the later recorded revision, then to the later one in the
-    record. A revision the office returned stops counting from the moment it was returned.
-    """
-    for _, revision in reversed(submitted_revisions(facts, rules, as_of)):
-        if not revision.returned_by(as_of):
-            return revision
-    return None
-
-
-def latest_percent(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> int | None:
-    """The progress the unit last reported (see `current_revision`); None before any report."""
-    revision = current_revision(facts, rules, as_of)
-    return None if revision is None else revision.percent
-
-
-def latest_indicator_value(
-    facts: AssignmentFacts, name: str, rules: ReportingRules, as_of: datetime
-) -> Decimal | None:
-    """The last value reported for indicator `name` in a submitted, not returned revision; None if none."""
-    for _, revision in reversed(submitted_revisions(facts, rules, as_of)):
-        value = revision.indicator(name)
-        if value is not None and not revision.returned_by(as_of):
-            return value.value
-    return None
-
-
-def done_since(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> datetime | None:
-    """When the assignment became done, if it is done as of `as_of`; else None.
-
-    Done means: the office recorded a confirmation, before which the unit had submitted a revision
-    marked complete that was not returned by then, and the office recorded no reopening since that
-    confirmation (a reopening at the same instant counts as after it). Later reports, findings or
-    returns never undo a confirmation; only a reopening does.
-    """
-    complete = [
-        (moment, revision)
-        for moment, revision in submitted_revisions(facts, rules, as_of)
-        if revision.complete
-    ]
-    valid = [
-        confirmation.recorded_at
-        for confirmation in facts.confirmations
-        if confirmation.recorded_at <= as_of
-        and any(
-            moment <= confirmation.recorded_at and not revision.returned_by(confirmation.recorded_at)
-            for moment, revision in complete
-        )
-    ]
-    if not valid:
-        return None
-    since = max(valid)
-    if any(since <= reopening.recorded_at <= as_of for reopening in facts.reopenings):
-        return None
-    return since
-
-
-def is_done(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> bool:
-    """Whether the assignment is done as of `as_of` (see `done_since`)."""
-    return done_since(facts, rules, as_of) is not None
 
 
 def _latest_approved(decisions: list[ExtensionDecision]) -> ExtensionDecision | None:
@@ -99,24 +23,179 @@ def _latest_approved(decisions: list[ExtensionDecision]) -> ExtensionDecision | 
     return max(approved, key=lambda d: (d.decided_at, d.new_deadline), default=None)
 
 
-def deadline_extension(facts: AssignmentFacts, as_of: datetime) -> ExtensionDecision | None:
-    """The approved extension of the completion deadline in force at `as_of`, if any.
+@dataclass(frozen=True)
+class Reading:
+    """An assignment's facts read as of `as_of` under a plan's `rules`; each answer is computed once."""
 
-    It is the approval (without periods) decided most recently by `as_of`; a refusal does not cancel
-    an earlier approval.
+    facts: AssignmentFacts
+    rules: ReportingRules
+    as_of: datetime
+    # Answers other rule modules worked out for this reading (e.g. period statuses), kept so that a
+    # board asks each question once; never part of equality.
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @cached_property
+    def submitted(self) -> tuple[tuple[datetime, Revision], ...]:
+        """The revisions that count as submitted by `as_of`, with their submission moment, oldest first.
+
+        A revision counts from the moment it was recorded, or, when the plan requires sign-off, from
+        the moment it was signed off; an unsigned revision does not count at all. Returned revisions
+        are included: a return asks for a fix but does not undo the fact that the unit reported. Ties
+        on the submission moment go by recording moment, then by order in the record.
+        """
+        found = []
+        for position, revision in enumerate(self.facts.revisions):
+            moment = revision.submitted_at(self.rules)
+            if moment is not None and moment <= self.as_of and revision.recorded_at <= self.as_of:
+                found.append((moment, revision.recorded_at, position, revision))
+        found.sort(key=lambda item: item[:3])
+        return tuple((moment, revision) for moment, _, _, revision in found)
+
+    @cached_property
+    def _first_by_period(self) -> dict[Period, datetime]:
+        first: dict[Period, datetime] = {}
+        for moment, revision in self.submitted:
+            first.setdefault(revision.period, moment)
+        return first
+
+    def first_submission(self, period: Period) -> datetime | None:
+        """When the first revision for `period` was submitted, if one was by `as_of`."""
+        return self._first_by_period.get(period)
+
+    @cached_property
+    def current(self) -> Revision | None:
+        """The latest submitted revision not returned by `as_of`: what the unit's report says now.
+
+        A revision the office returned stops counting from the moment it was returned.
+        """
+        for _, revision in reversed(self.submitted):
+            if not revision.returned_by(self.as_of):
+                return revision
+        return None
+
+    @property
+    def percent(self) -> int | None:
+        """The progress the unit last reported (see `current`); None before any report."""
+        return None if self.current is None else self.current.percent
+
+    def indicator_value(self, name: str) -> Decimal | None:
+        """The last value reported for indicator `name` in a submitted, not returned revision."""
+        for _, revision in reversed(self.submitted):
+            value = revision.indicator(name)
+            if value is not None and not revision.returned_by(self.as_of):
+                return value.value
+        return None
+
+    @cached_property
+    def _confirmed(self) -> list[datetime]:
+        # Confirmations backed by a complete revision submitted by then and not returned by then.
+        complete = [(moment, revision) for moment, revision in self.submitted if revision.complete]
+        return sorted(
+            c.recorded_at
+            for c in self.facts.confirmations
+            if c.recorded_at <= self.as_of
+            and any(
+                moment <= c.recorded_at and not revision.returned_by(c.recorded_at)
+                for moment, revision in complete
+            )
+        )
+
+    @cached_property
+    def _reopened(self) -> list[datetime]:
+        return sorted(r.recorded_at for r in self.facts.reopenings if r.recorded_at <= self.as_of)
+
+    def done_since(self, moment: datetime | None = None) -> datetime | None:
+        """When the assignment became done, if it is done at `moment` (default `as_of`); else None.
+
+        Done means: the office recorded a confirmation, before which the unit had submitted a
+        revision marked complete that was not returned by then, and the office recorded no
+        reopening since that confirmation (a reopening at the same instant counts as after it).
+        Later reports, findings or returns never undo a confirmation; only a reopening does.
+        """
+        moment = self.as_of if moment is None else min(moment, self.as_of)
+        index = bisect_right(self._confirmed, moment)
+        if index == 0:
+            return None
+        since = self._confirmed[index - 1]
+        if bisect_right(self._reopened, moment) > bisect_left(self._reopened, since):
+            return None
+        return since
+
+    @cached_property
+    def deadline_extension(self) -> ExtensionDecision | None:
+        """The approved extension of the completion deadline in force: the approval without periods
+        decided most recently by `as_of`; a refusal does not cancel an earlier approval."""
+        return _latest_approved(
+            [e for e in self.facts.extensions if not e.periods and e.decided_at <= self.as_of]
+        )
+
+    @property
+    def deadline(self) -> date | None:
+        """The completion deadline in force: the approved extension's new deadline, else the printed one."""
+        extension = self.deadline_extension
+        return self.facts.deadline if extension is None else extension.new_deadline
+
+    def period_extension(self, period: Period) -> ExtensionDecision | None:
+        """The approved extension of `period`'s report due day in force: the approval naming `period`
+        decided most recently by `as_of`."""
+        return _latest_approved(
+            [e for e in self.facts.extensions if period in e.periods and e.decided_at <= self.as_of]
+        )
+
+
+def essential_revisions(
+    facts: AssignmentFacts, rules: ReportingRules, as_of: datetime
+) -> tuple[Revision, ...]:
+    """The few revisions every rule needs at `as_of`; the others change no answer at that moment.
+
+    They are: the first submitted revision of each period, the current one (the latest submitted and
+    not returned), the latest not returned one carrying each indicator, and every revision marked
+    complete. A store can load just these (one SQL aggregate each) for a board or an assessment.
     """
-    return _latest_approved([e for e in facts.extensions if not e.periods and e.decided_at <= as_of])
+    reading = read(facts, rules, as_of)
+    first_of_period: dict[Period, Revision] = {}
+    for _, revision in reading.submitted:
+        first_of_period.setdefault(revision.period, revision)
+    keep = {id(revision) for revision in first_of_period.values()}
+    keep |= {id(revision) for _, revision in reading.submitted if revision.complete}
+    if reading.current is not None:
+        keep.add(id(reading.current))
+    names = {value.name for _, revision in reading.submitted for value in revision.indicator_values}
+    for name in names:
+        for _, revision in reversed(reading.submitted):
+            if revision.indicator(name) is not None and not revision.returned_by(as_of):
+                keep.add(id(revision))
+                break
+    return tuple(revision for revision in facts.revisions if id(revision) in keep)
+
+
+def read(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> Reading:
+    """The assignment as it reads at `as_of` (see `Reading`)."""
+    return Reading(facts, rules, as_of)
+
+
+def latest_percent(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> int | None:
+    """The progress the unit last reported by `as_of` (see `Reading.current`); None before any report."""
+    return read(facts, rules, as_of).percent
+
+
+def latest_indicator_value(
+    facts: AssignmentFacts, name: str, rules: ReportingRules, as_of: datetime
+) -> Decimal | None:
+    """The last value reported for indicator `name` by `as_of`; None if none."""
+    return read(facts, rules, as_of).indicator_value(name)
+
+
+def done_since(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> datetime | None:
+    """When the assignment became done, if it is done as of `as_of` (see `Reading.done_since`)."""
+    return read(facts, rules, as_of).done_since()
+
+
+def is_done(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> bool:
+    """Whether the assignment is done as of `as_of` (see `Reading.done_since`)."""
+    return done_since(facts, rules, as_of) is not None
 
 
 def deadline_in_force(facts: AssignmentFacts, as_of: datetime) -> date | None:
-    """The completion deadline at `as_of`: the approved extension's new deadline, else the printed one."""
-    extension = deadline_extension(facts, as_of)
-    return facts.deadline if extension is None else extension.new_deadline
-
-
-def period_extension(facts: AssignmentFacts, period: Period, as_of: datetime) -> ExtensionDecision | None:
-    """The approved extension of `period`'s report due day in force at `as_of`, if any.
-
-    It is the approval naming `period` decided most recently by `as_of`.
-    """
-    return _latest_approved([e for e in facts.extensions if period in e.periods and e.decided_at <= as_of])
+    """The completion deadline at `as_of` (see `Reading.deadline`); extensions do not depend on rules."""
+    return read(facts, ReportingRules(), as_of).deadline

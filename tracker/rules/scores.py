@@ -13,10 +13,10 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from tracker.rules.lights import Rag, assignment_light, behind_milestone
+from tracker.rules.lights import Rag, behind_milestone, light_of
 from tracker.rules.periods import Quarter, Year, cutoff_moment, end_of_day, end_of_minute, local_date
-from tracker.rules.progress import deadline_in_force, is_done, latest_percent
-from tracker.rules.status import ReportStatus, day_label, report_status
+from tracker.rules.progress import Reading, read
+from tracker.rules.status import ReportStatus, day_label, period_status
 from tracker.rules.values import AssignmentFacts, Finding, ReportingRules, Unit
 
 CENT = Decimal("0.01")
@@ -107,18 +107,19 @@ def _measure(facts: AssignmentFacts) -> str:
 
 
 def on_time_lines(
-    assignments: Sequence[AssignmentFacts], window: Quarter | Year, rules: ReportingRules, as_of: datetime
+    readings: Sequence[Reading], window: Quarter | Year, rules: ReportingRules
 ) -> list[ScoreLine]:
-    """On-time reporting (default 30 points).
+    """On-time reporting (default 30 points), from the unit's assignments as they read at a moment.
 
-    Every report due in the window by `as_of` (each assignment, each month of the window whose
+    Every report due in the window by that moment (each assignment, each month of the window whose
     status is not "not due") is worth an equal share; a late report loses half its share, a missing
     one all of it. With no report due, the part is full.
     """
     losses: list[tuple[Fraction, str]] = []
-    for facts in assignments:
+    for reading in readings:
+        facts = reading.facts
         for period in window.periods:
-            state = report_status(facts, period, rules, as_of)
+            state = period_status(reading, period)
             if state.status is ReportStatus.ON_TIME:
                 losses.append((Fraction(0), ""))
             elif state.status is ReportStatus.LATE:
@@ -139,34 +140,32 @@ def expected_percent(start: date, deadline: date, day: date) -> Fraction:
     return min(Fraction(100), max(Fraction(0), Fraction(100 * (day - start).days, span)))
 
 
-def progress_lines(
-    assignments: Sequence[AssignmentFacts], rules: ReportingRules, as_of: datetime
-) -> list[ScoreLine]:
-    """Progress against plan (default 40 points).
+def progress_lines(readings: Sequence[Reading], rules: ReportingRules) -> list[ScoreLine]:
+    """Progress against plan (default 40 points), from the unit's assignments as they read at a moment.
 
-    Counted: every assignment started by the day of `as_of` that has a dated deadline or an
+    Counted: every assignment started by the day of that moment that has a dated deadline or an
     indicator with milestones (recurring and 长期坚持 duties without milestones have no plan to be
     behind). Each is worth an equal share and keeps it when it is done, or when its last reported
     percent (none = 0%) is at least `expected_percent` on that day, towards the deadline in force
     (an approved extension stretches the plan), and no indicator is behind its current milestone;
     otherwise it loses the whole share. With nothing counted, the part is full.
     """
-    day = local_date(as_of)
     losses: list[tuple[Fraction, str]] = []
-    for facts in assignments:
+    for reading in readings:
+        facts, day = reading.facts, local_date(reading.as_of)
         has_milestones = any(spec.milestones for spec in facts.indicators)
         if facts.start > day or not (facts.has_dated_deadline or has_milestones):
             continue
-        if is_done(facts, rules, as_of):
+        if reading.done_since() is not None:
             losses.append((Fraction(0), ""))
             continue
         behind = []
         if facts.has_dated_deadline:
-            percent = latest_percent(facts, rules, as_of) or 0
-            expected = expected_percent(facts.start, deadline_in_force(facts, as_of) or day, day)
+            percent = reading.percent or 0
+            expected = expected_percent(facts.start, reading.deadline or day, day)
             if percent < expected:
                 behind.append(f"进度 {percent}%，按计划应达 {_cents(expected).normalize():f}%")
-        behind += [text for spec in facts.indicators if (text := behind_milestone(facts, spec, rules, as_of))]
+        behind += [text for spec in facts.indicators if (text := behind_milestone(reading, spec))]
         losses.append(
             (Fraction(1), f"{_measure(facts)} {'；'.join(behind)}") if behind else (Fraction(0), "")
         )
@@ -216,16 +215,17 @@ def quality_lines(rating: Decimal | None, rules: ReportingRules) -> list[ScoreLi
     return [ScoreLine(Part.QUALITY, points, f"质量评价 {Decimal(rating).normalize():f} 分")]
 
 
-def red_lines(
-    assignments: Sequence[AssignmentFacts], rules: ReportingRules, as_of: datetime
-) -> list[ScoreLine]:
-    """The red-light penalty: `red_penalty` (default 2) points off for each assignment red at `as_of`."""
+def red_lines(readings: Sequence[Reading], rules: ReportingRules) -> list[ScoreLine]:
+    """The red-light penalty: `red_penalty` (default 2) points off for each assignment that is red
+    as it reads at the moment of the assessment."""
     penalty = rules.weights.red_penalty.quantize(CENT)
     lines = []
-    for facts in assignments:
-        light = assignment_light(facts, rules, as_of)
+    for reading in readings:
+        light = light_of(reading)
         if light.rag is Rag.RED:
-            lines.append(ScoreLine(Part.RED, -penalty, f"{_measure(facts)} 红灯：{'；'.join(light.reasons)}"))
+            lines.append(
+                ScoreLine(Part.RED, -penalty, f"{_measure(reading.facts)} 红灯：{'；'.join(light.reasons)}")
+            )
     return lines
 
 
@@ -240,10 +240,11 @@ def unit_score(
 ) -> UnitScore:
     """One unit's score: on-time reporting + progress against plan + findings closed on time +
     quality rating − red-light penalty (each part's function states its rule). It can be negative."""
-    reds = red_lines(assignments, rules, as_of)
+    readings = [read(facts, rules, as_of) for facts in assignments]
+    reds = red_lines(readings, rules)
     lines = (
-        on_time_lines(assignments, window, rules, as_of)
-        + progress_lines(assignments, rules, as_of)
+        on_time_lines(readings, window, rules)
+        + progress_lines(readings, rules)
         + finding_lines(findings, window, rules, as_of)
         + quality_lines(rating, rules)
         + reds

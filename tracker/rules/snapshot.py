@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tracker.rules.lights import Rag, assignment_light, combine, leads_of
+from tracker.rules.lights import Rag, combine, leads_of, light_of
 from tracker.rules.periods import Period, cutoff_moment, end_of_minute, local_date
-from tracker.rules.progress import latest_percent
-from tracker.rules.status import ReportStatus, report_status
+from tracker.rules.progress import Reading, read
+from tracker.rules.status import ReportStatus, period_status
 from tracker.rules.values import AssignmentFacts, ReportingRules
 
 # Worst first when several leads report on one measure.
@@ -75,11 +75,10 @@ def code_key(code: str) -> tuple[tuple[int, int, str], ...]:
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"[.\-]", code))
 
 
-def measure_percent(leads: Iterable[AssignmentFacts], rules: ReportingRules, as_of: datetime) -> int | None:
+def measure_percent(leads: Iterable[Reading]) -> int | None:
     """A measure's progress: its lead's latest reported percent; with several leads the lowest of
     those that reported; None while no lead has reported."""
-    percents = [p for p in (latest_percent(facts, rules, as_of) for facts in leads) if p is not None]
-    return min(percents, default=None)
+    return min((lead.percent for lead in leads if lead.percent is not None), default=None)
 
 
 def board(facts: Iterable[AssignmentFacts], period: Period, rules: ReportingRules) -> Board:
@@ -93,48 +92,49 @@ def board(facts: Iterable[AssignmentFacts], period: Period, rules: ReportingRule
     """
     cutoff = cutoff_moment(period, rules)
     as_of = end_of_minute(cutoff)
-    known = [item.as_of(as_of) for item in facts]
-    lights = {id(item): assignment_light(item, rules, as_of) for item in known}
-    states = {id(item): report_status(item, period, rules, as_of) for item in known}
+    readings = [read(item.as_of(as_of), rules, as_of) for item in facts]
+    reading_of = {id(r.facts): r for r in readings}
+    lights = {id(r): light_of(r) for r in readings}
+    states = {id(r): period_status(r, period) for r in readings}
 
-    by_measure: dict[str, list[AssignmentFacts]] = {}
-    for item in known:
-        by_measure.setdefault(item.measure_code, []).append(item)
+    by_measure: dict[str, list[Reading]] = {}
+    for reading in readings:
+        by_measure.setdefault(reading.facts.measure_code, []).append(reading)
     measures = []
     for code in sorted(by_measure, key=code_key):
-        leads = leads_of(by_measure[code])
-        light = combine([(item.unit.label, lights[id(item)]) for item in leads])
-        lead_states = [states[id(item)] for item in leads]
+        leads = [reading_of[id(item)] for item in leads_of([r.facts for r in by_measure[code]])]
+        light = combine([(r.facts.unit.label, lights[id(r)]) for r in leads])
+        lead_states = [states[id(r)] for r in leads]
         report = max((s.status for s in lead_states), key=REPORT_SEVERITY.__getitem__)
         several = len(leads) > 1
         measures.append(
             MeasureRow(
                 code=code,
-                title=next((item.measure_title for item in by_measure[code] if item.measure_title), ""),
-                lead=tuple(item.unit.label for item in leads),
+                title=next((r.facts.measure_title for r in by_measure[code] if r.facts.measure_title), ""),
+                lead=tuple(r.facts.unit.label for r in leads),
                 light=light.rag,
                 reasons=light.reasons,
-                percent=measure_percent(leads, rules, as_of),
+                percent=measure_percent(leads),
                 report=report,
                 report_reasons=tuple(
-                    f"{item.unit.label}：{state.reason}" if several else state.reason
-                    for item, state in zip(leads, lead_states, strict=True)
+                    f"{r.facts.unit.label}：{state.reason}" if several else state.reason
+                    for r, state in zip(leads, lead_states, strict=True)
                 ),
             )
         )
 
-    by_unit: dict[str, list[AssignmentFacts]] = {}
-    for item in known:
-        by_unit.setdefault(item.unit.name, []).append(item)
+    by_unit: dict[str, list[Reading]] = {}
+    for reading in readings:
+        by_unit.setdefault(reading.facts.unit.name, []).append(reading)
     units = []
     for name in sorted(by_unit):
         items = by_unit[name]
-        statuses = [states[id(item)].status for item in items]
-        rags = [lights[id(item)].rag for item in items]
+        statuses = [states[id(r)].status for r in items]
+        rags = [lights[id(r)].rag for r in items]
         units.append(
             UnitRow(
                 name=name,
-                short=next((item.unit.short for item in items if item.unit.short), ""),
+                short=next((r.facts.unit.short for r in items if r.facts.unit.short), ""),
                 assignments=len(items),
                 on_time=statuses.count(ReportStatus.ON_TIME),
                 late=statuses.count(ReportStatus.LATE),

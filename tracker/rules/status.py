@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from tracker.rules.periods import Period, at_2359, due_date, end_of_minute, local_date
-from tracker.rules.progress import is_done, period_extension, submitted_revisions
+from tracker.rules.progress import Reading, read
 from tracker.rules.values import AssignmentFacts, ReportingRules
 from tracker.rules.workdays import working_days_late
 
@@ -41,25 +41,21 @@ def day_label(day: date) -> str:
     return f"{day.month}月{day.day}日"
 
 
-def report_due(
-    facts: AssignmentFacts, period: Period, rules: ReportingRules, as_of: datetime
-) -> tuple[datetime, date | None]:
-    """The due moment of `period`'s report for this assignment as of `as_of`, and the extended day.
+def report_due(reading: Reading, period: Period) -> tuple[datetime, date | None]:
+    """The due moment of `period`'s report for an assignment as it reads, and the extended day.
 
     It is the plan's due moment (see `periods.due_moment`) unless an approved extension naming the
-    period was decided by `as_of`; then it is 23:59 on the extension's new day, even when the office
-    approved it after the original due day.
+    period was decided by the reading's moment; then it is 23:59 on the extension's new day, even
+    when the office approved it after the original due day.
     """
-    extension = period_extension(facts, period, as_of)
+    extension = reading.period_extension(period)
     if extension is None:
-        return at_2359(due_date(period, rules)), None
+        return at_2359(due_date(period, reading.rules)), None
     return at_2359(extension.new_deadline), extension.new_deadline
 
 
-def report_status(
-    facts: AssignmentFacts, period: Period, rules: ReportingRules, as_of: datetime
-) -> ReportState:
-    """The status of this assignment's report for `period`, from what was recorded by `as_of`.
+def period_status(reading: Reading, period: Period) -> ReportState:
+    """The status of an assignment's report for `period`, from what was recorded by the reading's moment.
 
     - not_due: the assignment's start is after the period's due day; or it was done (confirmed) by
       the due moment; or nothing was submitted yet and the due moment has not passed.
@@ -70,7 +66,15 @@ def report_status(
       already reads "missing" (逾期未报); a report sent later turns it into "late".
     An approved extension moves the due moment (see `report_due`) and the reason says so.
     """
-    due, extended_to = report_due(facts, period, rules, as_of)
+    key = ("period_status", period)
+    if key not in reading.memo:
+        reading.memo[key] = _period_status(reading, period)
+    return reading.memo[key]
+
+
+def _period_status(reading: Reading, period: Period) -> ReportState:
+    facts, as_of = reading.facts, reading.as_of
+    due, extended_to = report_due(reading, period)
     due_end = end_of_minute(due)
     suffix = "" if extended_to is None else f"（已批准延期至{day_label(extended_to)}）"
 
@@ -79,18 +83,11 @@ def report_status(
     ) -> ReportState:
         return ReportState(period, status, due, submitted, late, extended_to, reason)
 
-    if facts.start > due_date(period, rules):
+    if facts.start > due_date(period, reading.rules):
         return state(ReportStatus.NOT_DUE, f"{period.label}无需报送（{day_label(facts.start)}开始）")
-    if is_done(facts, rules, min(as_of, due_end)):
+    if reading.done_since(due_end) is not None:
         return state(ReportStatus.NOT_DUE, f"{period.label}无需报送（已办结）")
-    first = next(
-        (
-            moment
-            for moment, revision in submitted_revisions(facts, rules, as_of)
-            if revision.period == period
-        ),
-        None,
-    )
+    first = reading.first_submission(period)
     if first is not None and first <= due_end:
         return state(ReportStatus.ON_TIME, f"{period.label}按时报送{suffix}", first)
     if first is not None:
@@ -103,18 +100,36 @@ def report_status(
     return state(ReportStatus.MISSING, f"{period.label}报送缺报{suffix}")
 
 
-def last_due_report(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> ReportState | None:
-    """The state of the latest period whose report was due by `as_of`, or None if none was due yet.
+def last_due(reading: Reading) -> ReportState | None:
+    """The state of the latest period whose report was due by the reading's moment, or None.
 
     "Due by" means the period's due moment (after extensions) has passed and the period is not
-    "not due" for the assignment. Periods are searched back from the one `as_of` falls in to the one
-    the assignment starts in.
+    "not due" for the assignment. Periods are searched back from the one the moment falls in to the
+    one the assignment starts in.
     """
-    period = Period.of(local_date(as_of))
-    first = Period.of(facts.start)
+    if "last_due" not in reading.memo:
+        reading.memo["last_due"] = _last_due(reading)
+    return reading.memo["last_due"]
+
+
+def _last_due(reading: Reading) -> ReportState | None:
+    period = Period.of(local_date(reading.as_of))
+    first = Period.of(reading.facts.start)
     while period >= first:
-        state = report_status(facts, period, rules, as_of)
-        if state.status is not ReportStatus.NOT_DUE and end_of_minute(state.due) < as_of:
+        state = period_status(reading, period)
+        if state.status is not ReportStatus.NOT_DUE and end_of_minute(state.due) < reading.as_of:
             return state
         period = period.prev()
     return None
+
+
+def report_status(
+    facts: AssignmentFacts, period: Period, rules: ReportingRules, as_of: datetime
+) -> ReportState:
+    """The status of this assignment's report for `period` as of `as_of` (see `period_status`)."""
+    return period_status(read(facts, rules, as_of), period)
+
+
+def last_due_report(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> ReportState | None:
+    """The latest report due by `as_of` (see `last_due`)."""
+    return last_due(read(facts, rules, as_of))

@@ -44,6 +44,10 @@ def _by(moment: datetime | None, as_of: datetime) -> bool:
     return moment is not None and moment <= as_of
 
 
+def _after(moment: datetime | None, as_of: datetime) -> bool:
+    return moment is not None and moment > as_of
+
+
 @dataclass(frozen=True)
 class ScoreWeights:
     """Points of each part of a unit's score, and the deduction per red measure."""
@@ -186,6 +190,8 @@ class Revision:
         """This revision as it stood at `moment`, or None when it was not recorded yet."""
         if self.recorded_at > moment:
             return None
+        if not _after(self.signed_off_at, moment) and not _after(self.returned_at, moment):
+            return self
         signed = self.signed_off_at if _by(self.signed_off_at, moment) else None
         returned = _by(self.returned_at, moment)
         return replace(
@@ -250,8 +256,11 @@ class Finding:
         return not events or max(events)[1] == 1
 
     def as_of(self, moment: datetime) -> Finding | None:
+        """This finding as it stood at `moment`, or None when it was not recorded yet."""
         if self.opened_at > moment:
             return None
+        if all(m <= moment for m in (*self.closed_at, *self.reopened_at)):
+            return self
         return replace(
             self,
             closed_at=tuple(m for m in self.closed_at if m <= moment),
@@ -310,15 +319,22 @@ class AssignmentFacts:
 
     def as_of(self, moment: datetime) -> AssignmentFacts:
         """These facts as they stood at `moment`: everything recorded later is left out."""
-        return replace(
-            self,
-            revisions=_present(revision.as_of(moment) for revision in self.revisions),
-            extensions=tuple(e for e in self.extensions if e.decided_at <= moment),
-            findings=_present(finding.as_of(moment) for finding in self.findings),
-            confirmations=tuple(c for c in self.confirmations if c.recorded_at <= moment),
-            reopenings=tuple(r for r in self.reopenings if r.recorded_at <= moment),
-        )
+        kept = {
+            "revisions": _present(revision.as_of(moment) for revision in self.revisions),
+            "extensions": tuple(e for e in self.extensions if e.decided_at <= moment),
+            "findings": _present(finding.as_of(moment) for finding in self.findings),
+            "confirmations": tuple(c for c in self.confirmations if c.recorded_at <= moment),
+            "reopenings": tuple(r for r in self.reopenings if r.recorded_at <= moment),
+        }
+        # Most facts are entirely in the past: keep the very same object, which is cheaper to compare.
+        if all(_same(items, getattr(self, name)) for name, items in kept.items()):
+            return self
+        return replace(self, **kept)
 
 
 def _present(items: Iterable[T | None]) -> tuple[T, ...]:
     return tuple(item for item in items if item is not None)
+
+
+def _same(new: tuple, old: tuple) -> bool:
+    return len(new) == len(old) and all(a is b for a, b in zip(new, old, strict=True))

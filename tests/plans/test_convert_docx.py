@@ -114,3 +114,17 @@ def test_a_two_row_header_splits_units_into_lead_and_supporting(make_docx):
         ["市财政局", "市水利局"],
         date(2025, 6, 30),
     )
+
+
+def test_word_list_numbering_is_read_back_into_the_outline(make_docx, tmp_path):
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("某市2024年重点任务分工方案")
+    doc.add_paragraph("一、重点任务")
+    doc.add_paragraph("建设农田。新建5万亩。〔牵头单位:市农业农村局〕", style="List Number")
+    doc.add_paragraph("培育企业。新增10家。〔牵头单位:市商务局〕", style="List Number")
+    path = tmp_path / "numbered.docx"
+    doc.save(path)
+    ms = flat(convert_path(path))
+    assert list(ms) == ["1.1", "1.2"] and ms["1.2"]["lead"] == ["市商务局"]

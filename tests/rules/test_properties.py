@@ -33,7 +33,7 @@ def examples(count: int) -> settings:
     return settings(max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@examples(150)
+@examples(80)
 @given(data=st.data(), facts=plans(), period=periods, rules=reporting_rules)
 def test_data_recorded_after_the_cutoff_never_changes_that_board(data, facts, period, rules):
     cutoff_end = end_of_minute(cutoff_moment(period, rules))
@@ -41,7 +41,7 @@ def test_data_recorded_after_the_cutoff_never_changes_that_board(data, facts, pe
     assert board(grown, period, rules) == board(facts, period, rules)
 
 
-@examples(300)
+@examples(200)
 @given(facts=assignment_facts(), as_of=moments, period=periods, rules=reporting_rules)
 def test_every_rule_sees_only_what_was_recorded_by_its_moment(facts, as_of, period, rules):
     known = facts.as_of(as_of)
@@ -49,7 +49,7 @@ def test_every_rule_sees_only_what_was_recorded_by_its_moment(facts, as_of, peri
     assert report_status(facts, period, rules, as_of) == report_status(known, period, rules, as_of)
 
 
-@examples(150)
+@examples(60)
 @given(facts=plans(), period=periods, rules=reporting_rules)
 def test_the_essential_revisions_give_the_same_board_and_scores(facts, period, rules):
     as_of = end_of_minute(cutoff_moment(period, rules))
@@ -69,7 +69,7 @@ def explains(first: UnitScore, second: UnitScore) -> bool:
     return first.unit.name < second.unit.name
 
 
-@examples(120)
+@examples(60)
 @given(
     facts=plans(max_size=6),
     window=st.sampled_from([Quarter(2024, 2), Quarter(2024, 4), Year(2024)]),
@@ -126,7 +126,7 @@ def reopened_between(facts_list, start, end):
     return any(start < r.recorded_at <= end for facts in facts_list for r in facts.reopenings)
 
 
-@examples(300)
+@examples(150)
 @given(data=st.data(), rules=reporting_rules)
 def test_an_assignment_stays_done_until_a_recorded_reopening(data, rules):
     facts = data.draw(assignment_facts().flatmap(settling))
@@ -137,7 +137,7 @@ def test_an_assignment_stays_done_until_a_recorded_reopening(data, rules):
             assert assignment_light(facts, rules, second).rag is Rag.DONE
 
 
-@examples(200)
+@examples(100)
 @given(
     data=st.data(),
     units=st.lists(st.sampled_from(UNITS), min_size=1, max_size=3, unique=True),

@@ -197,5 +197,7 @@ def is_done(facts: AssignmentFacts, rules: ReportingRules, as_of: datetime) -> b
 
 
 def deadline_in_force(facts: AssignmentFacts, as_of: datetime) -> date | None:
-    """The completion deadline at `as_of` (see `Reading.deadline`); extensions do not depend on rules."""
-    return read(facts, ReportingRules(), as_of).deadline
+    """The completion deadline at `as_of`: the approved extension's new deadline, else the printed one
+    (see `Reading.deadline_extension`)."""
+    extension = _latest_approved([e for e in facts.extensions if not e.periods and e.decided_at <= as_of])
+    return facts.deadline if extension is None else extension.new_deadline

@@ -76,6 +76,7 @@ class ReportingRules:
     amber_days: a deadline this many days away or fewer turns an unfinished measure amber.
     signoff: a report counts only once the unit leader signed it off, at the moment of signing.
     jump_share: an indicator moving by more than this share of its target in one report is flagged.
+    weights: the points of each part of a unit's score (see `ScoreWeights`, `scores`).
     """
 
     due_day: int = 25

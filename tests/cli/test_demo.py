@@ -29,3 +29,21 @@ def test_demo_refuses_a_database_with_real_data(runner, database_url, shipped_pl
     assert "非演示数据" in result.output
     plans = json.loads(runner.invoke(cli, ["plans", "--json"]).output)
     assert [p["code"] for p in plans] == ["ankang-2023"]
+
+
+def test_demo_reports_a_year_with_some_late_some_missing_some_returned(runner, database_url, monkeypatch):
+    from collections import Counter
+
+    from tracker.rules.periods import Period
+    from tracker.services.boards import monthly_board, plan_by_code
+    from tracker.store.db import init_database
+    from tracker.store.models import Report, ReportReturn
+
+    monkeypatch.setenv("TRACKER_NOW", "2024-11-20T10:00:00+08:00")
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    init_database()
+    assert Report.select().count() > 5000
+    assert ReportReturn.select().count() > 50
+    board, _ = monthly_board(plan_by_code("xunyi-2024"), Period(2024, 10))
+    reports = Counter(m.report.value for m in board.measures)
+    assert reports["on_time"] > reports["late"] > 0 and reports["missing"] > 0

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tracker.clock import now
+from tracker.services.demo_data import seed_reports
 from tracker.store import models
 from tracker.store.db import database_url, db, init_database
 from tracker.store.migrations import upgrade
@@ -89,7 +91,7 @@ def build_demo(force: bool = False, echo: Callable[[str], None] = print) -> list
     _reset(url)
     upgrade()
     with db.atomic():
-        models.Setting.insert(key=DEMO_MARK, value="made by tracker demo").on_conflict_replace().execute()
+        models.Setting.create(key=DEMO_MARK, value="made by tracker demo")
     for summary in load_plans(shipped_plans(), actor="demo"):
         echo(f"已加载 {summary.plan}:" + ";".join(summary.lines()))
     logins = []
@@ -98,4 +100,5 @@ def build_demo(force: bool = False, echo: Callable[[str], None] = print) -> list
         password = f"{username}-demo-2024"
         add_user(username, role, unit, password, display_name=display, actor="demo", must_change=False)
         logins.append(Login(username, password, role, unit))
+    seed_reports(now(), echo)
     return logins

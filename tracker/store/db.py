@@ -94,3 +94,15 @@ def write_transaction():
         if is_postgres() and db.transaction_depth() == 1:
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_WRITE_LOCK,))
         yield txn
+
+
+def sync_sequences(models) -> None:
+    """After rows were inserted with explicit ids, move PostgreSQL's id sequences past them."""
+    if not is_postgres():
+        return
+    for model in models:
+        table = model._meta.table_name
+        db.execute_sql(
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))"
+        )

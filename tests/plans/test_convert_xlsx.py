@@ -82,3 +82,18 @@ def test_a_cell_that_cannot_be_read_is_named_by_sheet_and_cell(make_xlsx):
 def test_a_workbook_without_a_header_row_says_what_it_looked_for(make_xlsx):
     with pytest.raises(ConversionError, match="表头"):
         convert_path(make_xlsx([["随便"], ["什么"]]))
+
+
+def test_without_any_date_a_month_takes_the_year_the_other_deadlines_print(make_xlsx):
+    rows = [
+        ["序号", "主要任务", "牵头单位", "完成时限"],
+        [1, "建设农田", "市农业农村局", "2025年6月底前"],
+        [2, "培育", "市商务局", "年底前"],
+    ]
+    ms = flat(convert_path(make_xlsx(rows)))
+    assert ms["1.2"]["deadline"] == date(2025, 12, 31)
+
+
+def test_a_note_after_the_last_unit_is_not_part_of_its_name(make_xlsx):
+    rows = [["序号", "主要任务", "责任单位"], [1, "建设农田", "市农业农村局(牵头)、市财政局(按职责分工负责)"]]
+    assert flat(convert_path(make_xlsx(rows)))["1.1"]["responsible"] == ["市财政局"]

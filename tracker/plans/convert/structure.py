@@ -143,6 +143,8 @@ class SectionBuilder:
         self.fallback_title = fallback_title
         self.out = Built()
         self.assigns_units = _any_units(outline.root)
+        if self.year is None:
+            self.year = fallback_year(outline.root)
 
     def build(self) -> Built:
         root = self.outline.root
@@ -264,6 +266,18 @@ class SectionBuilder:
             "deadline_text": deadline_text,
             "recurring": recurring,
         }
+
+
+def fallback_year(root: Node) -> int | None:
+    """With no date of issue, 文号 or title year, `年底前` takes the earliest year the deadlines print."""
+    years = []
+    for node in _descendants(root):
+        if node.assignment and node.assignment.deadline_text:
+            years += [
+                int(y)
+                for y in re.findall(r"(?<!\d)((?:19|20|21)\d{2})(?=年|[-/.])", node.assignment.deadline_text)
+            ]
+    return min(years) if years else None
 
 
 def _descendants(node: Node):

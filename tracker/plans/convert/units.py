@@ -22,6 +22,9 @@ _LABELS = {
 }
 _LABEL_ROLE = {name: role for role, names in _LABELS.items() for name in names.split("|")}
 LABEL_RE = re.compile(r"(?P<label>" + "|".join(sorted(_LABEL_ROLE, key=len, reverse=True)) + r")\s*[:：]\s*")
+_NOTE = re.compile(
+    r"[（(〔\[]\s*(按职责|按照职责|根据职责|分别|各自|按分工|职责分工)[^()（）]{0,10}[）)〕\]]$"
+)
 _MARKER = re.compile(r"[（(〔【\[]\s*(牵头|配合|协办|参与|协助|负责|责任)(单位|部门)?\s*[）)〕】\]]$")
 _SUFFIX_ROLE = re.compile(r"(?<=..)(牵头|配合|协办|参与|协助)$")
 _ETC = re.compile(r"(?<=..)等(\d+个|[一二三四五六七八九十]+个)?(相关|有关)?(部门|单位|机构)?$")
@@ -133,6 +136,7 @@ def split_units(text: str) -> list[tuple[str, str | None]]:
                 if not name:
                     continue
                 role = None
+                name = _NOTE.sub("", name).strip()
                 m = _MARKER.search(name)
                 if m:
                     role = {"牵头": "lead", "负责": "lead", "责任": "lead"}.get(m.group(1), "supporting")

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 # A file named like the shipped plans (xunyi-2024.docx) names its plan; anything else gets a placeholder.
+_MEASURE_CODE = re.compile(r"^措施 (\S+?)「.*$")
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{0,57}-\d{4}$")
 
 
@@ -147,7 +148,10 @@ def convert_blocks(blocks: list[Block], name: str, kind: str) -> Conversion:
         notes.append("通知未按牵头/责任单位格式列明单位,各措施单位留空。")
     missing = [w for w in built.warnings if "未列明" in w.reason]
     if missing:
-        notes.append(f"{len(missing)} 项措施未列明单位(见转换提示)。")
+        codes = [_MEASURE_CODE.sub(r"\1", w.reason) for w in missing[:10]]
+        where = "、".join(f"{code}({w.location})" for code, w in zip(codes, missing, strict=False))
+        more = " 等" if len(missing) > 10 else ""
+        notes.append(f"{len(missing)} 项措施未列明单位,留空待补: {where}{more}。")
 
     plan: dict[str, Any] = {
         "plan": {

@@ -92,3 +92,22 @@ def test_lights_now_cover_only_the_units_own_assignments_when_asked(xunyi):
     view = lights_now(xunyi, datetime(2024, 5, 10, tzinfo=TZ), unit_id=lead.unit_id)
     assert lead.id in view.assignments
     assert all(f.unit.name == lead.unit.name for f in view.facts.assignments)
+
+
+def test_a_board_read_from_its_own_periods_equals_one_read_from_every_revision(xunyi):
+    from tracker.rules.snapshot import board as compute_board
+    from tracker.services.facts import gather
+
+    lead = lead_of("xunyi-2024", "1.1")
+    file_report(
+        lead, "2024-03", datetime(2024, 3, 20, tzinfo=TZ), 10
+    )  # only an old report: its percent shows
+    other = lead_of("xunyi-2024", "1.2")
+    for month, percent in ((4, 20), (5, 35), (6, 50)):
+        file_report(other, f"2024-{month:02d}", datetime(2024, month, 20, tzinfo=TZ), percent)
+    board, facts = monthly_board(xunyi, Period(2024, 6))
+    everything = gather(xunyi, facts.as_of)
+    assert board_json(board, "x") == board_json(
+        compute_board(everything.assignments, Period(2024, 6), facts.rules), "x"
+    )
+    assert next(m for m in board.measures if m.code == "1.1").percent == 10

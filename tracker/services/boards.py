@@ -30,7 +30,7 @@ def board_moment(plan: Plan, period: Period) -> datetime:
 
 def monthly_board(plan: Plan, period: Period) -> tuple[snapshot.Board, PlanFacts]:
     """The monthly board (月调度) of `period`, from what was recorded up to its cut-off."""
-    facts = gather(plan, board_moment(plan, period))
+    facts = gather(plan, board_moment(plan, period), periods=(period.prev(), period))
     return snapshot.board(facts.assignments, period, facts.rules), facts
 
 
@@ -45,7 +45,7 @@ class Assessment:
 def assessment(plan: Plan, window: Quarter | Year) -> Assessment:
     """Every unit's score for a quarter (季通报) or a year (年考核), ranked, as of the window's last cut-off."""
     as_of = board_moment(plan, window.periods[-1])
-    facts = gather(plan, as_of)
+    facts = gather(plan, as_of, periods=(window.periods[0].prev(), *window.periods))
     quarters = sorted({str(p.quarter) for p in window.periods})
     ratings = quality_ratings(plan, quarters, as_of)
     ranked = scores.assess(facts.assignments, window, facts.rules, ratings, facts.unit_findings, as_of)

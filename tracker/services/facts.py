@@ -7,12 +7,14 @@ the moment asked for, so a board reads only what was recorded up to its cut-off.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from tracker.rules import values as rv
 from tracker.rules.periods import Period
@@ -57,6 +59,11 @@ def reporting_rules(plan: Plan) -> rv.ReportingRules:
     )
 
 
+def _json(value):
+    # Tuple rows skip the model's converters for selected JSON text columns on some backends.
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _decimal(value) -> Decimal | None:
     try:
         return Decimal(str(value))
@@ -64,8 +71,14 @@ def _decimal(value) -> Decimal | None:
         return None
 
 
-def gather(plan: Plan, as_of: datetime, unit_id: int | None = None) -> PlanFacts:
-    """Facts of `plan` as recorded up to `as_of` (for one unit's assignments when `unit_id` is given)."""
+def gather(
+    plan: Plan, as_of: datetime, unit_id: int | None = None, periods: Iterable[Period] | None = None
+) -> PlanFacts:
+    """Facts of `plan` as recorded up to `as_of` (for one unit's assignments when `unit_id` is given).
+
+    With `periods`, only the revisions a board of those periods reads are fetched: the revisions of
+    those periods and of each assignment's latest earlier report (for its current progress).
+    """
     # Plans are often loaded after the months they cover, so what counts is whether a reload had
     # archived an assignment or measure by `as_of`, not when it was first stored.
     existed = Assignment.archived_at.is_null() | (Assignment.archived_at > as_of)
@@ -89,11 +102,48 @@ def gather(plan: Plan, as_of: datetime, unit_id: int | None = None) -> PlanFacts
         return query.join(Assignment, on=(assignment_field == Assignment.id)).join(Measure).where(in_plan)
 
     revisions = defaultdict(list)
-    revision_rows = list(
-        of_plan_assignments(
-            ReportRevision.select(ReportRevision, Report).join(Report), Report.assignment
-        ).where(ReportRevision.recorded_at <= as_of)
+    columns = (
+        ReportRevision.id,
+        Report.assignment,
+        Report.period,
+        ReportRevision.recorded_at,
+        ReportRevision.percent,
+        ReportRevision.complete,
+        ReportRevision.indicator_values,
+        ReportRevision.indicator_notes,
     )
+    recorded = of_plan_assignments(ReportRevision.select(*columns).join(Report), Report.assignment).where(
+        ReportRevision.recorded_at <= as_of
+    )
+    if periods is None:
+        revision_rows = list(recorded.namedtuples())
+    else:
+        # A board needs its own periods, plus each assignment's latest report for its progress.
+        wanted = sorted({str(p) for p in periods})
+        revision_rows = list(recorded.where(Report.period.in_(wanted)).namedtuples())
+        latest = (
+            of_plan_assignments(
+                Report.select(Report.assignment, fn.MAX(Report.period).alias("period")).join(
+                    ReportRevision, on=(ReportRevision.report == Report.id)
+                ),
+                Report.assignment,
+            )
+            .where(ReportRevision.recorded_at <= as_of, Report.period < wanted[0])
+            .group_by(Report.assignment)
+        )
+        revision_rows += list(
+            of_plan_assignments(
+                ReportRevision.select(*columns)
+                .join(Report)
+                .join(
+                    latest,
+                    on=((latest.c.assignment_id == Report.assignment) & (latest.c.period == Report.period)),
+                ),
+                Report.assignment,
+            )
+            .where(ReportRevision.recorded_at <= as_of)
+            .namedtuples()
+        )
     returned = {}
     for r in (
         of_plan_assignments(
@@ -150,19 +200,19 @@ def gather(plan: Plan, as_of: datetime, unit_id: int | None = None) -> PlanFacts
 
     measure_of = {a.id: a.measure_id for a in rows}
     for rev in revision_rows:
-        a_id = rev.report.assignment_id
+        a_id = rev.assignment
         names = indicator_names.get(measure_of.get(a_id), {})
         values = []
-        for code, value in sorted((rev.indicator_values or {}).items()):
+        for code, value in sorted((_json(rev.indicator_values) or {}).items()):
             number = _decimal(value)
             if number is not None and code in names:
-                note = (rev.indicator_notes or {}).get(code, "")
+                note = (_json(rev.indicator_notes) or {}).get(code, "")
                 values.append(rv.IndicatorValue(names[code], number, note=note))
         ret = returned.get(rev.id)
         revisions[a_id].append(
             rv.Revision(
                 recorded_at=rev.recorded_at,
-                period=Period.parse(rev.report.period),
+                period=Period.parse(rev.period),
                 percent=max(0, min(100, rev.percent or 0)),
                 complete=rev.complete,
                 indicator_values=tuple(values),

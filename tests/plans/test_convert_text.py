@@ -247,3 +247,12 @@ def test_an_annex_label_is_not_part_of_the_title():
         "附件1\n某市重点任务分工方案\n一、重点任务\n1.建设农田。新建。(牵头单位:市农业农村局)\n"
     )
     assert result.plan["plan"]["title"] == "某市重点任务分工方案"
+
+
+def test_a_stray_item_among_the_wrapper_groups_gets_a_section_of_its_own():
+    result, ms = convert(
+        "(一)产业\n1.建设农田。新建。(牵头单位:市农业农村局)\n(二)人才\n2.培养人才。培养。(牵头单位:市人社局)\n"
+        "(三)加强宣传引导。营造氛围。(牵头单位:市委宣传部)\n"
+    )
+    assert [s["code"] for s in result.plan["sections"]] == ["1", "2", "3"]
+    assert list(ms) == ["1.1", "2.2", "3.3"] and ms["3.3"]["lead"] == ["市委宣传部"]

@@ -175,6 +175,7 @@ class SectionBuilder:
 
         A top-level heading is a wrapper when everything under it is a group and its title names the
         task list (工作任务, 重点任务, 工作重点, 主要措施 …) or it is the only top-level heading with groups.
+        An item printed among such a wrapper's groups becomes a section of its own.
         """
         with_groups = [
             n for n in nodes if not is_measure(n) and _kids(n) and not any(is_measure(k) for k in _kids(n))
@@ -182,8 +183,16 @@ class SectionBuilder:
         out: list[Node] = []
         for n in nodes:
             kids = _kids(n)
+            groups = [k for k in kids if not is_measure(k)]
             if n in with_groups and n.kind == "text" and (is_generic(node_title(n)) or len(with_groups) == 1):
                 out.extend(kids)
+            elif n.kind == "text" and is_generic(node_title(n)) and len(groups) >= 2 and not is_measure(n):
+                # groups with a stray item among them: the groups still lead, the item keeps the wrapper's title
+                for k in kids:
+                    if is_measure(k):
+                        out.append(Node(n.label, n.style, n.number, n.head, k.location, children=[k]))
+                    else:
+                        out.append(k)
             else:
                 out.append(n)
         return out

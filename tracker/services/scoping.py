@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from tracker.store.models import Assignment, Unit, User
+from tracker.store.models import Assignment, Evidence, Report, ReportRevision, Unit, User
 
 UNIT_ROLES = frozenset({"reporter", "unit_leader"})
 OFFICE_ROLES = frozenset({"inspector", "admin"})
@@ -80,3 +80,35 @@ class Scope:
     def assignments(self) -> pw.ModelSelect:
         """Active assignments this person may read."""
         return self.restrict(Assignment.active(), Assignment.unit)
+
+    def revision(self, revision_id: int, *, write: bool = False) -> ReportRevision:
+        """One report revision by id, with its report and assignment, if its unit is in scope."""
+        row = (
+            ReportRevision.select(ReportRevision, Report, Assignment)
+            .join(Report)
+            .join(Assignment)
+            .where(ReportRevision.id == revision_id)
+            .first()
+        )
+        if row is None:
+            raise OutOfScope(f"revision {revision_id}")
+        (self.check_write_unit if write else self.check_unit)(row.report.assignment.unit_id)
+        return row
+
+    def evidence(self, evidence_id: int) -> Evidence:
+        """One evidence file's record by id, if its unit is in scope (the file itself is never public)."""
+        row = Evidence.get_or_none(Evidence.id == evidence_id)
+        if row is None:
+            raise OutOfScope(f"evidence {evidence_id}")
+        self.check_unit(row.unit_id)
+        return row
+
+    def check_sign_off(self, unit_id: int | None) -> None:
+        """Only the unit leader (单位负责人) of the report's own unit signs it off."""
+        if self.role != "unit_leader" or self.unit_id is None or unit_id != self.unit_id:
+            raise OutOfScope(f"sign off for unit {unit_id}")
+
+    @property
+    def is_office(self) -> bool:
+        """The inspection office and admins: they return reports and import any unit's sheet."""
+        return self.role in OFFICE_ROLES

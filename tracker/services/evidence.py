@@ -1,0 +1,250 @@
+"""Evidence files (佐证材料): checked by content, stored outside the web root, served only in scope.
+
+An upload is accepted only when its bytes are one of the kinds below, whatever its name says: a
+renamed .exe or .html is refused. Word and Excel files are zips, so they are checked for zip bombs
+(member count, total size, compression ratio), macros and XML entity declarations before anything
+opens them. A stored file gets a random server-made name in the upload folder and its SHA-256 is
+recorded; the original name is kept only to offer it back on download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import secrets
+import unicodedata
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracker.clock import now
+from tracker.services.scoping import Scope
+from tracker.store.models import Evidence, ReportRevision
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_FILES = 10  # per save
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str
+    content_type: str
+    extensions: tuple[str, ...]
+
+
+KINDS = {
+    k.name: k
+    for k in (
+        Kind("pdf", "PDF", "application/pdf", (".pdf",)),
+        Kind("png", "PNG 图片", "image/png", (".png",)),
+        Kind("jpeg", "JPEG 图片", "image/jpeg", (".jpg", ".jpeg")),
+        Kind(
+            "docx",
+            "Word(.docx)",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            (".docx",),
+        ),
+        Kind(
+            "xlsx",
+            "Excel(.xlsx)",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            (".xlsx",),
+        ),
+        Kind("txt", "纯文本", "text/plain; charset=utf-8", (".txt",)),
+    )
+}
+ACCEPTED = "PDF、PNG、JPEG、Word(.docx)、Excel(.xlsx)或纯文本(.txt)"
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    max_members: int = 1000
+    max_total_uncompressed: int = 100 * 1024 * 1024
+    max_member_uncompressed: int = 50 * 1024 * 1024
+    max_ratio: float = 100.0  # per member, for members larger than ratio_floor
+    ratio_floor: int = 256 * 1024
+
+
+ZIP_LIMITS = ZipLimits()
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_MARKUP = re.compile(rb"^\s*(<!doctype|<html|<script|<svg|<\?xml|<body|<head|<iframe)", re.IGNORECASE)
+
+
+class EvidenceError(ValueError):
+    """An upload that is refused; the message says why, for the clerk."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed every check, not yet stored."""
+
+    original_name: str
+    kind: Kind
+    data: bytes
+    sha256: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def _sniff(data: bytes) -> str | None:
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"PK\x03\x04"):
+        return "zip"
+    return None
+
+
+def _is_plain_text(data: bytes) -> bool:
+    """UTF-8 text without control bytes or markup a browser would run."""
+    if b"\x00" in data or _MARKUP.search(data[:1024]):
+        return False
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return not any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f" for ch in text)
+
+
+def office_kind(data: bytes, limits: ZipLimits = ZIP_LIMITS) -> str:
+    """'docx' or 'xlsx' for an Office zip that passes the bomb, macro and entity checks."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
+        raise EvidenceError(f"文件已损坏,无法作为 Word/Excel 打开({exc})") from None
+    if len(infos) > limits.max_members:
+        raise EvidenceError(f"压缩包内文件过多({len(infos)} 个,上限 {limits.max_members}),疑似压缩炸弹")
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise EvidenceError("文件已加密,请上传未加密的文件")
+        if info.file_size > limits.max_member_uncompressed or (
+            info.file_size > limits.ratio_floor
+            and info.file_size > limits.max_ratio * max(info.compress_size, 1)
+        ):
+            raise EvidenceError(f"文件内 {info.filename} 解压后异常巨大,疑似压缩炸弹,已拒收")
+        total += info.file_size
+    if total > limits.max_total_uncompressed:
+        raise EvidenceError("文件解压后总大小超过上限,疑似压缩炸弹,已拒收")
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names:
+        raise EvidenceError(f"文件不是 Word 或 Excel 文档。只能上传{ACCEPTED}")
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        raise EvidenceError("文件含宏(VBA),不予接收,请另存为不含宏的 .docx/.xlsx")
+    if "word/document.xml" in names:
+        kind = "docx"
+    elif "xl/workbook.xml" in names:
+        kind = "xlsx"
+    else:
+        raise EvidenceError(f"文件不是 Word 或 Excel 文档。只能上传{ACCEPTED}")
+    for info in infos:
+        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            try:
+                with archive.open(info) as fh:
+                    part = fh.read(limits.max_member_uncompressed + 1)
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                OSError,
+                ValueError,
+                EOFError,
+                NotImplementedError,
+            ) as exc:
+                raise EvidenceError(f"文件内 {info.filename} 无法解压({exc})") from None
+            if len(part) > limits.max_member_uncompressed:
+                raise EvidenceError(f"文件内 {info.filename} 解压后异常巨大,疑似压缩炸弹,已拒收")
+            if _DTD.search(part) or any(
+                marker.encode(enc) in part
+                for marker in ("<!DOCTYPE", "<!ENTITY")
+                for enc in ("utf-16-le", "utf-16-be")
+            ):
+                raise EvidenceError(f"文件内 {info.filename} 含实体声明,Office 文档不会有,已拒收")
+    return kind
+
+
+def clean_name(name: str) -> str:
+    """The original name as offered back on download: no folders, no control characters, ≤ 120 chars."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip(" .")
+    if len(base) > 120:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 120 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else base[:120]
+    return base or "附件"
+
+
+def check_upload(name: str, data: bytes, limits: ZipLimits = ZIP_LIMITS) -> CheckedFile:
+    """Accept `data` only when its content is an allowed kind and its name's extension matches it."""
+    original = clean_name(name)
+    if not data:
+        raise EvidenceError(f"「{original}」是空文件")
+    if len(data) > MAX_BYTES:
+        raise EvidenceError(f"「{original}」超过 {MAX_BYTES // (1024 * 1024)} MB,请压缩或拆分后上传")
+    sniffed = _sniff(data)
+    if sniffed == "zip":
+        try:
+            sniffed = office_kind(data, limits)
+        except EvidenceError as exc:
+            raise EvidenceError(f"「{original}」:{exc}") from None
+    elif sniffed is None and _is_plain_text(data):
+        sniffed = "txt"
+    if sniffed is None:
+        raise EvidenceError(f"「{original}」的内容不是允许的文件类型。只能上传{ACCEPTED}")
+    kind = KINDS[sniffed]
+    if not original.lower().endswith(kind.extensions):
+        raise EvidenceError(
+            f"「{original}」的内容是{kind.label},与文件扩展名不符。请使用 {kind.extensions[0]} 扩展名后重新上传"
+        )
+    return CheckedFile(original, kind, data, hashlib.sha256(data).hexdigest())
+
+
+def store(
+    upload_dir: str | os.PathLike, checked: CheckedFile, revision: ReportRevision, unit_id: int, user_id: int
+) -> tuple[Evidence, Path]:
+    """Write the file under a new random name and record it. Call inside the revision's transaction;
+    the caller removes the returned path if that transaction rolls back."""
+    folder = Path(upload_dir)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stored_name = secrets.token_hex(20)
+    path = folder / stored_name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(checked.data)
+    row = Evidence.create(
+        unit=unit_id,
+        revision=revision,
+        uploaded_by=user_id,
+        uploaded_at=now(),
+        original_name=checked.original_name,
+        stored_name=stored_name,
+        content_type=checked.kind.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+    )
+    return row, path
+
+
+@dataclass(frozen=True)
+class Download:
+    path: Path
+    download_name: str
+    content_type: str
+    sha256: str
+
+
+def open_evidence(scope: Scope, evidence_id: int, upload_dir: str | os.PathLike) -> Download:
+    """The stored file of an evidence record the person may see (OutOfScope otherwise)."""
+    row = scope.evidence(evidence_id)
+    path = Path(upload_dir) / row.stored_name
+    if not re.fullmatch(r"[0-9a-f]{40}", row.stored_name) or not path.is_file():
+        raise FileNotFoundError(row.stored_name)
+    return Download(path, row.original_name, row.content_type, row.sha256)

@@ -256,3 +256,10 @@ def test_a_stray_item_among_the_wrapper_groups_gets_a_section_of_its_own():
     )
     assert [s["code"] for s in result.plan["sections"]] == ["1", "2", "3"]
     assert list(ms) == ["1.1", "2.2", "3.3"] and ms["3.3"]["lead"] == ["市委宣传部"]
+
+
+def test_a_clause_broken_over_two_lines_is_read_as_one():
+    _, ms = convert(
+        "(一)产业\n1.建设农田。新建。〔牵头单位:市农业农村局,责任单位:市委组织部,\n各乡镇(街道)〕\n2.培育。新增。\n"
+    )
+    assert ms["1.1"]["responsible"] == ["市委组织部", "各乡镇(街道)"]

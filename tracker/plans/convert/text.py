@@ -145,6 +145,17 @@ def extract_clauses(text: str) -> tuple[str, list[Assignment]]:
     return rest.strip(), found
 
 
+def _open_clause(text: str) -> bool:
+    """A labelled clause whose bracket is not closed on this line."""
+    for m in LABEL_RE.finditer(text):
+        opener = m.start() - 1
+        while opener >= 0 and text[opener] in " \u3000":
+            opener -= 1
+        if opener >= 0 and text[opener] in OPEN and _close(text, opener) is None:
+            return True
+    return False
+
+
 def _close(text: str, start: int) -> int | None:
     depth = 0
     for j in range(start, len(text)):
@@ -180,9 +191,14 @@ class OutlineReader:
         self.body_started = False
         self.in_annex = False
         self.measures_before_annex = False
+        self.pending: tuple[str, str, int] | None = None
 
     def feed(self, block: Block) -> None:
         if isinstance(block, Table):
+            if self.pending:
+                line, location, _ = self.pending
+                self.pending = None
+                self._read(line, location)
             self._table(block)
         else:
             for line in block.text.split("\n"):
@@ -191,6 +207,20 @@ class OutlineReader:
     def _line(self, line: str, location: str) -> None:
         if not line or JUNK.match(line):
             return
+        if self.pending:
+            # a clause broken over lines (text copied from a web page) is read as one line
+            first, where, count = self.pending
+            line, location = first + line, where
+            self.pending = None
+            if _open_clause(line) and count < 3:
+                self.pending = (line, location, count + 1)
+                return
+        elif _open_clause(line):
+            self.pending = (line, location, 1)
+            return
+        self._read(line, location)
+
+    def _read(self, line: str, location: str) -> None:
         para = Paragraph(line, location)
         self.outline.lines.append(para)
         if FIRST_IS_LEAD.search(line) and len(line) < 80:
@@ -270,6 +300,10 @@ class OutlineReader:
         return any(c.annex for c in self.root.children)
 
     def finish(self) -> Outline:
+        if self.pending:
+            line, location, _ = self.pending
+            self.pending = None
+            self._read(line, location)
         if self.measures_before_annex:
             # The annex of a notice whose body holds the tasks is a reference table: drop it, unless
             # it is a task table (assignments by column), which is the division of work itself.

@@ -160,6 +160,67 @@ def users_add(name, role, unit_name, display_name, email, password_stdin):
         click.echo(f"one-time password: {pw}  (must be changed at first sign-in)")
 
 
+@users.command("reset-password")
+@click.argument("name")
+def users_reset_password(name):
+    """Give NAME a new one-time password and end every session of theirs."""
+    from tracker.services import admin
+
+    _open_database()
+    try:
+        user, pw = admin.reset_password("cli", admin.user_by_name(name).id)
+    except (admin.AdminError, admin.AdminNotFound) as exc:
+        _fail(str(exc))
+    click.echo(f"one-time password for {user.username}: {pw}  (must be changed at first sign-in)")
+
+
+@users.command("disable")
+@click.argument("name")
+def users_disable(name):
+    """Disable NAME's account; every session of theirs ends at once."""
+    _set_active(name, False)
+
+
+@users.command("enable")
+@click.argument("name")
+def users_enable(name):
+    """Enable NAME's account again."""
+    _set_active(name, True)
+
+
+def _set_active(name: str, active: bool) -> None:
+    from tracker.services import admin
+
+    _open_database()
+    try:
+        user = admin.set_active("cli", admin.user_by_name(name).id, active)
+    except (admin.AdminError, admin.AdminNotFound) as exc:
+        _fail(str(exc))
+    click.echo(f"{user.username}: {'enabled' if user.active else 'disabled'}")
+
+
+@cli.group()
+def audit():
+    """The audit trail (留痕)."""
+
+
+@audit.command("verify")
+def audit_verify():
+    """Walk the audit chain; exit 1 naming the first event changed, removed or inserted."""
+    from tracker.services.admin import check_audit_chain
+    from tracker.store.migrations import current_version
+
+    _open_database(create=False)
+    if current_version() is None:
+        _fail("数据库尚未建表:先运行 tracker init。")
+    result = check_audit_chain()
+    if not result.ok:
+        _fail(f"审计链校验失败:{result.message}(此前 {result.checked} 条事件完好)")
+    click.echo(result.message)
+    if result.head:
+        click.echo(f"head: #{result.head[0]} {result.head[1]}")
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

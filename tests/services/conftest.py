@@ -6,6 +6,7 @@ import pytest
 
 from tracker.services.scoping import Scope
 from tracker.services.users import add_user
+from tracker.store.models import Assignment, Measure, Plan, Unit
 
 PASSWORD = "correct horse battery"
 
@@ -41,3 +42,16 @@ def at(monkeypatch):
         monkeypatch.setenv("TRACKER_NOW", moment if "+" in moment else moment + "+08:00")
 
     return _at
+
+
+def assignment_of(unit: str, measure: str, plan: str = "ankang-2023") -> Assignment:
+    """The assignment of `unit` (full name) on `measure` (code) of `plan`."""
+    return (
+        Assignment.select()
+        .join(Measure)
+        .join(Plan)
+        .switch(Assignment)
+        .join(Unit, on=(Assignment.unit == Unit.id))
+        .where(Plan.code == plan, Measure.code == measure, Unit.name == unit)
+        .get()
+    )

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.services.conftest import assignment_of
 from tracker.clock import TZ
 from tracker.rules.periods import Period
 from tracker.rules.status import report_status
@@ -32,25 +33,11 @@ from tracker.store.models import (
     Assignment,
     AuditEvent,
     ExtensionRequest,
-    Measure,
     Plan,
     ReportRevision,
-    Unit,
 )
 
 RISK = "villages-risk-cleared"  # indicator of Ankang 2.2.2, target 252
-
-
-def assignment_of(unit: str, measure: str, plan: str = "ankang-2023") -> Assignment:
-    return (
-        Assignment.select()
-        .join(Measure)
-        .join(Plan)
-        .switch(Assignment)
-        .join(Unit, on=(Assignment.unit == Unit.id))
-        .where(Plan.code == plan, Measure.code == measure, Unit.name == unit)
-        .get()
-    )
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Fixtures shared by every layer: a fresh database per test, on SQLite or on PostgreSQL.
 
 `TRACKER_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test` runs the suite on PostgreSQL:
-the session creates its own database next to that one and drops it at the end.
+every test gets its own database on that server, cloned from a template, dropped at the end.
 """
 
 from __future__ import annotations
@@ -36,38 +36,90 @@ def _pg_admin(url: str):
     return conn
 
 
+class PostgresClones:
+    """Fresh PostgreSQL databases per test, cloned from templates built once per session:
+    empty, at the latest schema, or with the shipped plans loaded."""
+
+    def __init__(self, base: str):
+        self.base = urlsplit(base)
+        self.admin = _pg_admin(base)
+        self.prefix = f"tracker_test_{uuid.uuid4().hex[:8]}"
+        self.templates: dict[str, str] = {}
+        self.count = 0
+
+    def url(self, name: str) -> str:
+        return urlunsplit(self.base._replace(path=f"/{name}"))
+
+    def execute(self, sql: str) -> None:
+        with self.admin.cursor() as cur:
+            cur.execute(sql)
+
+    def template(self, kind: str) -> str:
+        if kind not in self.templates:
+            name = f"{self.prefix}_tpl_{kind}"
+            self.execute(f'CREATE DATABASE "{name}"')
+            database = init_database(self.url(name))
+            upgrade()
+            if kind == "loaded":
+                from tracker.plans.load import load_plans
+
+                load_plans(sorted(MEASURES.glob("*.yaml")))
+            database.close_all()
+            self.templates[kind] = name
+        return self.templates[kind]
+
+    def fresh(self, kind: str | None) -> str:
+        self.count += 1
+        name = f"{self.prefix}_{self.count}"
+        template = f' TEMPLATE "{self.template(kind)}" STRATEGY FILE_COPY' if kind else ""
+        self.execute(f'CREATE DATABASE "{name}"{template}')
+        return name
+
+    def drop(self, name: str) -> None:
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        for name in self.templates.values():
+            self.drop(name)
+        self.admin.close()
+
+
 @pytest.fixture(scope="session")
-def postgres_url():
-    """A throwaway PostgreSQL database for this test session, or None when testing SQLite."""
+def postgres():
+    """Clones of PostgreSQL databases for this session, or None when testing SQLite."""
     base = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
     if not base.startswith("postgres"):
         yield None
         return
-    name = f"tracker_test_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin(base)
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(base)
-    yield urlunsplit(parts._replace(path=f"/{name}"))
-    db.close_all() if db.obj is not None and hasattr(db.obj, "close_all") else None
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    clones = PostgresClones(base)
+    yield clones
+    if db.obj is not None and hasattr(db.obj, "close_all"):
+        db.close_all()
+    clones.close()
 
 
 @pytest.fixture
-def database_url(tmp_path, postgres_url, monkeypatch):
-    """The URL of an empty database for this test, also set as TRACKER_DATABASE_URL for the CLI."""
-    if postgres_url:
-        init_database(postgres_url)
-        db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        db.close()
-        url = postgres_url
-    else:
-        url = f"sqlite:///{tmp_path}/tracker.db"
-    monkeypatch.setenv("TRACKER_DATABASE_URL", url)
+def database_url(request, tmp_path, postgres, monkeypatch):
+    """The URL of this test's own database, also set as TRACKER_DATABASE_URL for the CLI.
+
+    Empty, unless the test also asks for `database` (latest schema) or `loaded` (the shipped plans):
+    on PostgreSQL those come cloned from a template, which is much faster than building them again.
+    """
     monkeypatch.delenv("TRACKER_NOW", raising=False)
-    return url
+    if postgres is None:
+        url = f"sqlite:///{tmp_path}/tracker.db"
+        monkeypatch.setenv("TRACKER_DATABASE_URL", url)
+        yield url
+        return
+    wanted = set(request.fixturenames)
+    kind = "loaded" if "loaded" in wanted else "schema" if "database" in wanted else None
+    name = postgres.fresh(kind)
+    url = postgres.url(name)
+    monkeypatch.setenv("TRACKER_DATABASE_URL", url)
+    yield url
+    if db.obj is not None and hasattr(db.obj, "close_all"):
+        db.close_all()
+    postgres.drop(name)
 
 
 @pytest.fixture
@@ -115,9 +167,7 @@ def _loaded_sqlite_file(tmp_path_factory):
 
 @pytest.fixture
 def loaded(request, database, database_url, shipped_plans):
-    """The database of this test with the three shipped plans loaded."""
-    from tracker.plans.load import load_plans
-
+    """The database of this test with the three shipped plans loaded (cloned on PostgreSQL)."""
     if database_url.startswith("sqlite"):
         source = request.getfixturevalue("_loaded_sqlite_file")
         database.close_all()
@@ -126,5 +176,3 @@ def loaded(request, database, database_url, shipped_plans):
             Path(str(target) + suffix).unlink(missing_ok=True)
         shutil.copyfile(source, target)
         init_database(database_url)
-    else:
-        load_plans(shipped_plans)

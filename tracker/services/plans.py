@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import peewee as pw
 
-from tracker.store.models import Assignment, Measure, Plan, Section, Unit
+from tracker.store.models import Assignment, Indicator, Measure, Milestone, Plan, Section, Unit
 
 
 @dataclass(frozen=True)
@@ -98,5 +98,15 @@ def measure_detail(plan_code: str, measure_code: str):
     if m is None:
         return None
     m.unit_rows = list(Assignment.active().where(Assignment.measure == m).order_by(Assignment.position))
-    m.indicator_rows = [i for i in m.indicators.order_by("position") if i.archived_at is None]
+    m.indicator_rows = list(
+        Indicator.select()
+        .where(Indicator.measure == m, Indicator.archived_at.is_null())
+        .order_by(Indicator.position)
+    )
+    for indicator in m.indicator_rows:
+        indicator.milestone_rows = list(
+            Milestone.select()
+            .where(Milestone.indicator == indicator, Milestone.archived_at.is_null())
+            .order_by(Milestone.date)
+        )
     return m

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from tracker.store.models import Assignment, Evidence, Report, ReportRevision, Unit, User
+from tracker.store.models import (
+    Assignment,
+    Evidence,
+    Finding,
+    RectificationList,
+    Report,
+    ReportRevision,
+    Unit,
+    User,
+)
 
 UNIT_ROLES = frozenset({"reporter", "unit_leader"})
 OFFICE_ROLES = frozenset({"inspector", "admin"})
@@ -112,3 +121,19 @@ class Scope:
     def is_office(self) -> bool:
         """The inspection office and admins: they return reports and import any unit's sheet."""
         return self.role in OFFICE_ROLES
+
+    def finding(self, finding_id: int, *, write: bool = False) -> Finding:
+        """One finding (问题) by id, if its unit is in scope; `write` for a unit answering its own."""
+        row = Finding.get_or_none(Finding.id == finding_id)
+        if row is None:
+            raise OutOfScope(f"finding {finding_id}")
+        (self.check_write_unit if write else self.check_unit)(row.unit_id)
+        return row
+
+    def rectification_list(self, list_id: int) -> RectificationList:
+        """One rectification list (整改清单) by id, if it was sent to a unit in scope."""
+        row = RectificationList.get_or_none(RectificationList.id == list_id)
+        if row is None:
+            raise OutOfScope(f"rectification list {list_id}")
+        self.check_unit(row.unit_id)
+        return row

@@ -87,12 +87,14 @@ def convert(file, as_json, out):
     """
     from pathlib import Path
 
-    from tracker.plans.convert import ConversionError, convert_path, dump_json, dump_yaml
+    from tracker.plans.convert import convert, dump_json, dump_yaml
 
-    try:
-        plan = convert_path(Path(file))
-    except ConversionError as exc:
-        _fail("无法转换,未输出文件:\n" + "\n".join(f"{p.location}: {p.reason}" for p in exc.problems))
+    result = convert(Path(file))
+    if result.problems:
+        _fail("无法转换,未输出文件:\n" + "\n".join(f"{p.location or file}: {p.reason}" for p in result.problems))
+    for w in result.warnings:
+        click.echo(f"请核对 {w.location}: {w.reason}", err=True)
+    plan = result.plan
     text = dump_json(plan) if as_json else dump_yaml(plan)
     if out:
         Path(out).write_text(text, encoding="utf-8")
@@ -254,6 +256,74 @@ def demo(force):
     for login in logins:
         click.echo(f"  {login.username:<16} {login.password:<16} {login.role_label}  {login.unit or ''}")
     click.echo("\n启动:tracker serve,然后打开 http://127.0.0.1:8000/")
+
+
+@cli.group()
+def reports():
+    """The monthly dispatch sheet (调度表): template out, filled sheet in."""
+
+
+@reports.command("template")
+@click.option("--plan", "plan_code", required=True, help="Plan code, e.g. ankang-2023.")
+@click.option("--period", required=True, help="Reporting period YYYY-MM.")
+@click.option("--unit", "unit_name", help="Only this unit's rows (full name, short name or alias).")
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="The .xlsx file to write.")
+def reports_template(plan_code, period, unit_name, out):
+    """Write the sheet for a plan and period: one row per active assignment, prefilled."""
+    from tracker.services.sheets import SheetError, template_bytes
+
+    _open_database()
+    try:
+        data = template_bytes(plan_code, period, unit_name)
+    except SheetError as exc:
+        _fail(str(exc))
+    with open(out, "wb") as fh:
+        fh.write(data)
+    click.echo(f"wrote {out}", err=True)
+
+
+@reports.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--as",
+    "as_user",
+    help="Who imports (the revisions' author). Needed unless exactly one active admin or inspector exists.",
+)
+@click.option("--plan", "plan_code", help="Plan code, when the sheet lost its 说明 sheet.")
+def reports_import(file, as_user, plan_code):
+    """Import a filled sheet as report revisions: all rows or none.
+
+    Any wrong cell rejects the whole file (exit 1) and every problem is named by row and column.
+    A reporter or unit leader may import their own unit's rows only; an admin or inspector any.
+    """
+    from tracker.services.scoping import Scope
+    from tracker.services.sheets import SheetError, import_sheet
+    from tracker.store.models import User
+
+    _open_database()
+    if as_user:
+        user = User.get_or_none(User.username == as_user, User.active == True)  # noqa: E712
+        if user is None:
+            raise click.UsageError(f"没有名为 {as_user!r} 的有效用户")
+    else:
+        office = list(
+            User.select().where(User.role.in_(("admin", "inspector")), User.active == True)  # noqa: E712
+        )
+        if len(office) != 1:
+            names = "、".join(u.username for u in office) or "无"
+            raise click.UsageError(f"请用 --as 指定导入人(管理员和督查室账号:{names})")
+        user = office[0]
+        click.echo(f"导入人:{user.username}", err=True)
+    try:
+        result = import_sheet(file, Scope.of(user), plan_code=plan_code)
+    except SheetError as exc:
+        _fail(f"{file}: 未导入,数据库未作任何改动:\n{exc}")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"{result.plan}: 新增修订 {result.saved} 条,与现有内容相同 {result.unchanged} 行,"
+        f"未填完成进度跳过 {result.skipped} 行"
+    )
 
 
 def main():

@@ -289,7 +289,7 @@ def validate(data: ReportInput, indicators: Sequence[Indicator]) -> list[Problem
     return problems
 
 
-def _previous_values(assignment_id: int, period: Period) -> dict[str, Decimal]:
+def previous_values(assignment_id: int, period: Period) -> dict[str, Decimal]:
     """Each indicator's value in the latest revision of the most recent earlier period that has it."""
     found: dict[str, Decimal] = {}
     rows = (
@@ -329,7 +329,7 @@ def preview_warnings(
     plan = assignment.measure.plan
     indicators = _indicators(assignment.measure_id)
     return indicator_warnings(
-        indicators, data, _previous_values(assignment.id, Period.parse(period)), reporting_rules(plan)
+        indicators, data, previous_values(assignment.id, Period.parse(period)), reporting_rules(plan)
     )
 
 
@@ -497,7 +497,7 @@ def report_page(
         status=status,
         status_reason=reason,
         indicators=tuple(indicators),
-        previous_values=_previous_values(assignment.id, period),
+        previous_values=previous_values(assignment.id, period),
         revisions=tuple(views),
         archived=bool(assignment.archived_at or measure.archived_at),
     )
@@ -650,7 +650,7 @@ def save_revision(
     if problems:
         raise InvalidReport(problems)
     warnings = indicator_warnings(
-        indicators, data, _previous_values(assignment.id, the_period), reporting_rules(plan)
+        indicators, data, previous_values(assignment.id, the_period), reporting_rules(plan)
     )
     written: list[Path] = []
     try:

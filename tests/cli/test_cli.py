@@ -122,3 +122,32 @@ def test_every_command_has_help(runner):
         result = runner.invoke(cli, [command, "--help"])
         assert result.exit_code == 0, (command, result.output)
     assert runner.invoke(cli, ["users", "add", "--help"]).exit_code == 0
+
+
+def test_convert_turns_a_text_notice_into_a_plan_file_that_load_accepts(runner, database_url, tmp_path):
+    notice = tmp_path / "notice.txt"
+    notice.write_text(
+        "关于印发《某县人居环境整治工作方案》的通知\n某县人民政府办公室\n2024年3月1日\n"
+        "一、重点任务\n(一)厕所革命\n1.推进改厕。年内完成改厕任务。〔牵头单位:县农业农村局;责任单位:县卫健局〕\n"
+        "完成时限:2024年10月31日\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan.yaml"
+    result = runner.invoke(cli, ["convert", str(notice), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "县农业农村局" in text and "2024-10-31" in text
+    as_json = runner.invoke(cli, ["convert", str(notice), "--json"])
+    plan = json.loads(as_json.stdout)
+    assert plan["sections"][0]["measures"][0]["lead"] == ["县农业农村局"]
+    refused = runner.invoke(cli, ["load", "--dry-run", str(out)])
+    assert refused.exit_code == 1  # units unknown until the reviewer names them: listed, nothing loaded
+    assert "县农业农村局" in refused.output
+
+
+def test_convert_of_an_unreadable_notice_exits_1_and_says_why(runner, tmp_path):
+    notice = tmp_path / "empty.txt"
+    notice.write_text("这是一段没有编号条目的普通文字。\n", encoding="utf-8")
+    result = runner.invoke(cli, ["convert", str(notice)])
+    assert result.exit_code == 1
+    assert "没有找到任何措施" in result.output

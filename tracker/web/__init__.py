@@ -71,10 +71,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.init_app(app)
     auth_session.init_app(app)
 
+    from tracker.web.admin import bp as admin_bp
     from tracker.web.auth import bp as auth_bp
     from tracker.web.browse import bp as browse_bp
 
     app.register_blueprint(browse_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
     access.init_app(app)
     return app

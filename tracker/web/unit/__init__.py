@@ -1,0 +1,25 @@
+"""The unit's side (单位): its home, the monthly report with revisions and evidence, sign-off,
+extension requests and the dispatch sheet; and the office's return of a revision with a reason."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from markupsafe import Markup
+
+from tracker.services.reports import decimal_text
+from tracker.services.text import render_markdown
+
+bp = Blueprint("unit", __name__, url_prefix="/unit")
+
+
+@bp.app_template_filter("markdown")
+def _markdown(text: str | None) -> Markup:
+    return Markup(render_markdown(text))  # sanitized by nh3 in render_markdown
+
+
+@bp.app_template_filter("num")
+def _num(value) -> str:
+    return "" if value is None else decimal_text(value)
+
+
+from tracker.web.unit import routes  # noqa: E402,F401  (routes register on bp)

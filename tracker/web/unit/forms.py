@@ -1,0 +1,80 @@
+"""The unit's forms. Indicator fields are added per measure by `report_form`."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FileField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from tracker.services.reports import REASON_LIMIT, SUMMARY_LIMIT, TEXT_LIMIT
+
+
+class ReportForm(FlaskForm):
+    percent = IntegerField(
+        "完成进度(%)",
+        validators=[
+            InputRequired("请填写完成进度"),
+            NumberRange(0, 100, "完成进度应为 0–100 的整数"),
+        ],
+    )
+    complete = BooleanField("本项任务已全部完成")
+    narrative = TextAreaField("工作进展", validators=[Length(max=TEXT_LIMIT)])
+    problems = TextAreaField("存在问题", validators=[Length(max=TEXT_LIMIT)])
+    next_steps = TextAreaField("下步计划", validators=[Length(max=TEXT_LIMIT)])
+    public_summary = TextAreaField(
+        "公开摘要(将在公开网站展示,请勿填写个人信息)", validators=[Length(max=SUMMARY_LIMIT)]
+    )
+    files = MultipleFileField("佐证材料")
+    expected = HiddenField()
+    preview = SubmitField("预览")
+    save = SubmitField("提交")
+
+    def indicator_fields(self, indicators):
+        """(indicator, value field, note field) for each of the measure's indicators."""
+        return [(i, self[f"ind_{i.id}"], self[f"note_{i.id}"]) for i in indicators]
+
+
+def report_form(indicators, **kwargs) -> ReportForm:
+    """A ReportForm with a value and a note field for each indicator of the measure."""
+
+    class MeasureReportForm(ReportForm):
+        pass
+
+    for i in indicators:
+        setattr(
+            MeasureReportForm, f"ind_{i.id}", StringField(i.name, validators=[Optional(), Length(max=40)])
+        )
+        setattr(
+            MeasureReportForm, f"note_{i.id}", StringField("说明", validators=[Length(max=SUMMARY_LIMIT)])
+        )
+    return MeasureReportForm(**kwargs)
+
+
+class ReturnForm(FlaskForm):
+    reason = TextAreaField("退回原因", validators=[DataRequired("请填写退回原因"), Length(max=REASON_LIMIT)])
+    submit = SubmitField("退回修改")
+
+
+class SignoffForm(FlaskForm):
+    submit = SubmitField("签发")
+
+
+class ExtensionForm(FlaskForm):
+    new_date = DateField("申请延期至", validators=[InputRequired("请选择日期")])
+    reason = TextAreaField("申请理由", validators=[DataRequired("请填写申请理由"), Length(max=REASON_LIMIT)])
+    submit = SubmitField("提交申请")
+
+
+class SheetUploadForm(FlaskForm):
+    sheet = FileField("填好的调度表(.xlsx)")
+    submit = SubmitField("导入")

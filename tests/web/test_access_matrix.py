@@ -1,0 +1,198 @@
+"""Every route × every role × own / other unit's object, against the table below.
+
+Adding a route means adding its line to ROUTES; a URL argument of a new kind also needs one line in
+ARGS. The test fails on any route of the app that the table lacks, on a line whose rule no longer
+matches the app, and on any answer that differs from the table — above all an unexpected 2xx.
+
+Cells, one per role, in the order of ROLES:
+  "ok"     2xx, or a redirect that is not to the sign-in page
+  "login"  a redirect to the sign-in page (`/login?next=…`)
+  "403"    refused for the role;  "404"  not found, or another unit's object (never confirmed)
+  "a|b"    "a" for the unit's own object, "b" for another unit's (e.g. "ok|404")
+Each method of the rule is requested: GET as is, POST with a valid CSRF token and the FORMS data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.web.conftest import csrf_token, sign_in
+from tests.web.world import NOW, PASSWORD, World, build_world
+from tracker.services import admin
+
+ROLES = ("anonymous", "reporter", "unit_leader", "inspector", "leader", "admin")
+SIGN_IN_AS = {
+    "reporter": "clerk",
+    "unit_leader": "boss",
+    "inspector": "inspector",
+    "leader": "leader",
+    "admin": "admin",
+}
+
+EVERYONE = ("ok", "ok", "ok", "ok", "ok", "ok")
+SIGNED_IN = ("login", "ok", "ok", "ok", "ok", "ok")
+ADMIN_ONLY = ("login", "403", "403", "403", "403", "ok")
+
+# endpoint: ("METHODS /rule", anonymous, reporter, unit_leader, inspector, leader, admin)
+ROUTES: dict[str, tuple[str, ...]] = {
+    "browse.index": ("GET /", *EVERYONE),
+    "browse.healthz": ("GET /healthz", *EVERYONE),
+    "browse.plan": ("GET /plans/<code>/", *EVERYONE),
+    "browse.measure": ("GET /plans/<code>/measures/<measure_code>", *EVERYONE),
+    "auth.login": ("GET,POST /login", *EVERYONE),
+    "auth.logout": ("POST /logout", *SIGNED_IN),
+    "auth.password": ("GET,POST /password", *SIGNED_IN),
+    "admin.index": ("GET /admin/", *ADMIN_ONLY),
+    "admin.users": ("GET /admin/users", *ADMIN_ONLY),
+    "admin.user_new": ("GET,POST /admin/users/new", *ADMIN_ONLY),
+    "admin.user": ("GET,POST /admin/users/<int:user_id>", *ADMIN_ONLY),
+    "admin.user_disable": ("POST /admin/users/<int:user_id>/disable", *ADMIN_ONLY),
+    "admin.user_enable": ("POST /admin/users/<int:user_id>/enable", *ADMIN_ONLY),
+    "admin.user_reset_password": ("POST /admin/users/<int:user_id>/password", *ADMIN_ONLY),
+    "admin.units": ("GET /admin/units", *ADMIN_ONLY),
+    "admin.unit": ("GET,POST /admin/units/<int:unit_id>", *ADMIN_ONLY),
+    "admin.unit_member_add": ("POST /admin/units/<int:group_id>/members", *ADMIN_ONLY),
+    "admin.unit_member_remove": (
+        "POST /admin/units/<int:group_id>/members/<int:member_id>/remove",
+        *ADMIN_ONLY,
+    ),
+    "admin.plans": ("GET /admin/plans", *ADMIN_ONLY),
+    "admin.plan_upload": ("POST /admin/plans/upload", *ADMIN_ONLY),
+    "admin.plan_preview": ("GET /admin/plans/staged/<token>", *ADMIN_ONLY),
+    "admin.plan_load": ("POST /admin/plans/staged/<token>/load", *ADMIN_ONLY),
+    "admin.plan_discard": ("POST /admin/plans/staged/<token>/discard", *ADMIN_ONLY),
+    "admin.audit": ("GET /admin/audit", *ADMIN_ONLY),
+}
+
+Builder = Callable[[World, str], object]  # (world, "own" | "other") → the URL argument's value
+
+# URL argument name → the value for the unit's own object or another unit's.
+ARGS: dict[str, Builder] = {
+    "code": lambda w, side: w.plan.code,
+    "measure_code": lambda w, side: w.side(side).assignment.measure.code,
+    "period": lambda w, side: w.period,
+    "unit_id": lambda w, side: w.side(side).unit.id,
+    "assignment_id": lambda w, side: w.side(side).assignment.id,
+    "report_id": lambda w, side: w.side(side).report.id,
+    "revision_id": lambda w, side: w.side(side).revision.id,
+    "number": lambda w, side: w.side(side).revision.number,
+    "evidence_id": lambda w, side: w.side(side).evidence.id,
+    "finding_id": lambda w, side: w.side(side).finding.id,
+    "event_id": lambda w, side: w.side(side).finding_event.id,
+    "reminder_id": lambda w, side: w.side(side).reminder.id,
+    "extension_id": lambda w, side: w.side(side).extension.id,
+    "request_id": lambda w, side: w.side(side).extension.id,
+    "list_id": lambda w, side: w.side(side).rectification.id,
+    "inspection_id": lambda w, side: w.inspection.id,
+    # Admin pages: a spare person of each unit (never one who is signed in), the group and its members.
+    "user_id": lambda w, side: w.side(side).spare.id,
+    "group_id": lambda w, side: w.group.id,
+    "member_id": lambda w, side: w.members[0 if side == "own" else 1].id,
+    "token": lambda w, side: _staged_plan(w),
+}
+
+# endpoint → form data sent with its POST besides the CSRF token (default: none).
+FORMS: dict[str, Builder] = {
+    "admin.unit_member_add": lambda w, side: {"member": w.side(side).unit.id},
+}
+
+SMALL_PLAN = b"""\
+plan: {code: matrix-upload, title: \xe4\xb8\x8a\xe4\xbc\xa0, start: 2024-01-01, end: 2024-12-31}
+sections: [{code: "1", title: "x", measures: [{code: "1.1", title: "y", lead: [\xe7\x94\xb2\xe5\xb1\x80]}]}]
+"""
+
+
+def _staged_plan(w: World) -> str:
+    """A fresh upload for every request: loading or discarding one uses it up."""
+    return admin.stage_plan_file(w.upload_dir, SMALL_PLAN, "plan.yaml", "fixture").token
+
+
+@pytest.fixture
+def world(app, tmp_path, monkeypatch) -> World:
+    monkeypatch.setenv("TRACKER_NOW", NOW)
+    return build_world(tmp_path / "uploads", tmp_path)
+
+
+def app_rules(app) -> dict[str, list]:
+    rules: dict[str, list] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint != "static":
+            rules.setdefault(rule.endpoint, []).append(rule)
+    return rules
+
+
+def test_every_route_of_the_app_is_in_the_table(app):
+    missing = sorted(set(app_rules(app)) - set(ROUTES))
+    assert not missing, f"add a line to ROUTES in {__name__} for each of: {missing}"
+
+
+def test_every_line_of_the_table_is_a_route_of_the_app(app):
+    stale = sorted(set(ROUTES) - set(app_rules(app)))
+    assert not stale, f"ROUTES names endpoints the app no longer has: {stale}"
+
+
+def test_every_line_has_a_cell_for_every_role():
+    assert all(len(line) == 1 + len(ROLES) for line in ROUTES.values())
+
+
+def outcome(response) -> str:
+    if 300 <= response.status_code < 400:
+        location = urlsplit(response.headers.get("Location", ""))
+        return "login" if location.path == "/login" and "next=" in location.query else "ok"
+    if 200 <= response.status_code < 300:
+        return "ok"
+    return str(response.status_code)
+
+
+def expected(cell: str, side: str) -> str:
+    own, _, other = cell.partition("|")
+    return own if side == "own" or not other else other
+
+
+def _token(client, role: str) -> str:
+    return csrf_token(client, "/login" if role == "anonymous" else "/")
+
+
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_each_role_gets_what_the_table_says(app, world, endpoint):
+    rules = app_rules(app).get(endpoint)
+    assert rules, f"{endpoint} is in ROUTES but not a route of the app"
+    assert len(rules) == 1, f"{endpoint} has several rules; give each its own endpoint"
+    rule = rules[0]
+    declared_methods, _, declared_path = ROUTES[endpoint][0].partition(" ")
+    methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+    assert (sorted(declared_methods.split(",")), declared_path) == (methods, rule.rule), (
+        f"ROUTES[{endpoint!r}] says {ROUTES[endpoint][0]!r}; the app has {','.join(methods)} {rule.rule}"
+    )
+    unknown = sorted(set(rule.arguments) - set(ARGS))
+    assert not unknown, f"add a builder to ARGS for URL argument(s) {unknown} of {endpoint}"
+
+    wrong = []
+    for role, cell in zip(ROLES, ROUTES[endpoint][1:], strict=True):
+        sides = ("own", "other") if rule.arguments or endpoint in FORMS else ("own",)
+        for side in sides:
+            client = app.test_client()
+            if role != "anonymous":
+                assert sign_in(client, SIGN_IN_AS[role], PASSWORD).status_code == 302, role
+            adapter = app.url_map.bind("localhost")
+            for method in methods:
+                url = adapter.build(
+                    endpoint, {a: ARGS[a](world, side) for a in rule.arguments}, method=method
+                )
+                if method == "GET":
+                    response = client.get(url)
+                else:
+                    data = {
+                        "csrf_token": _token(client, role),
+                        **FORMS.get(endpoint, lambda w, s: {})(world, side),
+                    }
+                    response = client.open(url, method=method, data=data)
+                got, want = outcome(response), expected(cell, side)
+                if got != want:
+                    wrong.append(
+                        f"{role:<12} {side:<5} {method:<5} {url}: {response.status_code} → {got}, table says {want}"
+                    )
+    assert not wrong, f"{endpoint}:\n" + "\n".join(wrong)

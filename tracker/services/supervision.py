@@ -722,14 +722,14 @@ def decide_extension(
             raise OutOfScope(f"extension {request_id}")
         if row.decision is not None:
             raise SupervisionError(
-                f"该申请已于 {local_date(row.decided_at):%Y-%m-%d} 审核,不能再改;请单位重新申请"
+                f"该申请已于 {local_date(row.decided_at):%Y-%m-%d} 审核，不能再改；请单位重新申请"
             )
         before = {"decision": None}
         if approve:
             day = new_deadline or row.requested_deadline
             floor = row.current_deadline or row.assignment.measure.deadline
             if floor is not None and day <= floor:
-                raise SupervisionError(f"批准的新期限应晚于原完成时限({floor:%Y-%m-%d})")
+                raise SupervisionError(f"批准的新期限应晚于原完成时限（{floor:%Y-%m-%d}）")
             row.decision, row.new_deadline = "approved", day
         else:
             row.decision, row.new_deadline = "refused", None
@@ -826,7 +826,7 @@ def open_finding(
     if rectify_by < local_date(at):
         raise SupervisionError("整改时限不能早于今天")
     if detail_public and not public:
-        raise SupervisionError("问题摘要不公开时,详情也不能公开")
+        raise SupervisionError("问题摘要不公开时，详情也不能公开")
     with write_transaction():
         unit = Unit.get_or_none(Unit.id == unit_id)
         if unit is None:
@@ -943,23 +943,23 @@ def create_rectification_list(
             raise SupervisionError("所选问题有的不存在")
         other = [f for f in findings if f.unit_id != unit.id]
         if other:
-            raise SupervisionError(f"问题 #{other[0].id} 不是{unit.label}的问题,不能放进同一份清单")
+            raise SupervisionError(f"问题 #{other[0].id} 不是{unit.label}的问题，不能放进同一份清单")
         closed = [f for f in findings if f.state == "closed"]
         if closed:
-            raise SupervisionError(f"问题 #{closed[0].id} 已销号,无需再下发")
+            raise SupervisionError(f"问题 #{closed[0].id} 已销号，无需再下发")
         plans = {f.plan_id for f in findings}
         plan_id = plans.pop() if len(plans) == 1 else None
         plan = Plan.get_or_none(Plan.id == plan_id) if plan_id else None
         row = RectificationList.create(
             unit=unit.id,
             plan=plan_id,
-            title=title or f"关于{unit.name}督查发现问题的整改清单",
+            title=title or f"关于{unit.label}督查发现问题的整改清单",
             doc_number=doc_number or _next_doc_number(local_date(at).year),
             body=body
             or (
                 f"{unit.name}:\n"
-                f"根据{default_office_name(plan)}督查情况,现将发现的问题清单交你单位,"
-                "请对照清单逐项整改,在整改时限前通过系统报送整改情况和佐证材料,逾期未整改的将予以通报。"
+                f"根据{default_office_name(plan)}督查情况，现将发现的问题清单交你单位，"
+                "请对照清单逐项整改，在整改时限前通过系统报送整改情况和佐证材料，逾期未整改的将予以通报。"
             ),
             issued_by=scope.user_id,
             issued_at=at,
@@ -1006,7 +1006,7 @@ def answer_finding(
         with write_transaction():
             finding = scope.finding(finding_id, write=True)
             if finding.state == "closed":
-                raise SupervisionError("该问题已销号,如需补充请联系督查室")
+                raise SupervisionError("该问题已销号，如需补充请联系督查室")
             before = {"state": finding.state}
             finding.state = "answered"
             finding.save()
@@ -1049,7 +1049,7 @@ def close_finding(scope: Scope, finding_id: int, note: str, at: datetime | None 
         if finding.state == "closed":
             raise SupervisionError("该问题已经销号")
         if finding.state != "answered":
-            raise SupervisionError("单位尚未反馈整改情况,不能销号")
+            raise SupervisionError("单位尚未反馈整改情况，不能销号")
         before = {"state": finding.state}
         finding.state, finding.closed_at = "closed", at
         finding.save()
@@ -1065,7 +1065,7 @@ def reopen_finding(scope: Scope, finding_id: int, note: str, at: datetime | None
     with write_transaction():
         finding = scope.finding(finding_id)
         if finding.state == "open":
-            raise SupervisionError("该问题正在整改中,无需重新打开")
+            raise SupervisionError("该问题正在整改中，无需重新打开")
         before = {"state": finding.state}
         finding.state, finding.closed_at = "open", None
         finding.save()
@@ -1383,7 +1383,7 @@ def parse_board(text: str) -> Period | Quarter | Year:
     try:
         return parse_window(text)
     except ValueError:
-        raise SupervisionError(f"通报期次应写作 2024-05、2024Q2 或 2024,不是 {text!r}") from None
+        raise SupervisionError(f"通报期次应写作 2024-05、2024Q2 或 2024，不是 {text!r}") from None
 
 
 def board_label(board: str) -> str:
@@ -1502,7 +1502,7 @@ def save_quality_ratings(
     try:
         key = str(Quarter.parse(quarter))
     except ValueError:
-        raise SupervisionError(f"季度应写作 2024Q2,不是 {quarter!r}") from None
+        raise SupervisionError(f"季度应写作 2024Q2，不是 {quarter!r}") from None
     changed = 0
     with write_transaction():
         plan = Plan.get_or_none(Plan.id == plan_id)
@@ -1517,7 +1517,7 @@ def save_quality_ratings(
                 raise SupervisionError("所评单位在该方案中没有分工")
             points = float(given.points)
             if not 0 <= points <= 10 or points * 2 != int(points * 2):
-                raise SupervisionError(f"{line.unit_label}:质量评分应在 0 到 10 分之间,最小单位 0.5 分")
+                raise SupervisionError(f"{line.unit_label}：质量评分应在 0 到 10 分之间，最小单位 0.5 分")
             note = _text(given.note, "评分说明", required=False, limit=500)
             row = line.rating
             if row is not None and row.points == points and row.note == note:

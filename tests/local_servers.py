@@ -1,0 +1,108 @@
+"""Real servers on 127.0.0.1 for the delivery tests: an SMTP server (aiosmtpd) and a webhook receiver.
+
+Each runs in its own thread on a free port and is stopped cleanly (sockets and threads closed), so
+the suite stays quiet under `filterwarnings = error`.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mailbox:
+    """An SMTP server that keeps every message it accepts; it refuses the addresses in `refuse`."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.refuse: set[str] = set()
+        self._lock = threading.Lock()
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> Mailbox:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def received(self) -> Counter:
+        """How many messages arrived per (reminder key, recipient)."""
+        with self._lock:
+            return Counter((m["X-Tracker-Reminder"], m["To"]) for m in self.messages)
+
+
+class Webhook:
+    """An HTTP server that records every JSON body POSTed to it; answers 500 while `failing` > 0."""
+
+    def __init__(self):
+        self.posts: list[dict] = []
+        self.attempts = 0
+        self.failing = 0
+        self._lock = threading.Lock()
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with hook._lock:
+                    hook.attempts += 1
+                    if hook.failing:
+                        hook.failing -= 1
+                        status, answer = 500, b'{"errcode": -1, "errmsg": "system busy"}'
+                    else:
+                        hook.posts.append(json.loads(body.decode("utf-8")))
+                        status, answer = 200, b'{"errcode": 0, "errmsg": "ok"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = False
+        self._server.block_on_close = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/cgi-bin/webhook/send?key=secret"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook", daemon=True)
+
+    def start(self) -> Webhook:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def texts(self) -> list[str]:
+        with self._lock:
+            return [p["text"]["content"] for p in self.posts]

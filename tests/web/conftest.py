@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
@@ -26,6 +27,38 @@ def app(database, database_url, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app under a real waitress server on 127.0.0.1 (a free port), in a thread; yields its base URL."""
+    from waitress import wasyncore
+    from waitress.server import create_server
+
+    sockets: dict = {}
+    server = create_server(app, map=sockets, host="127.0.0.1", port=0, threads=4, ident="tracker")
+    stop = threading.Event()
+
+    def serve():
+        # Poll in short steps, so that stopping never closes a socket under a running poll.
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=sockets, count=1)
+
+    thread = threading.Thread(target=serve, name="live_server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    stop.set()
+    thread.join(timeout=10)
+    server.close()
+
+
+@pytest.fixture
+def world(app, tmp_path, monkeypatch):
+    """Two units with one of every object each, and people of every role (see tests/web/world.py)."""
+    from tests.web.world import NOW, build_world
+
+    monkeypatch.setenv("TRACKER_NOW", NOW)
+    return build_world(tmp_path / "uploads", tmp_path)
 
 
 # username → (role, unit): a clerk and a leader of one unit, a clerk of another, and the office roles.

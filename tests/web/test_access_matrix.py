@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.web.conftest import csrf_token, sign_in
-from tests.web.world import NOW, PASSWORD, World, build_world
+from tests.web.world import PASSWORD, World
 from tracker.services import admin
 
 ROLES = ("anonymous", "reporter", "unit_leader", "inspector", "leader", "admin")
@@ -108,12 +108,6 @@ sections: [{code: "1", title: "x", measures: [{code: "1.1", title: "y", lead: [\
 def _staged_plan(w: World) -> str:
     """A fresh upload for every request: loading or discarding one uses it up."""
     return admin.stage_plan_file(w.upload_dir, SMALL_PLAN, "plan.yaml", "fixture").token
-
-
-@pytest.fixture
-def world(app, tmp_path, monkeypatch) -> World:
-    monkeypatch.setenv("TRACKER_NOW", NOW)
-    return build_world(tmp_path / "uploads", tmp_path)
 
 
 def app_rules(app) -> dict[str, list]:

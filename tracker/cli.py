@@ -243,13 +243,51 @@ def serve(host, port, threads):
 
 
 @cli.command()
+@click.option("--plan", "plan_code", required=True, help="The plan's code, e.g. xunyi-2024.")
+@click.option("--period", help="A monthly board (月调度), YYYY-MM.")
+@click.option("--quarter", help="A quarterly bulletin (季通报), YYYYQn.")
+@click.option("--year", help="A yearly assessment (年考核), YYYY.")
+@click.option("--out", type=click.Path(file_okay=False), help="Site folder (TRACKER_SITES_DIR, sites/).")
+@click.option("--force", is_flag=True, help="Rewrite a published board that would now differ (audited).")
+def publish(plan_code, period, quarter, year, out, force):
+    """Write the static site for one board into the site folder (see README, "Publishing")."""
+    from tracker.services.publishing import PublishError, UnknownPlan
+    from tracker.services.publishing import publish as run
+
+    chosen = [w for w in (period, quarter, year) if w]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --period, --quarter or --year")
+    _open_database()
+    bars = []
+
+    def progress(total):
+        bar = click.progressbar(length=total, label="写入页面", file=sys.stderr)
+        bars.append(bar.__enter__())
+        return bar.update
+
+    try:
+        result = run(plan_code, chosen, out, force=force, progress=progress)
+    except (PublishError, UnknownPlan) as exc:
+        _fail(f"未发布:{exc}")
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for board in result.boards:
+        click.echo(f"{result.plan} {board.key}: {board.status}, {board.files} files, {board.digest[:12]}")
+    click.echo(f"{result.out}: {len(result.written)} files written, {result.unchanged} unchanged")
+
+
+@cli.command()
 @click.option("--force", is_flag=True, help="Replace a database that holds non-demo data.")
-def demo(force):
+@click.option("--out", type=click.Path(file_okay=False), help="Where the demo's site goes (default sites/).")
+def demo(force, out):
     """A fresh demo database from the shipped plans, with users of every role; prints the logins."""
     from tracker.services.demo import DemoRefused, build_demo
 
     try:
-        logins = build_demo(force=force, echo=click.echo)
+        logins = build_demo(force=force, echo=click.echo, out=out)
     except DemoRefused as exc:
         _fail(str(exc))
     click.echo("\n演示账号(用户名 / 密码 / 角色):")

@@ -77,7 +77,9 @@ def _reset(url: str) -> None:
         db.drop_tables(list(reversed(models.MODELS)), safe=True, cascade=True)
 
 
-def build_demo(force: bool = False, echo: Callable[[str], None] = print) -> list[Login]:
+def build_demo(
+    force: bool = False, echo: Callable[[str], None] = print, out: str | None = None
+) -> list[Login]:
     """Rebuild the configured database as a demo and return the logins to print."""
     from tracker.plans.load import load_plans
     from tracker.services.users import add_user
@@ -101,4 +103,8 @@ def build_demo(force: bool = False, echo: Callable[[str], None] = print) -> list
         add_user(username, role, unit, password, display_name=display, actor="demo", must_change=False)
         logins.append(Login(username, password, role, unit))
     seed_reports(now(), echo)
+    from tracker.services.publishing import publish_demo
+
+    for result in publish_demo(out):  # the demo's boards, bulletins and assessments into sites/
+        echo(f"已发布 {result.plan}:{len(result.boards)} 期看板,{result.files} 个文件 → {result.out}")
     return logins

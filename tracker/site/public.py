@@ -1,0 +1,284 @@
+"""What the public may read: the one place that turns gathered records into published documents.
+
+The published site shows plan structure, lights, percentages, indicator values, summaries marked
+public, and counts of findings (DOMAIN.md, "Public vs internal"). This module builds the public
+documents (`board.json`, `bulletin.json`, `assessment.json`) from gathered records, and every page
+and data file of the site is rendered from these documents alone, so nothing can reach the site
+without passing through here. The rule, field by field:
+
+- shown: the plan as printed (title, issuer, 文号, dates, sections, measure codes, titles and
+  deadlines), unit names and ids (units are offices, not people), every light and report status with
+  its reasons, percentages, indicator values against targets and milestones, scores line by line,
+  and counts of findings (total, open, overdue, closed);
+- a report's `public_summary`: only the lead's latest revision up to the cut-off, and only when the
+  measure is public (`Measure.public`); a finding's title only when `Finding.public`, its detail only
+  when `Finding.detail_public`; elsewhere (a light's reasons, a score line) a non-public finding is
+  named "未公开问题";
+- the office's commentary on a board (`Bulletin.commentary`): it is written for publication;
+- never: people (names, usernames, emails, who recorded or returned anything), a report's narrative,
+  problems and next steps, indicator notes, return reasons, evidence files, inspection notes,
+  quality-rating notes, rectification lists.
+
+Pure: plain values in, plain JSON-able values out; no database, no files, no clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tracker.rules.lights import Rag, behind_milestone, light_of
+from tracker.rules.periods import end_of_day, local_date
+from tracker.rules.progress import read
+from tracker.rules.scores import Part
+from tracker.rules.snapshot import board_json, code_key
+from tracker.rules.status import period_status
+from tracker.rules.values import Finding
+from tracker.site.gather import FindingInfo, MonthGathered, PlanInfo, WindowGathered
+
+HIDDEN_FINDING = "未公开问题"
+ROLE_ORDER = {"lead": 0, "responsible": 1, "supporting": 2}
+LIGHTS = tuple(rag.value for rag in Rag)
+
+
+class LeakError(RuntimeError):
+    """A private text reached a public document; the build stops before writing anything."""
+
+
+def number(value: Decimal | None) -> int | float | None:
+    """A Decimal as a JSON number: an int when whole, else a float (exactly as printed)."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def plan_document(plan: PlanInfo) -> dict[str, Any]:
+    return {
+        "code": plan.code,
+        "title": plan.title,
+        "issuer": plan.issuer,
+        "doc_number": plan.doc_number,
+        "issued": plan.issued.isoformat() if plan.issued else None,
+        "start": plan.start.isoformat(),
+        "end": plan.end.isoformat(),
+    }
+
+
+class Redactor:
+    """Names non-public findings "未公开问题" wherever a rule's sentence quotes their titles."""
+
+    def __init__(self, findings: dict[int, FindingInfo], recorded: Iterable[Finding]):
+        titles = {f.title for f in recorded if f.id not in findings or not findings[f.id].public}
+        titles |= {f.title for f in findings.values() if not f.public}
+        self.titles = sorted((t for t in titles if t), key=lambda t: (-len(t), t))
+        self.details = sorted(
+            {f.detail for f in findings.values() if f.detail and not (f.public and f.detail_public)}
+        )
+
+    def __call__(self, text: str) -> str:
+        for title in self.titles:
+            text = text.replace(f"：{title}（", f"：{HIDDEN_FINDING}（").replace(
+                f"「{title}」", f"「{HIDDEN_FINDING}」"
+            )
+            if len(title) >= 4:
+                text = text.replace(title, HIDDEN_FINDING)
+        return text
+
+    def check(self, document: dict[str, Any]) -> None:
+        """Refuse a document that still quotes a private title or detail (a guard, not the rule)."""
+        text = json.dumps(document, ensure_ascii=False, sort_keys=True)
+        for secret in (*self.titles, *self.details):
+            if len(secret) >= 4 and secret in text:
+                raise LeakError(f"a private finding text would be published: {secret[:20]!r}…")
+
+
+def _finding_counts(findings: Iterable[Finding], as_of: datetime) -> dict[str, int]:
+    items = list({f.id: f for f in findings}.values())
+    open_ = [f for f in items if f.is_open(as_of)]
+    return {
+        "total": len(items),
+        "open": len(open_),
+        "overdue": sum(1 for f in open_ if as_of > end_of_day(f.deadline)),
+        "closed": len(items) - len(open_),
+    }
+
+
+def _public_findings(findings: Iterable[Finding], flags: dict[int, FindingInfo], as_of: datetime) -> list:
+    shown = []
+    for f in sorted({f.id: f for f in findings}.values(), key=lambda f: (f.deadline, f.id)):
+        info = flags.get(f.id)
+        if info is None or not info.public:
+            continue
+        shown.append(
+            {
+                "title": info.title,
+                "detail": info.detail if info.detail_public else "",
+                "severity": info.severity,
+                "deadline": f.deadline.isoformat(),
+                "state": "open" if f.is_open(as_of) else "closed",
+                "unit": f.unit,
+            }
+        )
+    return shown
+
+
+def month_document(g: MonthGathered) -> dict[str, Any]:
+    """The public `board.json` of a monthly board: CLI.md's fields, plus public ones only."""
+    facts, rules, as_of = g.facts, g.facts.rules, g.as_of
+    known = [item.as_of(as_of) for item in facts.assignments]
+    unit_findings = [f for f in (x.as_of(as_of) for x in facts.unit_findings) if f is not None]
+    recorded = [f for item in known for f in item.findings] + unit_findings
+    redact = Redactor(g.findings, recorded)
+    unit_ids = facts.unit_ids
+
+    doc = board_json(g.board, g.plan.code)
+    by_measure: dict[str, list] = {}
+    assignments = []
+    for item in known:
+        reading = read(item, rules, as_of)
+        light = light_of(reading)
+        state = period_status(reading, g.period)
+        by_measure.setdefault(item.measure_code, []).append((item, reading))
+        assignments.append(
+            {
+                "measure": item.measure_code,
+                "unit_id": unit_ids.get(item.unit.name),
+                "unit": item.unit.name,
+                "short": item.unit.short,
+                "role": item.role.value,
+                "light": light.rag.value,
+                "reasons": [redact(r) for r in light.reasons],
+                "percent": reading.percent,
+                "report": state.status.value,
+                "report_reason": redact(state.reason),
+                "indicators": [
+                    {"name": spec.name, "value": number(reading.indicator_value(spec.name))}
+                    for spec in item.indicators
+                ],
+            }
+        )
+    assignments.sort(key=lambda a: (code_key(a["measure"]), ROLE_ORDER.get(a["role"], 9), a["unit"]))
+
+    for row in doc["measures"]:
+        code = row["code"]
+        info = g.measures.get(code)
+        items = by_measure.get(code, [])
+        row["reasons"] = [redact(r) for r in row["reasons"]]
+        row["report_reasons"] = [redact(r) for r in row["report_reasons"]]
+        row["section"] = info.section if info else ""
+        row["deadline"] = info.deadline.isoformat() if info and info.deadline else None
+        row["deadline_text"] = info.deadline_text if info else ""
+        leads = [(item, reading) for item, reading in items if item.role.value == "lead"] or items
+        summaries = []
+        if info is not None and info.public:
+            for item, _ in leads:
+                text = g.summaries.get(item.id, "").strip()
+                if text:
+                    summaries.append(f"{item.unit.label}：{text}" if len(leads) > 1 else text)
+        row["summary"] = "\n".join(summaries)
+        row["indicators"] = _indicators(leads[0] if leads else None, as_of)
+        findings = [f for item, _ in items for f in item.findings]
+        row["findings"] = _finding_counts(findings, as_of)
+        row["public_findings"] = _public_findings(findings, g.findings, as_of)
+        row["assignments"] = len(items)
+
+    by_unit: dict[str, list[Finding]] = {}
+    for f in (*(f for item in known for f in item.findings), *unit_findings):
+        by_unit.setdefault(f.unit, []).append(f)
+    for row in doc["units"]:
+        row["id"] = unit_ids.get(row["name"])
+        row["findings"] = _finding_counts(by_unit.get(row["name"], ()), as_of)
+
+    doc["plan_info"] = plan_document(g.plan)
+    doc["sections"] = _sections(g, doc["measures"])
+    doc["assignments"] = assignments
+    doc["findings"] = _finding_counts(recorded, as_of)
+    doc["commentary"] = g.commentary
+    redact.check(doc)
+    return doc
+
+
+def _indicators(lead, as_of: datetime) -> list[dict[str, Any]]:
+    if lead is None:
+        return []
+    item, reading = lead
+    out = []
+    for spec in item.indicators:
+        passed = [m for m in spec.milestones if end_of_day(m.date) < as_of]
+        upcoming = [m for m in spec.milestones if end_of_day(m.date) >= as_of]
+        out.append(
+            {
+                "name": spec.name,
+                "unit": spec.unit or "",
+                "target": number(spec.target),
+                "value": number(reading.indicator_value(spec.name)),
+                "milestone": {"date": passed[-1].date.isoformat(), "value": number(passed[-1].value)}
+                if passed
+                else None,
+                "next_milestone": {"date": upcoming[0].date.isoformat(), "value": number(upcoming[0].value)}
+                if upcoming
+                else None,
+                "behind": behind_milestone(reading, spec) is not None,
+            }
+        )
+    return out
+
+
+def _sections(g: MonthGathered, measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    counts: dict[str, dict[str, int]] = {s.code: dict.fromkeys(LIGHTS, 0) for s in g.sections}
+    parents = {s.code: s.parent for s in g.sections}
+    for row in measures:
+        code = row["section"]
+        seen = set()
+        while code and code in counts and code not in seen:  # a measure counts in every enclosing section
+            counts[code][row["light"]] += 1
+            seen.add(code)
+            code = parents.get(code)
+    return [
+        {"code": s.code, "title": s.title, "parent": s.parent, "lights": counts[s.code]}
+        for s in sorted(g.sections, key=lambda s: code_key(s.code))
+    ]
+
+
+def window_document(g: WindowGathered) -> dict[str, Any]:
+    """The public `bulletin.json` (quarter) or `assessment.json` (year): the ranking explained."""
+    result = g.assessment
+    facts = result.facts
+    recorded = [f for item in facts.assignments for f in item.findings] + list(facts.unit_findings)
+    redact = Redactor(g.findings, recorded)
+    ranking = []
+    for position, score in enumerate(result.scores, start=1):
+        parts = {part.value: Decimal(0) for part in Part}
+        for line in score.lines:
+            parts[line.part.value] += line.points
+        ranking.append(
+            {
+                "rank": position,
+                "unit_id": facts.unit_ids.get(score.unit.name),
+                "name": score.unit.name,
+                "short": score.unit.short,
+                "score": number(score.score),
+                "red": score.red,
+                "parts": {name: number(points) for name, points in parts.items()},
+                "lines": [
+                    {"part": line.part.value, "points": number(line.points), "text": redact(line.text)}
+                    for line in score.lines
+                ],
+            }
+        )
+    doc = {
+        "plan": g.plan.code,
+        "plan_info": plan_document(g.plan),
+        "window": str(g.window),
+        "kind": "quarter" if len(g.window.periods) == 3 else "year",
+        "cutoff": local_date(result.as_of).isoformat(),
+        "periods": [str(p) for p in g.window.periods],
+        "ranking": ranking,
+        "commentary": g.commentary,
+    }
+    redact.check(doc)
+    return doc

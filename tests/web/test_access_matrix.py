@@ -9,11 +9,13 @@ Cells, one per role, in the order of ROLES:
   "login"  a redirect to the sign-in page (`/login?next=…`)
   "403"    refused for the role;  "404"  not found, or another unit's object (never confirmed)
   "a|b"    "a" for the unit's own object, "b" for another unit's (e.g. "ok|404")
-Each method of the rule is requested: GET as is, POST with a valid CSRF token and the FORMS data.
+Each method of the rule is requested: GET as is (with QUERIES, if any), POST with a valid CSRF token
+and the FORMS data.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -22,6 +24,7 @@ import pytest
 from tests.web.conftest import csrf_token, sign_in
 from tests.web.world import PASSWORD, World
 from tracker.services import admin
+from tracker.store.models import ExtensionRequest, ReportRevision
 
 ROLES = ("anonymous", "reporter", "unit_leader", "inspector", "leader", "admin")
 SIGN_IN_AS = {
@@ -35,6 +38,9 @@ SIGN_IN_AS = {
 EVERYONE = ("ok", "ok", "ok", "ok", "ok", "ok")
 SIGNED_IN = ("login", "ok", "ok", "ok", "ok", "ok")
 ADMIN_ONLY = ("login", "403", "403", "403", "403", "ok")
+# reporter, unit_leader, inspector, leader, admin: the unit's own object only, and every reader
+UNIT_OWN_READERS = ("ok|404", "ok|404", "ok", "ok", "ok")
+UNIT_OWN = ("ok|404", "ok|404", "403", "403", "403")  # a change a unit makes to its own object only
 
 # endpoint: ("METHODS /rule", anonymous, reporter, unit_leader, inspector, leader, admin)
 ROUTES: dict[str, tuple[str, ...]] = {
@@ -65,6 +71,33 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "admin.plan_load": ("POST /admin/plans/staged/<token>/load", *ADMIN_ONLY),
     "admin.plan_discard": ("POST /admin/plans/staged/<token>/discard", *ADMIN_ONLY),
     "admin.audit": ("GET /admin/audit", *ADMIN_ONLY),
+    "unit.home": ("GET /unit/", "login", "ok", "ok", "403", "403", "403"),
+    "unit.assignment": ("GET /unit/assignments/<int:assignment_id>/", "login", *UNIT_OWN_READERS),
+    "unit.report": ("GET /unit/assignments/<int:assignment_id>/reports/<period>", "login", *UNIT_OWN_READERS),
+    "unit.report_save": ("POST /unit/assignments/<int:assignment_id>/reports/<period>", "login", *UNIT_OWN),
+    "unit.signoff": (
+        "POST /unit/revisions/<int:revision_id>/signoff",
+        "login",
+        "403",
+        "ok|404",
+        "403",
+        "403",
+        "403",
+    ),
+    "unit.return_revision": (
+        "POST /unit/revisions/<int:revision_id>/return",
+        "login",
+        "403",
+        "403",
+        "ok",
+        "403",
+        "ok",
+    ),
+    "unit.evidence": ("GET /unit/evidence/<int:evidence_id>", "login", *UNIT_OWN_READERS),
+    "unit.extension": ("GET /unit/assignments/<int:assignment_id>/extension", "login", *UNIT_OWN_READERS),
+    "unit.extension_request": ("POST /unit/assignments/<int:assignment_id>/extension", "login", *UNIT_OWN),
+    "unit.sheet_template": ("GET /unit/sheet", "login", "ok", "ok", "403", "403", "403"),
+    "unit.sheet_import": ("POST /unit/sheet", "login", "ok", "ok", "403", "403", "403"),
 }
 
 Builder = Callable[[World, str], object]  # (world, "own" | "other") → the URL argument's value
@@ -94,10 +127,41 @@ ARGS: dict[str, Builder] = {
     "token": lambda w, side: _staged_plan(w),
 }
 
-# endpoint → form data sent with its POST besides the CSRF token (default: none).
+# endpoint → form data sent with its POST besides the CSRF token (default: none), so that an allowed
+# request does its real work rather than stopping at an empty form.
 FORMS: dict[str, Builder] = {
     "admin.unit_member_add": lambda w, side: {"member": w.side(side).unit.id},
+    "unit.report_save": lambda w, side: {"percent": "45", "expected": _latest(w, side), "save": "提交"},
+    "unit.return_revision": lambda w, side: {"reason": "请补充佐证材料"},
+    "unit.extension_request": lambda w, side: _extension_form(w, side),
+    "unit.sheet_import": lambda w, side: {"sheet": (io.BytesIO(_sheet(w)), "调度表.xlsx")},
 }
+
+# endpoint → query string for a route that reads one (default: none).
+QUERIES: dict[str, Builder] = {
+    "unit.sheet_template": lambda w, side: {"plan": w.plan.code, "period": w.period},
+}
+
+
+def _latest(w: World, side: str) -> str:
+    """The revision number the editor last saw: earlier roles in the walk may have saved newer ones."""
+    return str(ReportRevision.select().where(ReportRevision.report == w.side(side).report).count())
+
+
+def _extension_form(w: World, side: str) -> dict:
+    # One open request at a time: the office refuses an earlier role's request before the next asks.
+    ExtensionRequest.update(decision="refused").where(
+        ExtensionRequest.assignment == w.side(side).assignment, ExtensionRequest.decision.is_null()
+    ).execute()
+    return {"new_date": "2025-06-30", "reason": "受汛期影响,需延期"}
+
+
+def _sheet(w: World) -> bytes:
+    """Unit A's dispatch sheet as downloaded, sent back unfilled: a real import that saves nothing."""
+    from tracker.services.sheets import template_bytes
+
+    return template_bytes(w.plan.code, w.period, w.own.unit.id)
+
 
 SMALL_PLAN = b"""\
 plan: {code: matrix-upload, title: \xe4\xb8\x8a\xe4\xbc\xa0, start: 2024-01-01, end: 2024-12-31}
@@ -171,22 +235,25 @@ def test_each_role_gets_what_the_table_says(app, world, endpoint):
             client = app.test_client()
             if role != "anonymous":
                 assert sign_in(client, SIGN_IN_AS[role], PASSWORD).status_code == 302, role
-            adapter = app.url_map.bind("localhost")
             for method in methods:
-                url = adapter.build(
-                    endpoint, {a: ARGS[a](world, side) for a in rule.arguments}, method=method
-                )
-                if method == "GET":
-                    response = client.get(url)
-                else:
-                    data = {
-                        "csrf_token": _token(client, role),
-                        **FORMS.get(endpoint, lambda w, s: {})(world, side),
-                    }
-                    response = client.open(url, method=method, data=data)
+                url, response = ask(app, client, role, endpoint, rule, method, world, side)
                 got, want = outcome(response), expected(cell, side)
                 if got != want:
                     wrong.append(
                         f"{role:<12} {side:<5} {method:<5} {url}: {response.status_code} → {got}, table says {want}"
                     )
     assert not wrong, f"{endpoint}:\n" + "\n".join(wrong)
+
+
+def ask(app, client, role: str, endpoint: str, rule, method: str, world: World, side: str):
+    """One request for the route with the world's object of that side; returns the URL and the answer."""
+    values = {a: ARGS[a](world, side) for a in rule.arguments}
+    values.update(QUERIES.get(endpoint, lambda w, s: {})(world, side))
+    url = app.url_map.bind("localhost").build(endpoint, values, method=method)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        data = {"csrf_token": _token(client, role), **FORMS.get(endpoint, lambda w, s: {})(world, side)}
+        response = client.open(url, method=method, data=data)
+    response.close()  # a file download holds its file open until the answer is closed
+    return url, response

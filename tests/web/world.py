@@ -8,14 +8,16 @@ can be asked for both units. Loading is tiny, so it is quick on PostgreSQL too.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from tracker.clock import now
 from tracker.plans.load import load_plans
+from tracker.services.evidence import check_upload
+from tracker.services.reports import ReportInput, save_revision
+from tracker.services.scoping import Scope
 from tracker.services.users import add_user
 from tracker.store.db import write_transaction
 from tracker.store.models import (
@@ -37,7 +39,8 @@ from tracker.store.models import (
 
 PASSWORD = "correct horse battery"
 NOW = "2024-05-20T10:00:00+08:00"  # a working Monday, before May's due day
-PERIOD = "2024-04"  # a month with reports on file
+PERIOD = "2024-05"  # the month being reported, with a revision on file for each unit
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 
 PLAN_YAML = """\
 plan:
@@ -157,36 +160,34 @@ def build_world(upload_dir: Path, tmp_path: Path) -> World:
 
 
 def _side(plan, unit, measure_code, clerk, spare, people, inspection, upload_dir: Path) -> Side:
-    moment = now()
     measure = Measure.get(Measure.plan == plan, Measure.code == measure_code)
     assignment = Assignment.get(Assignment.measure == measure, Assignment.unit == unit)
-    report = Report.create(assignment=assignment, period=PERIOD, created_at=moment)
     indicator = measure.indicators.first()
-    revision = ReportRevision.create(
-        report=report,
-        number=1,
-        author=clerk,
-        recorded_at=moment,
-        percent=40,
-        narrative=f"{unit.short}四月进展",
-        indicator_values={indicator.code: 12} if indicator else {},
+    # The report, its first revision and an evidence file, saved the way a clerk saves them.
+    saved = save_revision(
+        Scope.of(clerk),
+        assignment.id,
+        PERIOD,
+        ReportInput(
+            percent=40,
+            narrative=f"{unit.short}五月进展",
+            indicator_values={indicator.code: Decimal(12)} if indicator else {},
+        ),
+        [check_upload("现场照片.png", PNG)],
+        expected_revision_number=0,
+        upload_dir=upload_dir,
     )
-    content = f"{unit.short} 证明材料".encode()
-    stored_name = secrets.token_hex(16)
-    # Where the evidence service keeps files may differ; the row is what access rules look at.
-    (upload_dir / "evidence").mkdir(parents=True, exist_ok=True)
-    (upload_dir / "evidence" / stored_name).write_bytes(content)
-    evidence = Evidence.create(
-        unit=unit,
-        revision=revision,
-        uploaded_by=clerk,
-        uploaded_at=moment,
-        original_name="证明材料.txt",
-        stored_name=stored_name,
-        content_type="text/plain",
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-    )
+    revision = ReportRevision.get_by_id(saved.revision.id)
+    report = Report.get_by_id(revision.report_id)
+    evidence = Evidence.get(Evidence.revision == revision)
+    with write_transaction():
+        return _side_rest(
+            plan, unit, measure, assignment, report, revision, evidence, clerk, spare, people, inspection
+        )
+
+
+def _side_rest(plan, unit, measure, assignment, report, revision, evidence, clerk, spare, people, inspection):
+    moment = now()
     rectification = RectificationList.create(
         unit=unit, plan=plan, title=f"{unit.short}整改清单", issued_by=people["inspector"], issued_at=moment
     )
@@ -212,6 +213,7 @@ def _side(plan, unit, measure_code, clerk, spare, people, inspection, upload_dir
         created_by="inspector",
         created_at=moment,
     )
+    # Decided already, so that the unit may ask again (one open request at a time).
     extension = ExtensionRequest.create(
         assignment=assignment,
         requested_by=clerk,
@@ -219,6 +221,10 @@ def _side(plan, unit, measure_code, clerk, spare, people, inspection, upload_dir
         current_deadline=measure.deadline,
         requested_deadline=date(2025, 3, 31),
         reason="受汛期影响",
+        decision="refused",
+        decided_by=people["inspector"],
+        decided_at=moment,
+        decision_reason="理由不充分",
     )
     return Side(
         unit, assignment, report, revision, evidence, finding, finding_event, reminder, extension, rectification,

@@ -227,19 +227,71 @@ def audit_verify():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host, port, threads):
-    """Run the app under waitress (a production WSGI server)."""
+@click.option(
+    "--no-scheduler", is_flag=True, help="Do not run the scheduler here (run `tracker scheduler` elsewhere)."
+)
+def serve(host, port, threads, no_scheduler):
+    """Run the app under waitress (a production WSGI server), with the scheduler in-process."""
+    from tracker.scheduler import start_scheduler, stop_scheduler
     from tracker.web import create_app
-    from tracker.web.serving import SecretKeyMissing, is_loopback, run
+    from tracker.web.serving import SecretKeyMissing, check_host, is_loopback, run
 
     _open_database()
     try:
         app = create_app()
         # Cookies go only over HTTPS once the app is reachable from other machines.
         app.config["SESSION_COOKIE_SECURE"] = not is_loopback(host)
+        check_host(host)  # refuse before the scheduler starts
+        if not no_scheduler:
+            start_scheduler()
         run(app, host, port, threads)
     except SecretKeyMissing as exc:
         _fail(str(exc))
+    finally:
+        stop_scheduler()
+
+
+@cli.command()
+def scheduler():
+    """Run the scheduler alone (chasing, delivery, publishing), for deployments with several app processes.
+
+    Jobs (Asia/Shanghai): chase at 09:00 and hourly catch-ups, deliver every minute, publish after the
+    cut-off. Of several schedulers only the holder of the database lease acts.
+    """
+    from tracker.scheduler import run_forever
+
+    _open_database()
+    run_forever()
+
+
+@cli.command()
+@click.option("--plan", "plan_code", help="Only this plan (code, e.g. xunyi-2024).")
+@click.option("--dry-run", is_flag=True, help="Show what would be chased; write and send nothing.")
+def remind(plan_code, dry_run):
+    """Chase every missing, late or overdue item now, and deliver (the scheduler does this on its own)."""
+    from tracker.clock import now
+    from tracker.services.boards import UnknownPlan, plan_by_code
+    from tracker.services.chasing import chase, deliver_pending
+
+    _open_database()
+    try:
+        plan = plan_by_code(plan_code) if plan_code else None
+    except UnknownPlan as exc:
+        _fail(str(exc))
+    moment = now()
+    outcomes = chase(moment, plan, dry_run=dry_run, actor="cli")
+    prefix = "(dry run) 将催办" if dry_run else "催办"
+    for o in outcomes:
+        click.echo(f"{prefix} {o.line()}")
+    if dry_run:
+        click.echo(f"(dry run) 共 {len(outcomes)} 条，未写入、未发送。")
+        return
+    run = deliver_pending(moment, actor="cli")
+    for line in run.lines:
+        click.echo(f"投递 {line}")
+    click.echo(
+        f"新建催办 {len(outcomes)} 条；投递成功 {run.sent}，待重试 {run.retrying}，失败 {run.failed}。"
+    )
 
 
 @cli.command()

@@ -110,8 +110,15 @@ class Scheduler:
         return self.aps.running
 
     def start(self) -> None:
+        """Start the jobs; take the lease at once when it is free, so `lease_holder()` names who acts."""
+        holds = self._with_database(lambda: take_lease(self.owner, self.lease_ttl))
         self.aps.start()
-        log.info("scheduler %s started: %s", self.owner, ", ".join(j.id for j in self.aps.get_jobs()))
+        log.info(
+            "scheduler %s started (%s): %s",
+            self.owner,
+            "holding the lease" if holds else "standing by",
+            ", ".join(j.id for j in self.aps.get_jobs()),
+        )
 
     def shutdown(self, wait: bool = True) -> None:
         if self.aps.running:

@@ -28,4 +28,19 @@ SETTINGS = (
         "a random key kept in instance/",
         "the app's secret; `tracker serve` refuses a non-loopback host without one",
     ),
+    EnvSetting(
+        "TRACKER_SMTP_HOST", "unset: no email", "the SMTP server that sends reminders (催办) by email"
+    ),
+    EnvSetting("TRACKER_SMTP_PORT", "25", "the SMTP server's port (587 with STARTTLS, 465 with ssl)"),
+    EnvSetting("TRACKER_SMTP_USER", "unset: no login", "the SMTP login name"),
+    EnvSetting("TRACKER_SMTP_PASSWORD", "unset", "the SMTP password"),
+    EnvSetting(
+        "TRACKER_SMTP_FROM", "tracker@localhost", "the reminders' sender, e.g. 督查室 <dcs@example.gov.cn>"
+    ),
+    EnvSetting("TRACKER_SMTP_STARTTLS", "0", "1: upgrade with STARTTLS; ssl: TLS from the start; 0: neither"),
+    EnvSetting(
+        "TRACKER_WEBHOOK_URL",
+        "unset: no group bot",
+        "a WeCom or DingTalk group bot's URL; reminders are posted as text messages",
+    ),
 )

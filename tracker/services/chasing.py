@@ -82,7 +82,10 @@ class ChaseOutcome:
         counts = defaultdict(int)
         for channel in self.channels:
             counts[channel.split(":", 1)[0]] += 1
-        where = "、".join(f"{CHANNEL_LABELS[c]} {n}" for c, n in sorted(counts.items())) or "无投递渠道"
+        where = (
+            "、".join(f"{label} {counts[c]}" for c, label in CHANNEL_LABELS.items() if counts[c])
+            or "无投递渠道"
+        )
         return f"{self.unit}  {self.key}  → {where}\n    {self.message}"
 
 

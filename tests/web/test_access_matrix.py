@@ -23,7 +23,7 @@ import pytest
 
 from tests.web.conftest import csrf_token, sign_in
 from tests.web.world import PASSWORD, World
-from tracker.services import admin
+from tracker.services import admin, notices
 from tracker.store.models import ExtensionRequest, ReportRevision
 
 ROLES = ("anonymous", "reporter", "unit_leader", "inspector", "leader", "admin")
@@ -71,6 +71,13 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "admin.plan_load": ("POST /admin/plans/staged/<token>/load", *ADMIN_ONLY),
     "admin.plan_discard": ("POST /admin/plans/staged/<token>/discard", *ADMIN_ONLY),
     "admin.audit": ("GET /admin/audit", *ADMIN_ONLY),
+    "notices.index": ("GET /admin/notices/", *ADMIN_ONLY),
+    "notices.upload": ("POST /admin/notices/", *ADMIN_ONLY),
+    "notices.notice": ("GET /admin/notices/<notice_token>", *ADMIN_ONLY),
+    "notices.save": ("POST /admin/notices/<notice_token>", *ADMIN_ONLY),
+    "notices.download": ("GET /admin/notices/<notice_token>/draft.yaml", *ADMIN_ONLY),
+    "notices.load": ("POST /admin/notices/<notice_token>/load", *ADMIN_ONLY),
+    "notices.discard": ("POST /admin/notices/<notice_token>/discard", *ADMIN_ONLY),
     "unit.home": ("GET /unit/", "login", "ok", "ok", "403", "403", "403"),
     "unit.assignment": ("GET /unit/assignments/<int:assignment_id>/", "login", *UNIT_OWN_READERS),
     "unit.report": ("GET /unit/assignments/<int:assignment_id>/reports/<period>", "login", *UNIT_OWN_READERS),
@@ -125,12 +132,15 @@ ARGS: dict[str, Builder] = {
     "group_id": lambda w, side: w.group.id,
     "member_id": lambda w, side: w.members[0 if side == "own" else 1].id,
     "token": lambda w, side: _staged_plan(w),
+    "notice_token": lambda w, side: _staged_notice(w),
 }
 
 # endpoint → form data sent with its POST besides the CSRF token (default: none), so that an allowed
 # request does its real work rather than stopping at an empty form.
 FORMS: dict[str, Builder] = {
     "admin.unit_member_add": lambda w, side: {"member": w.side(side).unit.id},
+    "notices.upload": lambda w, side: {"file": (io.BytesIO(NOTICE), "notice.txt")},
+    "notices.save": lambda w, side: {"text": SMALL_PLAN.decode("utf-8"), "save": "1"},
     "unit.report_save": lambda w, side: {"percent": "45", "expected": _latest(w, side), "save": "提交"},
     "unit.return_revision": lambda w, side: {"reason": "请补充佐证材料"},
     "unit.extension_request": lambda w, side: _extension_form(w, side),
@@ -172,6 +182,16 @@ sections: [{code: "1", title: "x", measures: [{code: "1.1", title: "y", lead: [\
 def _staged_plan(w: World) -> str:
     """A fresh upload for every request: loading or discarding one uses it up."""
     return admin.stage_plan_file(w.upload_dir, SMALL_PLAN, "plan.yaml", "fixture").token
+
+
+NOTICE = "测试通知\n一、重点任务\n1.完成一项工作。(牵头单位:甲局)完成时限:2024年6月底前\n".encode()
+
+
+def _staged_notice(w: World) -> str:
+    """A fresh notice for every request, its draft the small plan above: loading or discarding uses it up."""
+    staged = notices.stage_notice(w.upload_dir, NOTICE, "notice.txt", "fixture")
+    notices.save_draft(staged, SMALL_PLAN.decode("utf-8"), None)
+    return staged.token
 
 
 def app_rules(app) -> dict[str, list]:

@@ -48,6 +48,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "browse.healthz": ("GET /healthz", *EVERYONE),
     "browse.plan": ("GET /plans/<code>/", *EVERYONE),
     "browse.measure": ("GET /plans/<code>/measures/<measure_code>", *EVERYONE),
+    "published.index": ("GET /site/", *EVERYONE),
+    "published.page": ("GET /site/<path:path>", *EVERYONE),
     "auth.login": ("GET,POST /login", *EVERYONE),
     "auth.logout": ("POST /logout", *SIGNED_IN),
     "auth.password": ("GET,POST /password", *SIGNED_IN),
@@ -112,6 +114,7 @@ Builder = Callable[[World, str], object]  # (world, "own" | "other") → the URL
 # URL argument name → the value for the unit's own object or another unit's.
 ARGS: dict[str, Builder] = {
     "code": lambda w, side: w.plan.code,
+    "path": lambda w, side: "index.html",
     "measure_code": lambda w, side: w.side(side).assignment.measure.code,
     "period": lambda w, side: w.period,
     "unit_id": lambda w, side: w.side(side).unit.id,

@@ -111,7 +111,7 @@ class Scheduler:
 
     def start(self) -> None:
         """Start the jobs; take the lease at once when it is free, so `lease_holder()` names who acts."""
-        holds = self._with_database(lambda: take_lease(self.owner, self.lease_ttl))
+        holds = self._safely("lease", lambda: take_lease(self.owner, self.lease_ttl))
         self.aps.start()
         log.info(
             "scheduler %s started (%s): %s",
@@ -123,7 +123,7 @@ class Scheduler:
     def shutdown(self, wait: bool = True) -> None:
         if self.aps.running:
             self.aps.shutdown(wait=wait)
-        self._with_database(lambda: release_lease(self.owner))
+        self._safely("release", lambda: release_lease(self.owner))
         log.info("scheduler %s stopped", self.owner)
 
     def trigger(self, job_id: str) -> None:
@@ -166,10 +166,13 @@ class Scheduler:
                 return None
             return work()
 
+        return self._safely(name, guarded)
+
+    def _safely(self, name: str, work: Callable[[], Any]) -> Any:
         try:
-            return self._with_database(guarded)
+            return self._with_database(work)
         except Exception:  # a job must never take the scheduler down; the next run tries again
-            log.exception("scheduler job %s failed", name)
+            log.exception("scheduler %s: %s failed", self.owner, name)
             return None
 
     @staticmethod

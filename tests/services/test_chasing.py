@@ -500,3 +500,21 @@ def test_a_unit_without_reporters_is_chased_through_its_leader(county, monkeypat
         "email:zhu-boss@example.org",
     )
     assert Unit.get_by_id(county.a["1.3"].unit_id).name == blue.unit
+
+
+def test_the_publish_job_publishes_the_boards_whose_cut_off_has_passed(county, monkeypatch, tmp_path):
+    monkeypatch.setenv("TRACKER_SITES_DIR", str(tmp_path / "sites"))
+    monkeypatch.setenv("TRACKER_NOW", moment("2024-06-01 00:30").isoformat())
+    results = Scheduler(owner="publisher").run_publish()
+    assert results, "nothing was published"
+    assert (tmp_path / "sites" / "chase-2024" / "2024-05" / "board.json").exists()
+    assert not (tmp_path / "sites" / "chase-2024" / "2024-06").exists()
+
+
+def test_the_publish_job_skips_with_a_log_line_while_the_site_cannot_publish(county, monkeypatch, caplog):
+    import tracker.site
+
+    monkeypatch.delattr(tracker.site, "publish_due", raising=False)
+    with caplog.at_level("WARNING", logger="tracker.scheduler"):
+        assert Scheduler(owner="publisher").run_publish() is None
+    assert "tracker.site.publish_due 尚不存在" in caplog.text

@@ -117,6 +117,7 @@ ARGS: dict[str, Builder] = {
     "path": lambda w, side: "index.html",
     "measure_code": lambda w, side: w.side(side).assignment.measure.code,
     "period": lambda w, side: w.period,
+    "board": lambda w, side: w.period,  # a monthly board; a quarter (2024Q2) or a year works the same way
     "unit_id": lambda w, side: w.side(side).unit.id,
     "assignment_id": lambda w, side: w.side(side).assignment.id,
     "report_id": lambda w, side: w.side(side).report.id,

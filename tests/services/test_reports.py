@@ -334,3 +334,11 @@ def test_the_office_has_no_home_of_its_own_but_may_read_a_units(scopes, mine, at
     assert unit_home(scopes["inspector"], unit_id=mine.unit_id).unit == "安康市乡村振兴局"
     with pytest.raises(OutOfScope):
         unit_home(scopes["other"], unit_id=mine.unit_id)
+
+
+def test_a_plan_that_has_ended_reads_as_it_stood_at_its_end(scopes, mine, at):
+    at("2026-03-10T10:00")
+    home = unit_home(scopes["clerk"])
+    ankang = next(p for p in home.plans if p.code == "ankang-2023")
+    assert ankang.ended and ankang.period == "2025-12"
+    assert {m.period for m in home.missing if m.plan_code == "ankang-2023"} <= {"2025-12"}

@@ -21,7 +21,7 @@ from peewee import JOIN
 from tracker.clock import TZ, now
 from tracker.rules.indicators import IndicatorWarning, check_indicator_value
 from tracker.rules.lights import assignment_light
-from tracker.rules.periods import Period, due_moment, local_date
+from tracker.rules.periods import Period, due_moment, end_of_day, local_date
 from tracker.rules.status import last_due_report, report_status
 from tracker.rules.values import IndicatorSpec, IndicatorValue, ReportingRules
 from tracker.services import evidence as evidence_service
@@ -472,10 +472,11 @@ def report_page(
     period = check_period(period_text, plan, assignment, local_date(as_of))
     indicators = _indicators(measure.id)
     views = _views(_revisions_of(assignment.id, str(period)), indicators)
-    facts = gather(plan, as_of, unit_id=assignment.unit_id)
+    moment = min(as_of, end_of_day(plan.end))
+    facts = gather(plan, moment, unit_id=assignment.unit_id)
     mine = next((f for f in facts.assignments if f.id == assignment.id), None)
     if mine is not None:
-        state = report_status(mine, period, facts.rules, as_of)
+        state = report_status(mine, period, facts.rules, moment)
         due, status, reason = state.due, state.status.value, state.reason
     else:  # archived: no longer on any board
         due, status, reason = due_moment(period, facts.rules), "not_due", "本项任务已归档"
@@ -1010,7 +1011,9 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
     for plan in plans:
         ended = today > plan.end
         period = Period.of(min(today, plan.end))
-        facts = gather(plan, as_of, unit_id=unit.id)
+        # A plan that has ended reads as it stood at its end: no month after it is due.
+        moment = min(as_of, end_of_day(plan.end))
+        facts = gather(plan, moment, unit_id=unit.id)
         measures = {
             m.code: m for m in Measure.select().where(Measure.plan == plan.id, Measure.archived_at.is_null())
         }
@@ -1019,8 +1022,8 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
             measure = measures.get(f.measure_code)
             if measure is None:
                 continue
-            state = report_status(f, period, facts.rules, as_of)
-            light = assignment_light(f, facts.rules, as_of)
+            state = report_status(f, period, facts.rules, moment)
+            light = assignment_light(f, facts.rules, moment)
             latest = latest_by_key.get((f.id, str(period)))
             is_returned = latest is not None and latest.id in returned_rows
             needs_sign = plan.signoff and latest is not None and latest.id not in signed and not is_returned
@@ -1046,7 +1049,7 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
             rows.append(row)
             if needs_sign:
                 awaiting.append(row)
-            last = last_due_report(f, facts.rules, as_of)
+            last = last_due_report(f, facts.rules, moment)
             if last is not None and last.status.value == "missing":
                 missing.append(
                     MissingReport(

@@ -106,6 +106,7 @@ def database_url(request, tmp_path, postgres, monkeypatch):
     on PostgreSQL those come cloned from a template, which is much faster than building them again.
     """
     monkeypatch.delenv("TRACKER_NOW", raising=False)
+    monkeypatch.setenv("TRACKER_SITES_DIR", str(tmp_path / "sites"))  # where `tracker demo` publishes
     if postgres is None:
         url = f"sqlite:///{tmp_path}/tracker.db"
         monkeypatch.setenv("TRACKER_DATABASE_URL", url)

@@ -29,6 +29,11 @@ SETTINGS = (
         "the app's secret; `tracker serve` refuses a non-loopback host without one",
     ),
     EnvSetting(
+        "TRACKER_SITES_DIR",
+        "sites",
+        "the folder of the published static site (tracker publish, the scheduler, the app's /site/)",
+    ),
+    EnvSetting(
         "TRACKER_SMTP_HOST", "unset: no email", "the SMTP server that sends reminders (催办) by email"
     ),
     EnvSetting("TRACKER_SMTP_PORT", "25", "the SMTP server's port (587 with STARTTLS, 465 with ssl)"),

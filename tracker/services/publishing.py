@@ -19,10 +19,13 @@ publication; they are not snapshots, but the same boards always give the same by
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -146,8 +149,12 @@ def publish(
     actor: str = "tracker publish",
     progress: Callable[[int], Callable[[int], None]] | None = None,
     now: datetime | None = None,
+    workers: int = 1,
 ) -> PublishResult:
-    """Publish the boards `windows` (months, quarters, years) of `plan_code` into `out` in one build."""
+    """Publish the boards `windows` (months, quarters, years) of `plan_code` into `out` in one build.
+
+    With `workers` > 1 the pages are rendered in that many processes (the gathering stays here).
+    """
     moment = now or clock_now()
     root = sites_dir(out)
     plan = plan_by_code(plan_code)
@@ -173,40 +180,24 @@ def publish(
     result = PublishResult(plan.code, root)
     writer = SiteWriter(root)
     recorded = {p.board: p for p in Publication.select().where(Publication.plan == plan.id)}
-    for doc in documents:
-        key = render.board_key(doc)
-        files = render.board_files(doc)
-        on_disk = {rel: read_bytes(root / rel) for rel in files}
-        differs = [rel for rel, data in on_disk.items() if data is not None and data != files[rel]]
-        previous = recorded.get(key)
-        if differs and not force:
-            kept = {rel: data for rel, data in on_disk.items() if data is not None}
-            result.boards.append(BoardOutcome(key, "kept", _digest(kept), len(kept)))
-            result.warnings.append(
-                f"{plan.code} {key}: 已发布的看板与现在生成的不同({len(differs)} 个文件,如 {differs[0]}),"
-                "保留已发布的文件未改动;确需更正请加 --force(将记入审计)"
-            )
-            continue  # the record keeps the published document read from disk
-        digest = _digest(files)
-        if differs:
-            status = "forced"
-        elif previous is None:
-            status = "new"
-        elif previous.digest == digest:
-            status = "same"
+    pool = _pool(workers)
+    try:
+        rendered = (
+            list(pool.map(render.board_files, documents)) if pool else map(render.board_files, documents)
+        )
+        for doc, files in zip(documents, rendered, strict=True):
+            _hold(doc, files, root, plan, force, recorded, record, result, writer)
+        # 3. The plan's pages from the record, the site's root, the manifest.
+        if pool:
+            for files in pool.map(
+                functools.partial(render.plan_files, record), [("index", "measures"), ("units",)]
+            ):
+                writer.add_all(files)
         else:
-            status = "changed"
-            result.warnings.append(
-                f"{plan.code} {key}: 与 {previous.first_published_at:%Y-%m-%d} 记录的发布内容不同"
-                f"(该文件夹中没有原文件),已写入新生成的文件"
-            )
-        writer.add_all(files)
-        _remember(record, doc)
-        result.boards.append(BoardOutcome(key, status, digest, len(files)))
-
-    # 3. The plan's pages from the record, the site's root, the manifest.
-    plan_files = render.plan_files(record)
-    writer.add_all(plan_files)
+            writer.add_all(render.plan_files(record))
+    finally:
+        if pool:
+            pool.shutdown()
     writer.add_all(render.root_files(_plans_on_site(root, plan, record)))
     prefix = f"{plan.code}/"
     fresh = {rel.removeprefix(prefix): data for rel, data in writer.files.items() if rel.startswith(prefix)}
@@ -217,6 +208,45 @@ def publish(
     result.written, result.unchanged = written.written, written.unchanged
     _record(plan, result, recorded, actor, moment)
     return result
+
+
+def _pool(workers: int):
+    if workers <= 1:
+        return None
+    # Forked workers only render plain documents; they never touch the database connection.
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _hold(doc, files, root, plan, force, recorded, record, result, writer) -> None:
+    """Hold one board's files against what is already out: new, same, kept (differs) or forced."""
+    key = render.board_key(doc)
+    on_disk = {rel: read_bytes(root / rel) for rel in files}
+    differs = [rel for rel, data in on_disk.items() if data is not None and data != files[rel]]
+    previous = recorded.get(key)
+    if differs and not force:
+        kept = {rel: data for rel, data in on_disk.items() if data is not None}
+        result.boards.append(BoardOutcome(key, "kept", _digest(kept), len(kept)))
+        result.warnings.append(
+            f"{plan.code} {key}: 已发布的看板与现在生成的不同({len(differs)} 个文件,如 {differs[0]}),"
+            "保留已发布的文件未改动;确需更正请加 --force(将记入审计)"
+        )
+        return  # the record keeps the published document read from disk
+    digest = _digest(files)
+    if differs:
+        status = "forced"
+    elif previous is None:
+        status = "new"
+    elif previous.digest == digest:
+        status = "same"
+    else:
+        status = "changed"
+        result.warnings.append(
+            f"{plan.code} {key}: 与 {previous.first_published_at:%Y-%m-%d} 记录的发布内容不同"
+            f"(该文件夹中没有原文件),已写入新生成的文件"
+        )
+    writer.add_all(files)
+    _remember(record, doc)
+    result.boards.append(BoardOutcome(key, status, digest, len(files)))
 
 
 def _plans_on_site(root: Path, current: Plan, record: render.PlanRecord):

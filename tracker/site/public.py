@@ -24,7 +24,6 @@ Pure: plain values in, plain JSON-able values out; no database, no files, no clo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -74,6 +73,7 @@ class Redactor:
     def __init__(self, findings: dict[int, FindingInfo], recorded: Iterable[Finding]):
         titles = {f.title for f in recorded if f.id not in findings or not findings[f.id].public}
         titles |= {f.title for f in findings.values() if not f.public}
+        titles -= {f.title for f in findings.values() if f.public}  # the same words, published on purpose
         self.titles = sorted((t for t in titles if t), key=lambda t: (-len(t), t))
         self.details = sorted(
             {f.detail for f in findings.values() if f.detail and not (f.public and f.detail_public)}
@@ -81,19 +81,34 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         for title in self.titles:
-            text = text.replace(f"：{title}（", f"：{HIDDEN_FINDING}（").replace(
-                f"「{title}」", f"「{HIDDEN_FINDING}」"
-            )
-            if len(title) >= 4:
-                text = text.replace(title, HIDDEN_FINDING)
+            if title in text:
+                text = text.replace(f"：{title}（", f"：{HIDDEN_FINDING}（")
+                text = text.replace(f"「{title}」", f"「{HIDDEN_FINDING}」")
         return text
 
     def check(self, document: dict[str, Any]) -> None:
-        """Refuse a document that still quotes a private title or detail (a guard, not the rule)."""
-        text = json.dumps(document, ensure_ascii=False, sort_keys=True)
-        for secret in (*self.titles, *self.details):
-            if len(secret) >= 4 and secret in text:
-                raise LeakError(f"a private finding text would be published: {secret[:20]!r}…")
+        """Refuse a document that still quotes a private title or detail (a guard, not the rule):
+        a text equal to a private title or quoting one as the rules quote titles, or holding a
+        private detail of some length."""
+        titles = set(self.titles)
+        details = [d for d in self.details if len(d) >= 8]
+        for text in _strings(document):
+            if text in titles or any(d in text for d in details):
+                raise LeakError(f"a private finding text would be published: {text[:20]!r}…")
+            for title in self.titles:
+                if title in text and (f"「{title}」" in text or f"：{title}（" in text):
+                    raise LeakError(f"a private finding title would be published: {title[:20]!r}…")
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 def _finding_counts(findings: Iterable[Finding], as_of: datetime) -> dict[str, int]:

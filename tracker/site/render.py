@@ -369,13 +369,18 @@ def board_key(doc: dict[str, Any]) -> str:
 # --- the plan's pages (rebuilt from the record on every publication) -------------------------------
 
 
-def plan_files(record: PlanRecord) -> dict[str, bytes]:
-    """The plan page, a page per measure and per unit over time, the data package and the feed."""
+PLAN_PARTS = ("index", "measures", "units")
+
+
+def plan_files(record: PlanRecord, parts: tuple[str, ...] = PLAN_PARTS) -> dict[str, bytes]:
+    """The plan page, a page per measure and per unit over time, the data package and the feed
+    (`parts` picks some of them, so that worker processes can share the work)."""
     plan = safe_name(record.plan["code"])
     latest = record.latest_month
     months = sorted(record.months)
-    files = {
-        f"{plan}/index.html": page(
+    files = {}
+    if "index" in parts:
+        files[f"{plan}/index.html"] = page(
             "plan.html",
             plan=record.plan,
             latest=latest,
@@ -383,10 +388,18 @@ def plan_files(record: PlanRecord) -> dict[str, bytes]:
             windows=sorted(record.windows, key=board_order),
             groups=_section_groups(latest) if latest else [],
             root="../",
-        ),
-        f"{plan}/datapackage.json": dump_json(datapackage(record)),
-        f"{plan}/feed.atom": feed(record),
-    }
+        )
+        files[f"{plan}/datapackage.json"] = dump_json(datapackage(record))
+        files[f"{plan}/feed.atom"] = feed(record)
+    if "measures" in parts:
+        files.update(_measure_pages(record, plan, months))
+    if "units" in parts:
+        files.update(_unit_pages(record, plan, months))
+    return files
+
+
+def _measure_pages(record: PlanRecord, plan: str, months: list[str]) -> dict[str, bytes]:
+    files = {}
     measures: dict[str, dict] = {}
     for key in months:
         for m in record.months[key]["measures"]:
@@ -397,6 +410,11 @@ def plan_files(record: PlanRecord) -> dict[str, bytes]:
         files[f"{plan}/measures/{safe_name(code)}.html"] = page(
             "measure.html", plan=record.plan, code=code, item=item, root="../../"
         )
+    return files
+
+
+def _unit_pages(record: PlanRecord, plan: str, months: list[str]) -> dict[str, bytes]:
+    files = {}
     units: dict[Any, dict] = {}
     for key in months:
         for u in record.months[key]["units"]:

@@ -41,6 +41,8 @@ ADMIN_ONLY = ("login", "403", "403", "403", "403", "ok")
 # reporter, unit_leader, inspector, leader, admin: the unit's own object only, and every reader
 UNIT_OWN_READERS = ("ok|404", "ok|404", "ok", "ok", "ok")
 UNIT_OWN = ("ok|404", "ok|404", "403", "403", "403")  # a change a unit makes to its own object only
+READERS_ONLY = ("login", "403", "403", "ok", "ok", "ok")  # the office's pages and the leaders' dashboard
+OFFICE_ONLY = ("login", "403", "403", "ok", "403", "ok")  # the office's changes (and their forms)
 
 # endpoint: ("METHODS /rule", anonymous, reporter, unit_leader, inspector, leader, admin)
 ROUTES: dict[str, tuple[str, ...]] = {
@@ -107,6 +109,47 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "unit.extension_request": ("POST /unit/assignments/<int:assignment_id>/extension", "login", *UNIT_OWN),
     "unit.sheet_template": ("GET /unit/sheet", "login", "ok", "ok", "403", "403", "403"),
     "unit.sheet_import": ("POST /unit/sheet", "login", "ok", "ok", "403", "403", "403"),
+    # The office's pages: leaders read them; only the office (inspector, admin) changes anything.
+    "office.overview": ("GET /office/", *READERS_ONLY),
+    "office.missing": ("GET /office/missing", *READERS_ONLY),
+    "office.matrix": ("GET /office/matrix", *READERS_ONLY),
+    "office.changes": ("GET /office/changes", *READERS_ONLY),
+    "office.assignment": ("GET /office/assignments/<int:assignment_id>", *READERS_ONLY),
+    "office.measure": ("GET /office/plans/<code>/measures/<measure_code>", *READERS_ONLY),
+    "office.chase": ("POST /office/assignments/<int:assignment_id>/chase", *OFFICE_ONLY),
+    "office.completions": ("GET /office/completions", *READERS_ONLY),
+    "office.completion_confirm": ("POST /office/assignments/<int:assignment_id>/confirm", *OFFICE_ONLY),
+    "office.completion_reopen": ("POST /office/assignments/<int:assignment_id>/reopen", *OFFICE_ONLY),
+    "office.extensions": ("GET /office/extensions", *READERS_ONLY),
+    "office.extension": ("GET /office/extensions/<int:request_id>", *READERS_ONLY),
+    "office.extension_decide": ("POST /office/extensions/<int:request_id>/decide", *OFFICE_ONLY),
+    "office.inspections": ("GET /office/inspections", *READERS_ONLY),
+    "office.inspection_new": ("GET,POST /office/inspections/new", *OFFICE_ONLY),
+    "office.inspection": ("GET /office/inspections/<int:inspection_id>", *READERS_ONLY),
+    "office.findings": ("GET /office/findings", *READERS_ONLY),
+    "office.finding_new": ("GET,POST /office/findings/new", *OFFICE_ONLY),
+    "office.finding": ("GET /office/findings/<int:finding_id>", *READERS_ONLY),
+    "office.finding_chase": ("POST /office/findings/<int:finding_id>/chase", *OFFICE_ONLY),
+    "office.finding_close": ("POST /office/findings/<int:finding_id>/close", *OFFICE_ONLY),
+    "office.finding_reopen": ("POST /office/findings/<int:finding_id>/reopen", *OFFICE_ONLY),
+    "office.rectifications": ("GET /office/rectifications", *READERS_ONLY),
+    "office.rectification_new": ("GET,POST /office/rectifications/new", *OFFICE_ONLY),
+    "office.rectification": ("GET /office/rectifications/<int:list_id>", *READERS_ONLY),
+    "office.rectification_docx": ("GET /office/rectifications/<int:list_id>.docx", *READERS_ONLY),
+    "office.rectification_xlsx": ("GET /office/rectifications/<int:list_id>.xlsx", *READERS_ONLY),
+    "office.bulletins": ("GET /office/bulletins", *READERS_ONLY),
+    "office.bulletin": ("GET,POST /office/bulletins/<code>/<board>", *OFFICE_ONLY),
+    "office.ratings": ("GET /office/ratings", *READERS_ONLY),
+    "office.ratings_save": ("POST /office/ratings", *OFFICE_ONLY),
+    # The leaders' dashboard and ledger exports: read-only, for every reader.
+    "leader.dashboard": ("GET /leader/", *READERS_ONLY),
+    "leader.plan": ("GET /leader/plans/<code>", *READERS_ONLY),
+    "leader.export": ("GET /leader/exports/<ledger>.xlsx", *READERS_ONLY),
+    # A unit's own findings: read, answer with evidence, download its rectification list.
+    "findings.index": ("GET /findings/", "login", "ok", "ok", "403", "403", "403"),
+    "findings.detail": ("GET /findings/<int:finding_id>", "login", *UNIT_OWN),
+    "findings.answer": ("POST /findings/<int:finding_id>/answer", "login", *UNIT_OWN),
+    "findings.list_docx": ("GET /findings/lists/<int:list_id>.docx", "login", *UNIT_OWN),
 }
 
 Builder = Callable[[World, str], object]  # (world, "own" | "other") → the URL argument's value
@@ -137,6 +180,7 @@ ARGS: dict[str, Builder] = {
     "member_id": lambda w, side: w.members[0 if side == "own" else 1].id,
     "token": lambda w, side: _staged_plan(w),
     "notice_token": lambda w, side: _staged_notice(w),
+    "ledger": lambda w, side: "findings",
 }
 
 # endpoint → form data sent with its POST besides the CSRF token (default: none), so that an allowed
@@ -147,6 +191,10 @@ FORMS: dict[str, Builder] = {
     "notices.save": lambda w, side: {"text": SMALL_PLAN.decode("utf-8"), "save": "1"},
     "unit.report_save": lambda w, side: {"percent": "45", "expected": _latest(w, side), "save": "提交"},
     "unit.return_revision": lambda w, side: {"reason": "请补充佐证材料"},
+    "findings.answer": lambda w, side: {"note": "已按要求整改完毕。"},
+    "office.finding_reopen": lambda w, side: {"note": "整改不到位"},
+    "office.extension_decide": lambda w, side: {"decision": "refuse", "reason": "理由不充分"},
+    "office.chase": lambda w, side: {"message": "请按时报送", "slip": "1"},
     "unit.extension_request": lambda w, side: _extension_form(w, side),
     "unit.sheet_import": lambda w, side: {"sheet": (io.BytesIO(_sheet(w)), "调度表.xlsx")},
 }

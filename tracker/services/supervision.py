@@ -124,7 +124,7 @@ class SectionInfo:
     chain: tuple[str, ...]  # own code and every parent's
 
 
-def _sections(plan: Plan) -> tuple[dict[int, SectionInfo], dict[str, int]]:
+def sections_of(plan: Plan) -> tuple[dict[int, SectionInfo], dict[str, int]]:
     """Every section of the plan with its top-level section; and measure code → section id."""
     rows = {s.id: s for s in Section.select().where(Section.plan == plan.id)}
     infos = {}
@@ -180,7 +180,7 @@ class Overview:
 
 
 def _rows(plan: Plan, facts: PlanFacts, as_of: datetime, period: Period) -> list[AssignmentRow]:
-    sections, measure_section = _sections(plan)
+    sections, measure_section = sections_of(plan)
     unit_rows = {u.name: u for u in Unit.select().where(Unit.name.in_(list(facts.unit_ids) or [""]))}
     rows = []
     for f in facts.assignments:
@@ -234,7 +234,7 @@ def overview(
     rows = _rows(plan, facts, as_of, period)
     total = len(rows)
     units = sorted({(r.unit_id, r.unit_label) for r in rows}, key=lambda u: u[1])
-    sections, _ = _sections(plan)
+    sections, _ = sections_of(plan)
     section_of = {info.code: info.chain for info in sections.values()}
     if section:
         rows = [r for r in rows if section in section_of.get(r.section_code, ())]

@@ -74,14 +74,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.web.admin import bp as admin_bp
     from tracker.web.auth import bp as auth_bp
     from tracker.web.browse import bp as browse_bp
-    from tracker.web.published import bp as published_bp
+    from tracker.web.findings import bp as findings_bp
+    from tracker.web.leader import bp as leader_bp
     from tracker.web.notices import bp as notices_bp
+    from tracker.web.office import bp as office_bp
+    from tracker.web.published import bp as published_bp
     from tracker.web.unit import bp as unit_bp
 
     app.register_blueprint(browse_bp)
     app.register_blueprint(published_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(unit_bp)
+    app.register_blueprint(office_bp)
+    app.register_blueprint(leader_bp)
+    app.register_blueprint(findings_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(notices_bp)
     access.init_app(app)

@@ -1,0 +1,701 @@
+"""Views of the office's pages. Each parses, calls `tracker.services.supervision` (or documents) with
+the person's `Scope`, and maps a refused change to a message. GET pages are open to the leaders too
+(read-only, without the forms); every change is the office's (inspector, admin)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from io import BytesIO
+from urllib.parse import quote
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from tracker.clock import now
+from tracker.rules.periods import Period, Quarter, end_of_day, local_date
+from tracker.services import documents
+from tracker.services import supervision as sv
+from tracker.services.boards import UnknownPlan, plan_by_code
+from tracker.services.text import render_markdown
+from tracker.store.models import Inspection, Plan, Unit
+from tracker.web.access import OFFICE, READERS, allow
+from tracker.web.office import bp
+from tracker.web.office.forms import (
+    BulletinForm,
+    ChaseForm,
+    DecideForm,
+    FindingForm,
+    InspectionForm,
+    NoteForm,
+    RatingsForm,
+    RectificationForm,
+    choices,
+)
+
+PAGE_SIZE = 100
+
+
+def _scope():
+    return current_user.scope
+
+
+def _render(template: str, **context):
+    return render_template(
+        template,
+        can_edit=current_user.role in OFFICE,
+        lights=sv.LIGHT_LABELS,
+        reports=sv.REPORT_LABELS,
+        states=sv.STATE_LABELS,
+        severities=sv.SEVERITY_LABELS,
+        **context,
+    )
+
+
+def _as_of() -> tuple[datetime, date | None]:
+    """The moment a page reads: the end of `?date=YYYY-MM-DD` when given and in the past, else now."""
+    text = request.args.get("date", "").strip()
+    moment = now()
+    if not text:
+        return moment, None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        flash(f"日期 {text} 格式不对,应为 2024-07-01,已按今天显示。", "warning")
+        return moment, None
+    return (min(end_of_day(day), moment), day)
+
+
+def _plans() -> list[Plan]:
+    return list(Plan.select().order_by(Plan.code))
+
+
+def _plan_arg(name: str = "plan") -> Plan | None:
+    """The plan named in the query string, else the first plan; 404 for an unknown code."""
+    code = request.args.get(name, "").strip()
+    if code:
+        try:
+            return plan_by_code(code)
+        except UnknownPlan:
+            abort(404)
+    return Plan.select().order_by(Plan.code).first()
+
+
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _back(default: str) -> str:
+    """Where to go after a POST: the page the form was on, when it is on this site."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+def _form_errors(form) -> None:
+    if "csrf_token" in form.errors:
+        abort(400)
+    for errors in form.errors.values():
+        for error in errors:
+            flash(error, "error")
+
+
+# ---------------------------------------------------------------- overview
+
+
+@bp.get("/")
+@allow(*READERS)
+def overview():
+    as_of, day = _as_of()
+    plan = _plan_arg()
+    summary = sv.plan_lights(as_of)
+    view = None
+    page = max(1, _int_arg("page") or 1)
+    if plan is not None:
+        view = sv.overview(
+            plan,
+            as_of,
+            section=request.args.get("section") or None,
+            unit_id=_int_arg("unit"),
+            light=request.args.get("light") or None,
+            report=request.args.get("report") or None,
+        )
+    rows = view.rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE] if view else ()
+    pages = max(1, -(-len(view.rows) // PAGE_SIZE)) if view else 1
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return _render(
+        "office/overview.html",
+        summary=summary,
+        plan=plan,
+        view=view,
+        rows=rows,
+        page=page,
+        pages=pages,
+        args=args,
+        day=day,
+        as_of=as_of,
+    )
+
+
+@bp.get("/missing")
+@allow(*READERS)
+def missing():
+    as_of, day = _as_of()
+    groups = [(plan, sv.missing_and_late(plan, as_of)) for plan in _plans()]
+    return _render("office/missing.html", groups=groups, as_of=as_of, day=day)
+
+
+@bp.get("/matrix")
+@allow(*READERS)
+def matrix():
+    as_of, day = _as_of()
+    return _render("office/matrix.html", matrix=sv.unit_matrix(as_of), as_of=as_of, day=day)
+
+
+@bp.get("/changes")
+@allow(*READERS)
+def changes():
+    until, day = _as_of()
+    since = sv.month_before(until)
+    plan = _plan_arg()
+    measures, assignments = sv.light_changes(plan, since, until) if plan else ([], [])
+    return _render(
+        "office/changes.html",
+        plans=_plans(),
+        plan=plan,
+        since=since,
+        until=until,
+        day=day,
+        measures=measures,
+        assignments=assignments,
+    )
+
+
+@bp.get("/assignments/<int:assignment_id>")
+@allow(*READERS)
+def assignment(assignment_id: int):
+    detail = sv.assignment_detail(_scope(), assignment_id)
+    return _render(
+        "office/assignment.html",
+        d=detail,
+        note_form=NoteForm(formdata=None),
+        chase_form=ChaseForm(formdata=None),
+        decisions=sv.DECISION_LABELS,
+    )
+
+
+@bp.get("/plans/<code>/measures/<measure_code>")
+@allow(*READERS)
+def measure(code: str, measure_code: str):
+    try:
+        plan = plan_by_code(code)
+    except UnknownPlan:
+        abort(404)
+    view = sv.measure_overview(plan, measure_code, now())
+    if view is None:
+        abort(404)
+    return _render("office/measure.html", m=view)
+
+
+# ---------------------------------------------------------------- chasing (催办) and completion
+
+
+@bp.post("/assignments/<int:assignment_id>/chase")
+@allow(*OFFICE)
+def chase(assignment_id: int):
+    _scope().assignment(assignment_id)
+    return _chase(url_for("office.assignment", assignment_id=assignment_id), assignment_id=assignment_id)
+
+
+@bp.post("/findings/<int:finding_id>/chase")
+@allow(*OFFICE)
+def finding_chase(finding_id: int):
+    _scope().finding(finding_id)
+    return _chase(url_for("office.finding", finding_id=finding_id), finding_id=finding_id)
+
+
+def _chase(target: str, **which):
+    form = ChaseForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(target)
+    try:
+        from tracker.rules.chasing import Slip
+        from tracker.services import chasing
+    except ImportError:  # the chasing service ships separately; without it there is nothing to send
+        flash("催办功能尚未启用。", "error")
+        return redirect(target)
+    try:
+        outcome = chasing.chase_one(_scope(), message=form.message.data, slip=Slip(form.slip.data), **which)
+    except (chasing.ChaseError, ValueError) as exc:
+        flash(str(exc), "error")
+        return redirect(target)
+    flash(f"已向{outcome.unit}发出{outcome.slip.label}督办单。", "info")
+    return redirect(target)
+
+
+@bp.get("/completions")
+@allow(*READERS)
+def completions():
+    plan = _plan_arg()
+    waiting, done = sv.completions(plan, now()) if plan else ([], [])
+    return _render(
+        "office/completions.html",
+        plans=_plans(),
+        plan=plan,
+        waiting=waiting,
+        done=done,
+        note_form=NoteForm(formdata=None),
+    )
+
+
+def _note_action(action, assignment_id: int, success: str):
+    form = NoteForm()
+    target = _back(url_for("office.assignment", assignment_id=assignment_id))
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(target)
+    try:
+        action(_scope(), assignment_id, form.note.data or "")
+        flash(success, "info")
+    except sv.SupervisionError as exc:
+        flash(str(exc), "error")
+    return redirect(target)
+
+
+@bp.post("/assignments/<int:assignment_id>/confirm")
+@allow(*OFFICE)
+def completion_confirm(assignment_id: int):
+    return _note_action(sv.confirm_completion, assignment_id, "已确认办结,该项任务亮“已办结”。")
+
+
+@bp.post("/assignments/<int:assignment_id>/reopen")
+@allow(*OFFICE)
+def completion_reopen(assignment_id: int):
+    return _note_action(sv.reopen_completion, assignment_id, "已撤销办结确认,该项任务恢复推进中。")
+
+
+# ---------------------------------------------------------------- extension requests (延期申请)
+
+
+@bp.get("/extensions")
+@allow(*READERS)
+def extensions():
+    state = request.args.get("state", "pending")
+    if state not in ("pending", "decided", "all"):
+        state = "pending"
+    return _render("office/extensions.html", rows=sv.extension_requests(_scope(), state), state=state)
+
+
+@bp.get("/extensions/<int:request_id>")
+@allow(*READERS)
+def extension(request_id: int):
+    row = sv.extension_request(_scope(), request_id)
+    form = DecideForm(formdata=None, new_deadline=row.request.requested_deadline)
+    history = [
+        r
+        for r in sv.extension_requests(_scope(), "all")
+        if r.request.assignment_id == row.request.assignment_id
+    ]
+    return _render("office/extension.html", row=row, form=form, history=history)
+
+
+@bp.post("/extensions/<int:request_id>/decide")
+@allow(*OFFICE)
+def extension_decide(request_id: int):
+    row = sv.extension_request(_scope(), request_id)
+    target = url_for("office.extension", request_id=request_id)
+    form = DecideForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(target)
+    try:
+        approve = form.decision.data == "approve"
+        sv.decide_extension(
+            _scope(),
+            request_id,
+            approve=approve,
+            new_deadline=form.new_deadline.data,
+            reason=form.reason.data,
+        )
+    except sv.SupervisionError as exc:
+        flash(str(exc), "error")
+        return redirect(target)
+    if approve:
+        flash(f"已批准{row.unit_label}措施 {row.measure_code} 延期,红黄绿灯按新的完成时限计算。", "info")
+    else:
+        flash(f"已不予批准{row.unit_label}的延期申请,单位将看到审核意见。", "info")
+    return redirect(url_for("office.extensions"))
+
+
+# ---------------------------------------------------------------- inspections (督查)
+
+
+@bp.get("/inspections")
+@allow(*READERS)
+def inspections():
+    return _render("office/inspections.html", rows=sv.inspections())
+
+
+@bp.route("/inspections/new", methods=["GET", "POST"])
+@allow(*OFFICE)
+def inspection_new():
+    form = InspectionForm()
+    form.plan.choices = choices([(None, "(不限方案)")] + [(p.id, p.title) for p in _plans()])
+    if form.validate_on_submit():
+        try:
+            row = sv.create_inspection(
+                _scope(),
+                title=form.title.data,
+                held_on=form.held_on.data,
+                plan_id=form.plan.data,
+                notes=form.notes.data,
+            )
+        except sv.SupervisionError as exc:
+            flash(str(exc), "error")
+        else:
+            flash("督查记录已保存,可在下方逐条登记发现的问题。", "info")
+            return redirect(url_for("office.inspection", inspection_id=row.id))
+    elif request.method == "GET":
+        form.held_on.data = local_date(now())
+    return _render("office/inspection_new.html", form=form)
+
+
+@bp.get("/inspections/<int:inspection_id>")
+@allow(*READERS)
+def inspection(inspection_id: int):
+    row = sv.inspection(inspection_id)
+    findings = sv.finding_ledger(_scope(), inspection_id=row.id)
+    return _render("office/inspection.html", inspection=row, findings=findings)
+
+
+# ---------------------------------------------------------------- findings (问题台账)
+
+
+@bp.get("/findings")
+@allow(*READERS)
+def findings():
+    plan = None
+    if request.args.get("plan"):
+        plan = _plan_arg()
+    state = request.args.get("state") or None
+    state = state if state in sv.STATE_LABELS else None
+    severity = request.args.get("severity") or None
+    severity = severity if severity in sv.SEVERITY_LABELS else None
+    rows = sv.finding_ledger(
+        _scope(),
+        state=state,
+        unit_id=_int_arg("unit"),
+        plan_id=plan.id if plan else None,
+        severity=severity,
+        overdue=request.args.get("overdue") == "1",
+    )
+    units = sorted(
+        {(r.finding.unit_id, r.unit_label) for r in sv.finding_ledger(_scope())}, key=lambda u: u[1]
+    )
+    return _render(
+        "office/findings.html",
+        rows=rows,
+        plans=_plans(),
+        plan=plan,
+        units=units,
+        args={k: v for k, v in request.args.items() if v},
+    )
+
+
+def _finding_form(plan: Plan | None, inspection_id: int | None) -> FindingForm:
+    form = FindingForm()
+    found = sv.choices(plan.id if plan else None)
+    form.unit.choices = choices([(None, "请选择")] + [(u.id, u.name) for u in found.units])
+    form.measure.choices = choices(
+        [(None, "(不针对具体措施)")] + [(m.id, f"{m.code} {m.title[:40]}") for m in found.measures]
+    )
+    inspections = Inspection.select().order_by(Inspection.held_on.desc()).limit(50)
+    if plan is not None:
+        inspections = inspections.where((Inspection.plan == plan.id) | Inspection.plan.is_null())
+    form.inspection.choices = choices(
+        [(None, "(不关联督查)")] + [(i.id, f"{i.held_on:%Y-%m-%d} {i.title}") for i in inspections]
+    )
+    if request.method == "GET":
+        form.inspection.data = inspection_id
+        form.unit.data = _int_arg("unit")
+    return form
+
+
+@bp.route("/findings/new", methods=["GET", "POST"])
+@allow(*OFFICE)
+def finding_new():
+    plan = _plan_arg()
+    inspection_id = _int_arg("inspection")
+    form = _finding_form(plan, inspection_id)
+    if form.validate_on_submit():
+        try:
+            row = sv.open_finding(
+                _scope(),
+                unit_id=form.unit.data,
+                measure_id=form.measure.data,
+                inspection_id=form.inspection.data,
+                plan_id=plan.id if plan else None,
+                title=form.title.data,
+                detail=form.detail.data,
+                severity=form.severity.data,
+                rectify_by=form.rectify_by.data,
+                public=form.public.data,
+                detail_public=form.detail_public.data,
+            )
+        except sv.SupervisionError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"问题已登记(编号 {row.id}),可将其编入整改清单下发给单位。", "info")
+            if request.form.get("another"):
+                return redirect(
+                    url_for(
+                        "office.finding_new", plan=plan.code if plan else None, inspection=row.inspection_id
+                    )
+                )
+            return redirect(url_for("office.finding", finding_id=row.id))
+    return _render(
+        "office/finding_new.html", form=form, plan=plan, plans=_plans(), inspection_id=inspection_id
+    )
+
+
+@bp.get("/findings/<int:finding_id>")
+@allow(*READERS)
+def finding(finding_id: int):
+    detail = sv.finding_detail(_scope(), finding_id)
+    return _render(
+        "office/finding.html",
+        d=detail,
+        note_form=NoteForm(formdata=None),
+        chase_form=ChaseForm(formdata=None),
+        events=sv.EVENT_LABELS,
+    )
+
+
+def _finding_action(action, finding_id: int, success: str):
+    _scope().finding(finding_id)
+    form = NoteForm()
+    target = url_for("office.finding", finding_id=finding_id)
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(target)
+    try:
+        action(_scope(), finding_id, form.note.data or "")
+        flash(success, "info")
+    except sv.SupervisionError as exc:
+        flash(str(exc), "error")
+    return redirect(target)
+
+
+@bp.post("/findings/<int:finding_id>/close")
+@allow(*OFFICE)
+def finding_close(finding_id: int):
+    return _finding_action(sv.close_finding, finding_id, "已销号。")
+
+
+@bp.post("/findings/<int:finding_id>/reopen")
+@allow(*OFFICE)
+def finding_reopen(finding_id: int):
+    return _finding_action(sv.reopen_finding, finding_id, "已重新打开,单位需继续整改。")
+
+
+# ---------------------------------------------------------------- rectification lists (整改清单)
+
+
+@bp.get("/rectifications")
+@allow(*READERS)
+def rectifications():
+    return _render("office/rectifications.html", rows=sv.rectification_lists(_scope()))
+
+
+@bp.route("/rectifications/new", methods=["GET", "POST"])
+@allow(*OFFICE)
+def rectification_new():
+    unit_id = _int_arg("unit")
+    unit = Unit.get_or_none(Unit.id == unit_id) if unit_id else None
+    # Units with findings not yet on a list, for the first step.
+    waiting = sv.finding_ledger(_scope(), unlisted=True)
+    units = sorted({(r.finding.unit_id, r.unit_label) for r in waiting}, key=lambda u: u[1])
+    candidates = sv.finding_ledger(_scope(), unit_id=unit.id) if unit else []
+    candidates = [r for r in candidates if r.finding.state != "closed"]
+    form = RectificationForm()
+    if unit is not None and form.validate_on_submit():
+        picked = [int(x) for x in request.form.getlist("finding") if x.isdigit()]
+        try:
+            row = sv.create_rectification_list(
+                _scope(),
+                unit_id=unit.id,
+                finding_ids=picked,
+                title=form.title.data,
+                doc_number=form.doc_number.data,
+                body=form.body.data,
+            )
+        except sv.SupervisionError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"整改清单 {row.doc_number} 已下发,可下载 Word 或 Excel。", "info")
+            return redirect(url_for("office.rectification", list_id=row.id))
+    elif request.method == "POST":
+        _form_errors(form)
+    return _render(
+        "office/rectification_new.html",
+        form=form,
+        unit=unit,
+        units=units,
+        candidates=candidates,
+        preselected={r.finding.id for r in candidates if r.finding.rectification_list_id is None},
+    )
+
+
+@bp.get("/rectifications/<int:list_id>")
+@allow(*READERS)
+def rectification(list_id: int):
+    return _render("office/rectification.html", d=sv.rectification_list_detail(_scope(), list_id))
+
+
+def _attachment(data: bytes, mimetype: str, name: str):
+    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+def list_filename(detail: sv.ListDetail, extension: str) -> str:
+    name = (detail.rectification_list.doc_number or f"整改清单{detail.rectification_list.id}").replace(
+        "/", "-"
+    )
+    return f"{name} {detail.unit.label}整改清单.{extension}"
+
+
+@bp.get("/rectifications/<int:list_id>.docx")
+@allow(*READERS)
+def rectification_docx(list_id: int):
+    detail = sv.rectification_list_detail(_scope(), list_id)
+    return _attachment(
+        documents.rectification_docx(_scope(), list_id), documents.DOCX_TYPE, list_filename(detail, "docx")
+    )
+
+
+@bp.get("/rectifications/<int:list_id>.xlsx")
+@allow(*READERS)
+def rectification_xlsx(list_id: int):
+    detail = sv.rectification_list_detail(_scope(), list_id)
+    return _attachment(
+        documents.rectification_xlsx(_scope(), list_id), documents.XLSX_TYPE, list_filename(detail, "xlsx")
+    )
+
+
+# ---------------------------------------------------------------- bulletins and quality ratings
+
+
+@bp.get("/bulletins")
+@allow(*READERS)
+def bulletins():
+    plan = _plan_arg()
+    boards = sv.bulletin_boards(plan, now()) if plan else []
+    return _render("office/bulletins.html", plans=_plans(), plan=plan, boards=boards)
+
+
+@bp.route("/bulletins/<code>/<board>", methods=["GET", "POST"])
+@allow(*OFFICE)
+def bulletin(code: str, board: str):
+    try:
+        plan = plan_by_code(code)
+        label = sv.board_label(board)
+    except (UnknownPlan, sv.SupervisionError):
+        abort(404)
+    existing = sv.bulletin(plan, board)
+    form = BulletinForm()
+    preview = None
+    if form.validate_on_submit():
+        if form.save.data:
+            try:
+                sv.save_bulletin(_scope(), plan.id, board, form.commentary.data)
+            except sv.SupervisionError as exc:
+                flash(str(exc), "error")
+            else:
+                flash(f"{label}点评已保存。", "info")
+                return redirect(url_for("office.bulletins", plan=plan.code))
+        preview = Markup(render_markdown(form.commentary.data))  # sanitized by nh3
+    elif request.method == "POST":
+        _form_errors(form)
+    elif existing is not None:
+        form.commentary.data = existing.commentary
+    return _render(
+        "office/bulletin.html",
+        plan=plan,
+        board=board,
+        label=label,
+        form=form,
+        preview=preview,
+        existing=existing,
+    )
+
+
+@bp.get("/ratings")
+@allow(*READERS)
+def ratings():
+    plan = _plan_arg()
+    if plan is None:
+        return _render(
+            "office/ratings.html", plan=None, plans=[], quarter=None, lines=[], quarters=[], form=None
+        )
+    try:
+        quarter = Quarter.parse(request.args.get("quarter", "")) if request.args.get("quarter") else None
+    except ValueError:
+        abort(404)
+    quarter = quarter or sv.current_quarter(plan, now())
+    quarters = []
+    q = sv.current_quarter(plan, now())
+    first = Period.of(plan.start).quarter
+    while q >= first and len(quarters) < 12:
+        quarters.append(q)
+        q = Quarter(q.year - 1, 4) if q.number == 1 else Quarter(q.year, q.number - 1)
+    return _render(
+        "office/ratings.html",
+        plan=plan,
+        plans=_plans(),
+        quarter=quarter,
+        quarters=quarters,
+        lines=sv.quality_sheet(plan, str(quarter)),
+        form=RatingsForm(formdata=None),
+    )
+
+
+@bp.post("/ratings")
+@allow(*OFFICE)
+def ratings_save():
+    form = RatingsForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(url_for("office.ratings"))
+    try:
+        plan = plan_by_code(request.form.get("plan", ""))
+    except UnknownPlan:
+        flash("请选择方案。", "error")
+        return redirect(url_for("office.ratings"))
+    quarter = request.form.get("quarter", "")
+    target = url_for("office.ratings", plan=plan.code, quarter=quarter)
+    given = {}
+    for key, value in request.form.items():
+        if not key.startswith("points-") or not key[7:].isdigit():
+            continue
+        unit_id = int(key[7:])
+        text = value.strip()
+        if not text:
+            continue
+        try:
+            points = float(text)
+        except ValueError:
+            flash(f"评分 {text!r} 不是数字。", "error")
+            return redirect(target)
+        given[unit_id] = sv.RatingInput(points, request.form.get(f"note-{unit_id}", ""))
+    try:
+        changed = sv.save_quality_ratings(_scope(), plan.id, quarter, given)
+    except sv.SupervisionError as exc:
+        flash(str(exc), "error")
+        return redirect(target)
+    flash(f"已保存 {changed} 个单位的质量评分。" if changed else "评分没有变化。", "info")
+    return redirect(target)

@@ -327,9 +327,9 @@ def set_schedule(plan_code: str, **changes) -> dict:
         raise PublishError(f"unknown schedule settings: {sorted(unknown)}")
     after = {**before, **changes}
     with write_transaction():
-        Setting.insert(
-            key=SCHEDULE_KEY.format(code=plan.code), value=json.dumps(after, sort_keys=True)
-        ).on_conflict_replace().execute()
+        key, value = SCHEDULE_KEY.format(code=plan.code), json.dumps(after, sort_keys=True)
+        if not Setting.update(value=value).where(Setting.key == key).execute():
+            Setting.create(key=key, value=value)
         audit.record("tracker", "site.schedule", "plan", plan.code, before, after)
     return after
 

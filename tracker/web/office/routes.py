@@ -13,8 +13,9 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from tracker.clock import now
+from tracker.rules.chasing import Slip
 from tracker.rules.periods import Period, Quarter, end_of_day, local_date
-from tracker.services import documents
+from tracker.services import chasing, documents
 from tracker.services import supervision as sv
 from tracker.services.boards import UnknownPlan, plan_by_code
 from tracker.services.text import render_markdown
@@ -220,12 +221,6 @@ def _chase(target: str, **which):
     form = ChaseForm()
     if not form.validate_on_submit():
         _form_errors(form)
-        return redirect(target)
-    try:
-        from tracker.rules.chasing import Slip
-        from tracker.services import chasing
-    except ImportError:  # the chasing service ships separately; without it there is nothing to send
-        flash("催办功能尚未启用。", "error")
         return redirect(target)
     try:
         outcome = chasing.chase_one(_scope(), message=form.message.data, slip=Slip(form.slip.data), **which)

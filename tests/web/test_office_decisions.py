@@ -1,0 +1,183 @@
+"""The office's decisions through its pages: extension requests, confirming completion, the bulletin
+commentary (with a sanitized preview) and the quarter's quality ratings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from tests.web.conftest import csrf_token, sign_in
+from tracker.clock import TZ
+from tracker.services import reports, supervision
+from tracker.services.boards import lights_now, plan_by_code
+from tracker.services.scoping import Scope
+from tracker.store.models import (
+    Assignment,
+    Bulletin,
+    ExtensionRequest,
+    Measure,
+    Plan,
+    QualityRating,
+    Unit,
+)
+
+
+@pytest.fixture
+def now_is(monkeypatch):
+    def _now(text: str):
+        monkeypatch.setenv("TRACKER_NOW", f"{text}+08:00")
+
+    return _now
+
+
+@pytest.fixture
+def as_(app, people):
+    def _as(name: str):
+        client = app.test_client()
+        assert sign_in(client, name).status_code == 302
+        return client
+
+    return _as
+
+
+def post(client, path: str, data: dict, **kwargs):
+    return client.post(path, data={"csrf_token": csrf_token(client, "/"), **data}, **kwargs)
+
+
+def assignment(unit: str, code: str) -> Assignment:
+    return (
+        Assignment.select()
+        .join(Measure)
+        .join(Plan)
+        .where(
+            Plan.code == "ankang-2023",
+            Measure.code == code,
+            Assignment.unit == Unit.get(Unit.name == unit).id,
+        )
+        .get()
+    )
+
+
+@pytest.fixture
+def requested(people, now_is):
+    """汉滨区 reported June on time for 1.2.1 (due 2024-06-30) and asked on 5 July to finish by 30 September."""
+    a = assignment("安康市汉滨区", "1.2.1")
+    now_is("2024-06-20T10:00:00")
+    reports.save_revision(Scope.of(people["other"]), a.id, "2024-06", reports.ReportInput(percent=80))
+    now_is("2024-07-05T10:00:00")
+    return reports.request_extension(Scope.of(people["other"]), a.id, date(2024, 9, 30), "规划需省级审批。")
+
+
+def test_approving_an_extension_on_its_page_moves_the_deadline_and_the_light(as_, requested, now_is):
+    now_is("2024-07-08T09:00:00")
+    office = as_("inspector")
+    listing = office.get("/office/extensions").get_data(as_text=True)
+    assert "规划需省级审批。" in listing and "审核" in listing
+    page = office.get(f"/office/extensions/{requested.id}").get_data(as_text=True)
+    assert "提交审核结果" in page and 'value="2024-09-30"' in page
+    response = post(
+        office,
+        f"/office/extensions/{requested.id}/decide",
+        {"decision": "approve", "new_deadline": "2024-10-15"},
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/office/extensions")
+    decided = ExtensionRequest.get_by_id(requested.id)
+    assert (decided.decision, decided.new_deadline) == ("approved", date(2024, 10, 15))
+    light = lights_now(plan_by_code("ankang-2023"), datetime(2024, 7, 9, tzinfo=TZ)).assignments[
+        decided.assignment_id
+    ]
+    assert light.rag == "green"
+    detail = office.get(f"/office/assignments/{decided.assignment_id}").get_data(as_text=True)
+    assert "2024年10月15日" in detail and "已延期" in detail
+    again = post(
+        office, f"/office/extensions/{requested.id}/decide", {"decision": "refuse", "reason": "改主意"}
+    )
+    assert "不能再改" in office.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_refusal_without_a_reason_is_sent_back_and_decides_nothing(as_, requested, now_is):
+    now_is("2024-07-08T09:00:00")
+    office = as_("inspector")
+    response = post(office, f"/office/extensions/{requested.id}/decide", {"decision": "refuse"})
+    assert "请填写不予批准的理由" in office.get(response.headers["Location"]).get_data(as_text=True)
+    assert ExtensionRequest.get_by_id(requested.id).decision is None
+
+
+def test_the_office_confirms_a_reported_completion_and_can_withdraw_it(as_, people, now_is):
+    a = assignment("安康市乡村振兴局", "2.2.2")
+    now_is("2024-06-20T10:00:00")
+    reports.save_revision(
+        Scope.of(people["clerk"]), a.id, "2024-06", reports.ReportInput(percent=100, complete=True)
+    )
+    now_is("2024-06-22T10:00:00")
+    office = as_("inspector")
+    waiting = office.get("/office/completions?plan=ankang-2023").get_data(as_text=True)
+    assert "待确认(1)" in waiting and f"/office/assignments/{a.id}/confirm" in waiting
+    response = post(
+        office,
+        f"/office/assignments/{a.id}/confirm",
+        {"note": "资料齐全。", "next": "/office/completions?plan=ankang-2023"},
+    )
+    assert response.headers["Location"].endswith("/office/completions?plan=ankang-2023")
+    page = office.get(f"/office/assignments/{a.id}").get_data(as_text=True)
+    assert "已办结" in page and "撤销办结确认" in page
+    now_is("2024-07-02T10:00:00")
+    office = as_("inspector")  # ten days later: a new session
+    post(office, f"/office/assignments/{a.id}/reopen", {"note": "抽查发现尚未完成。"})
+    assert (
+        lights_now(plan_by_code("ankang-2023"), datetime(2024, 7, 3, tzinfo=TZ)).assignments[a.id].rag
+        != "done"
+    )
+
+
+def test_the_bulletin_preview_renders_markdown_inert_and_saving_keeps_the_text(as_, people, now_is):
+    now_is("2024-07-05T10:00:00")
+    office = as_("inspector")
+    text = '## 总体情况\n\n**二季度**推进有力。\n\n<script>alert(1)</script>\n\n[点此](javascript:alert(2)) <img src=x onerror="alert(3)">'
+    preview = post(office, "/office/bulletins/ankang-2023/2024Q2", {"commentary": text, "preview": "预览"})
+    page = preview.get_data(as_text=True)
+    shown = page.split('id="h-preview"', 1)[1].split("</section>", 1)[0]
+    assert preview.status_code == 200 and "<strong>二季度</strong>" in shown and "<h4" in shown
+    assert (
+        "<script" not in shown
+        and "javascript:" not in shown
+        and "onerror" not in shown
+        and "<img" not in shown
+    )
+    assert "&lt;script&gt;" in page.split("<textarea", 1)[1]  # the text itself is kept, escaped, for editing
+    assert Bulletin.select().count() == 0
+    saved = post(office, "/office/bulletins/ankang-2023/2024Q2", {"commentary": text, "save": "保存"})
+    assert saved.status_code == 302
+    assert Bulletin.get(Bulletin.board == "2024Q2").commentary == text.strip()
+    listing = office.get("/office/bulletins?plan=ankang-2023").get_data(as_text=True)
+    assert "2024年第二季度季通报" in listing and "2024年6月月通报" in listing
+    assert office.get("/office/bulletins/ankang-2023/二季度").status_code == 404
+
+
+def test_quality_ratings_are_saved_per_unit_and_checked(as_, people, now_is):
+    now_is("2024-07-05T10:00:00")
+    office = as_("inspector")
+    plan = Plan.get(Plan.code == "ankang-2023")
+    clerk_unit = Unit.get(Unit.name == "安康市乡村振兴局").id
+    page = office.get("/office/ratings?plan=ankang-2023&quarter=2024Q2").get_data(as_text=True)
+    assert f'name="points-{clerk_unit}"' in page
+    bad = post(
+        office, "/office/ratings", {"plan": "ankang-2023", "quarter": "2024Q2", f"points-{clerk_unit}": "12"}
+    )
+    assert "0 到 10" in office.get(bad.headers["Location"]).get_data(as_text=True)
+    post(
+        office,
+        "/office/ratings",
+        {
+            "plan": "ankang-2023",
+            "quarter": "2024Q2",
+            f"points-{clerk_unit}": "8.5",
+            f"note-{clerk_unit}": "材料翔实",
+        },
+    )
+    rating = QualityRating.get(QualityRating.plan == plan.id, QualityRating.unit == clerk_unit)
+    assert (rating.quarter, rating.points, rating.note) == ("2024Q2", 8.5, "材料翔实")
+    leader_view = as_("leader").get("/office/ratings?plan=ankang-2023&quarter=2024Q2").get_data(as_text=True)
+    assert "8.5" in leader_view and "材料翔实" in leader_view
+    supervision.quality_sheet(plan, "2024Q2")  # still readable after the save

@@ -1,0 +1,230 @@
+"""Inspections, findings and rectification lists through the office's pages and the unit's answer page:
+a finding goes open → sent → answered (with a file) → closed, another unit never sees it."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.web.conftest import csrf_token, sign_in
+from tracker.services import supervision
+from tracker.services.scoping import Scope
+from tracker.store.models import (
+    Assignment,
+    AuditEvent,
+    Evidence,
+    Finding,
+    FindingEvent,
+    Inspection,
+    Measure,
+    Plan,
+    RectificationList,
+    Unit,
+)
+
+
+@pytest.fixture
+def as_(app, people, monkeypatch):
+    """A factory: a fresh client signed in as one of the test people, on 1 July 2024."""
+    monkeypatch.setenv("TRACKER_NOW", "2024-07-01T10:00:00+08:00")
+
+    def _as(name: str):
+        client = app.test_client()
+        assert sign_in(client, name).status_code == 302
+        return client
+
+    return _as
+
+
+def post(client, path: str, data: dict, page: str | None = None, **kwargs):
+    token = csrf_token(client, page or "/")
+    return client.post(path, data={"csrf_token": token, **data}, **kwargs)
+
+
+def clerk_assignment() -> Assignment:
+    unit = Unit.get(Unit.name == "安康市乡村振兴局")
+    return (
+        Assignment.select()
+        .join(Measure)
+        .join(Plan)
+        .where(Plan.code == "ankang-2023", Assignment.unit == unit.id)
+        .order_by(Assignment.id)
+        .first()
+    )
+
+
+def test_the_office_records_a_finding_sends_it_and_closes_it_after_the_units_answer(as_, people):
+    office = as_("inspector")
+    response = post(
+        office,
+        "/office/inspections/new",
+        {
+            "title": "七月专项督查",
+            "held_on": "2024-06-28",
+            "plan": str(Plan.get(Plan.code == "ankang-2023").id),
+        },
+    )
+    inspection = Inspection.get(Inspection.title == "七月专项督查")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/office/inspections/{inspection.id}"
+    )
+
+    a = clerk_assignment()
+    response = post(
+        office,
+        f"/office/findings/new?plan=ankang-2023&inspection={inspection.id}",
+        {
+            "unit": str(a.unit_id),
+            "measure": str(a.measure_id),
+            "inspection": str(inspection.id),
+            "title": "帮扶台账未按月更新",
+            "detail": "抽查 3 个村,台账停留在 4 月。",
+            "severity": "serious",
+            "rectify_by": "2024-07-31",
+        },
+    )
+    finding = Finding.get(Finding.title == "帮扶台账未按月更新")
+    assert response.status_code == 302 and finding.severity == "serious" and not finding.public
+
+    response = post(
+        office,
+        f"/office/rectifications/new?unit={a.unit_id}",
+        {"finding": str(finding.id), "doc_number": "安督整〔2024〕3号"},
+    )
+    sent = RectificationList.get(RectificationList.doc_number == "安督整〔2024〕3号")
+    assert response.status_code == 302 and Finding.get_by_id(finding.id).rectification_list_id == sent.id
+    docx = office.get(f"/office/rectifications/{sent.id}.docx")
+    assert docx.status_code == 200 and docx.data.startswith(b"PK")
+    assert docx.mimetype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert "attachment" in docx.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(office.get(f"/office/rectifications/{sent.id}.xlsx").data)).active
+    assert sheet["B5"].value == "帮扶台账未按月更新"
+
+    clerk = as_("clerk")
+    home = clerk.get("/findings/").get_data(as_text=True)
+    assert "帮扶台账未按月更新" in home and "安督整〔2024〕3号" in home
+    assert clerk.get(f"/findings/lists/{sent.id}.docx").status_code == 200
+    response = post(
+        clerk,
+        f"/findings/{finding.id}/answer",
+        {"note": "已逐村补齐台账。", "files": (io.BytesIO("台账已补齐".encode()), "整改说明.txt")},
+        page=f"/findings/{finding.id}",
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert Finding.get_by_id(finding.id).state == "answered"
+    assert [e.original_name for e in Evidence.select().where(Evidence.finding_event.is_null(False))] == [
+        "整改说明.txt"
+    ]
+
+    page = office.get(f"/office/findings/{finding.id}").get_data(as_text=True)
+    assert "已逐村补齐台账。" in page and "整改说明.txt" in page and "核查属实,销号" in page
+    response = post(office, f"/office/findings/{finding.id}/close", {"note": "实地核查属实。"})
+    assert response.status_code == 302 and Finding.get_by_id(finding.id).state == "closed"
+    kinds = [
+        e.kind
+        for e in FindingEvent.select().where(FindingEvent.finding == finding.id).order_by(FindingEvent.id)
+    ]
+    assert kinds == ["open", "send", "answer", "close"]
+    page = clerk.get(f"/findings/{finding.id}").get_data(as_text=True)
+    assert "已销号" in page and "报送整改情况" not in page
+
+
+@pytest.fixture
+def finding(people, monkeypatch):
+    monkeypatch.setenv("TRACKER_NOW", "2024-07-01T10:00:00+08:00")
+    a = clerk_assignment()
+    row = supervision.open_finding(
+        Scope.of(people["inspector"]),
+        unit_id=a.unit_id,
+        measure_id=a.measure_id,
+        title="资金拨付滞后",
+        rectify_by=date(2024, 7, 15),
+    )
+    supervision.create_rectification_list(
+        Scope.of(people["inspector"]), unit_id=a.unit_id, finding_ids=[row.id]
+    )
+    return Finding.get_by_id(row.id)
+
+
+def test_another_unit_cannot_open_answer_or_download_the_finding_and_is_logged(as_, finding):
+    other = as_("other")
+    before = AuditEvent.select().where(AuditEvent.action == "access.refused").count()
+    assert other.get(f"/findings/{finding.id}").status_code == 404
+    token = csrf_token(other, "/findings/")
+    assert (
+        other.post(f"/findings/{finding.id}/answer", data={"csrf_token": token, "note": "x"}).status_code
+        == 404
+    )
+    assert other.get(f"/findings/lists/{finding.rectification_list_id}.docx").status_code == 404
+    assert "资金拨付滞后" not in other.get("/findings/").get_data(as_text=True)
+    assert AuditEvent.select().where(AuditEvent.action == "access.refused").count() == before + 3
+    assert Finding.get_by_id(finding.id).state == "open"
+
+
+def test_a_leader_reads_the_ledger_but_cannot_close_and_a_unit_cannot_reach_the_office_pages(as_, finding):
+    leader = as_("leader")
+    page = leader.get(f"/office/findings/{finding.id}").get_data(as_text=True)
+    assert "资金拨付滞后" in page and "/close" not in page and "核查处理" not in page
+    token = csrf_token(leader, "/office/findings")
+    assert (
+        leader.post(
+            f"/office/findings/{finding.id}/close", data={"csrf_token": token, "note": "x"}
+        ).status_code
+        == 403
+    )
+    clerk = as_("clerk")
+    assert clerk.get(f"/office/findings/{finding.id}").status_code == 403
+    token = csrf_token(clerk, "/findings/")
+    assert (
+        clerk.post(
+            f"/office/findings/{finding.id}/close", data={"csrf_token": token, "note": "x"}
+        ).status_code
+        == 403
+    )
+    assert Finding.get_by_id(finding.id).state == "open"
+
+
+def test_closing_needs_an_answer_and_reopening_a_closed_finding_needs_a_reason(as_, finding, people):
+    office = as_("inspector")
+    response = post(
+        office, f"/office/findings/{finding.id}/close", {"note": "看过了"}, page="/office/findings"
+    )
+    assert response.status_code == 302
+    assert "尚未反馈" in office.get(response.headers["Location"]).get_data(as_text=True)
+    supervision.answer_finding(Scope.of(people["clerk"]), finding.id, "已拨付。")
+    post(office, f"/office/findings/{finding.id}/close", {"note": "核查属实。"}, page="/office/findings")
+    response = post(office, f"/office/findings/{finding.id}/reopen", {"note": ""}, page="/office/findings")
+    assert "请填写重新打开的理由" in office.get(response.headers["Location"]).get_data(as_text=True)
+    post(
+        office,
+        f"/office/findings/{finding.id}/reopen",
+        {"note": "回访发现仍未到账。"},
+        page="/office/findings",
+    )
+    assert Finding.get_by_id(finding.id).state == "open"
+    page = office.get(f"/office/findings/{finding.id}").get_data(as_text=True)
+    assert re.search(r"立项.*下发整改清单.*单位反馈.*销号.*重新打开", page, re.S)
+
+
+def test_the_ledger_filters_by_state_unit_and_overdue(as_, finding, people, monkeypatch):
+    other_unit = Unit.get(Unit.name == "安康市汉滨区")
+    supervision.open_finding(
+        Scope.of(people["inspector"]),
+        unit_id=other_unit.id,
+        title="汉滨区宣传不到位",
+        rectify_by=date(2024, 9, 30),
+    )
+    monkeypatch.setenv("TRACKER_NOW", "2024-07-20T10:00:00+08:00")
+    office = as_("inspector")
+    every = office.get("/office/findings").get_data(as_text=True)
+    assert "资金拨付滞后" in every and "汉滨区宣传不到位" in every
+    overdue = office.get("/office/findings?overdue=1").get_data(as_text=True)
+    assert "资金拨付滞后" in overdue and "已逾期" in overdue and "汉滨区宣传不到位" not in overdue
+    mine = office.get(f"/office/findings?unit={other_unit.id}").get_data(as_text=True)
+    assert "汉滨区宣传不到位" in mine and "资金拨付滞后" not in mine
+    assert "资金拨付滞后" not in office.get("/office/findings?state=closed").get_data(as_text=True)

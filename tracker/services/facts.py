@@ -76,8 +76,8 @@ def gather(
 ) -> PlanFacts:
     """Facts of `plan` as recorded up to `as_of` (for one unit's assignments when `unit_id` is given).
 
-    With `periods`, only the revisions a board of those periods reads are fetched: the revisions of
-    those periods and of each assignment's latest earlier report (for its current progress).
+    With `periods`, only the revisions a board of those periods reads are fetched (see below); the
+    board is the same as one read from every revision (a test holds this).
     """
     # Plans are often loaded after the months they cover, so what counts is whether a reload had
     # archived an assignment or measure by `as_of`, not when it was first stored.
@@ -118,32 +118,49 @@ def gather(
     if periods is None:
         revision_rows = list(recorded.namedtuples())
     else:
-        # A board needs its own periods, plus each assignment's latest report for its progress.
+        # A board reads, per report, the first revision (when it was submitted) and the last (what it
+        # says now); a report the office returned keeps every revision, since a return makes an earlier
+        # one current again; under sign-off every revision counts. Plus each assignment's latest
+        # earlier report, for the progress of a unit that did not report in these periods.
         wanted = sorted({str(p) for p in periods})
-        revision_rows = list(recorded.where(Report.period.in_(wanted)).namedtuples())
+        other = ReportRevision.alias()
+        returned_revision = ReportRevision.alias()
+
+        def bound(aggregate):
+            return other.select(aggregate(other.number)).where(
+                other.report == ReportRevision.report, other.recorded_at <= as_of
+            )
+
+        was_returned = fn.EXISTS(
+            ReportReturn.select(ReportReturn.id)
+            .join(returned_revision, on=(ReportReturn.revision == returned_revision.id))
+            .where(returned_revision.report == ReportRevision.report)
+        )
+        last = ReportRevision.number == bound(fn.MAX)
+        essential = None if plan.signoff else ((ReportRevision.number == bound(fn.MIN)) | last | was_returned)
+        in_periods = recorded.where(Report.period.in_(wanted))
+        revision_rows = list(
+            (in_periods.where(essential) if essential is not None else in_periods).namedtuples()
+        )
         latest = (
             of_plan_assignments(
-                Report.select(Report.assignment, fn.MAX(Report.period).alias("period")).join(
-                    ReportRevision, on=(ReportRevision.report == Report.id)
-                ),
-                Report.assignment,
+                Report.select(Report.assignment, fn.MAX(Report.period).alias("period")), Report.assignment
             )
-            .where(ReportRevision.recorded_at <= as_of, Report.period < wanted[0])
+            .where(Report.created_at <= as_of, Report.period < wanted[0])
             .group_by(Report.assignment)
         )
-        revision_rows += list(
-            of_plan_assignments(
-                ReportRevision.select(*columns)
-                .join(Report)
-                .join(
-                    latest,
-                    on=((latest.c.assignment_id == Report.assignment) & (latest.c.period == Report.period)),
-                ),
-                Report.assignment,
-            )
-            .where(ReportRevision.recorded_at <= as_of)
-            .namedtuples()
-        )
+        earlier = of_plan_assignments(
+            ReportRevision.select(*columns)
+            .join(Report)
+            .join(
+                latest,
+                on=((latest.c.assignment_id == Report.assignment) & (latest.c.period == Report.period)),
+            ),
+            Report.assignment,
+        ).where(ReportRevision.recorded_at <= as_of)
+        if not plan.signoff:
+            earlier = earlier.where(last | was_returned)
+        revision_rows += list(earlier.namedtuples())
     returned = {}
     for r in (
         of_plan_assignments(

@@ -211,7 +211,7 @@ class Report(BaseModel):
     """An assignment's report for one period; its content lives in its revisions."""
 
     assignment = pw.ForeignKeyField(Assignment, backref="reports", on_delete="RESTRICT")
-    period = pw.CharField(max_length=7)
+    period = pw.CharField(max_length=7, index=True)  # boards pick their periods' reports
     created_at = MomentField()
 
     class Meta:

@@ -111,3 +111,18 @@ def test_a_board_read_from_its_own_periods_equals_one_read_from_every_revision(x
         compute_board(everything.assignments, Period(2024, 6), facts.rules), "x"
     )
     assert next(m for m in board.measures if m.code == "1.1").percent == 10
+
+
+def test_a_returned_last_revision_hands_the_board_back_the_one_before(xunyi, people):
+    from tracker.store.models import ReportReturn, User
+
+    lead = lead_of("xunyi-2024", "1.1")
+    for day, percent in ((10, 30), (12, 45), (14, 90)):
+        file_report(lead, "2024-06", datetime(2024, 6, day, tzinfo=TZ), percent)
+    last = ReportRevision.select().order_by(ReportRevision.number.desc()).first()
+    with write_transaction():
+        ReportReturn.create(revision=last, by=User.get(User.username == "inspector"),
+                            at=datetime(2024, 6, 15, tzinfo=TZ), reason="数据有误")
+    board, _ = monthly_board(xunyi, Period(2024, 6))
+    row = next(m for m in board.measures if m.code == "1.1")
+    assert (row.percent, row.report.value) == (45, "on_time")

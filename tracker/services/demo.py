@@ -103,8 +103,21 @@ def build_demo(
         add_user(username, role, unit, password, display_name=display, actor="demo", must_change=False)
         logins.append(Login(username, password, role, unit))
     seed_reports(now(), echo)
+    _seed_chases(now(), echo)
     from tracker.services.publishing import publish_demo
 
     for result in publish_demo(out):  # the demo's boards, bulletins and assessments into sites/
         echo(f"已发布 {result.plan}:{len(result.boards)} 期看板,{result.files} 个文件 → {result.out}")
     return logins
+
+
+def _seed_chases(moment, echo: Callable[[str], None]) -> None:
+    """Run the chaser at the moments the scheduler would have, over the last month and today."""
+    from datetime import timedelta
+
+    from tracker.services.chasing import chase
+
+    made = 0
+    for days_back in (28, 25, 23, 20, 16, 0):  # before, on and after October's due day, then now
+        made += len(chase(moment - timedelta(days=days_back), actor="demo"))
+    echo(f"已生成催办 {made} 条(蓝色提醒、黄色催办、红色督办)")

@@ -6,6 +6,7 @@ It refuses to replace a database that holds real data: only one that `tracker de
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +104,11 @@ def build_demo(
         add_user(username, role, unit, password, display_name=display, actor="demo", must_change=False)
         logins.append(Login(username, password, role, unit))
     seed_reports(now(), echo)
+    from tracker.services.demo_supervision import seed_supervision
+
+    uploads = Path(os.environ.get("TRACKER_INSTANCE", "instance")) / "uploads"  # the app's UPLOAD_DIR
+    for line in seed_supervision(now(), upload_dir=uploads).lines():
+        echo(line)
     _seed_chases(now(), echo)
     from tracker.services.publishing import publish_demo
 

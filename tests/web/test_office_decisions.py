@@ -113,7 +113,7 @@ def test_the_office_confirms_a_reported_completion_and_can_withdraw_it(as_, peop
     now_is("2024-06-22T10:00:00")
     office = as_("inspector")
     waiting = office.get("/office/completions?plan=ankang-2023").get_data(as_text=True)
-    assert "待确认(1)" in waiting and f"/office/assignments/{a.id}/confirm" in waiting
+    assert "待确认（1）" in waiting and f"/office/assignments/{a.id}/confirm" in waiting
     response = post(
         office,
         f"/office/assignments/{a.id}/confirm",

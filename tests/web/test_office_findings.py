@@ -122,7 +122,7 @@ def test_the_office_records_a_finding_sends_it_and_closes_it_after_the_units_ans
     ]
 
     page = office.get(f"/office/findings/{finding.id}").get_data(as_text=True)
-    assert "已逐村补齐台账。" in page and "整改说明.txt" in page and "核查属实,销号" in page
+    assert "已逐村补齐台账。" in page and "整改说明.txt" in page and "核查属实，销号" in page
     response = post(office, f"/office/findings/{finding.id}/close", {"note": "实地核查属实。"})
     assert response.status_code == 302 and Finding.get_by_id(finding.id).state == "closed"
     kinds = [

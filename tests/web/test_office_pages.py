@@ -81,7 +81,7 @@ def test_the_overview_reads_any_past_date(as_):
 def test_the_missing_list_names_each_unit_with_its_missing_measures(as_, reported):
     page = as_("inspector").get("/office/missing").get_data(as_text=True)
     ankang = page.split("重点帮扶镇", 1)[1].split("</section>")[0]
-    assert "2024-06:缺报" in ankang
+    assert "2024-06：缺报" in ankang
     row = re.search(r"<th scope=\"row\">市乡村振兴局</th>(.*?)</tr>", ankang, re.S).group(1)
     assert f'href="/office/assignments/{reported.id}"' not in row  # on time: not on the list
     assert "汉滨区" in ankang

@@ -25,28 +25,28 @@ from tracker.store.db import write_transaction
 from tracker.store.models import Assignment, ExtensionRequest, Finding, Measure, Plan, User
 
 PROBLEMS = (
-    ("帮扶台账更新不及时", "抽查 3 个村,帮扶台账仍停留在两个月前,与系统数据不一致。"),
-    ("衔接资金拨付进度滞后", "已下达资金支出率低于序时进度 20 个百分点以上,部分项目尚未报账。"),
-    ("项目开工率偏低", "年度计划项目中仍有 4 个未开工,前期手续办理迟缓。"),
-    ("驻村干部在岗不足", "暗访发现 2 名驻村干部连续多日不在岗,考勤记录不实。"),
-    ("政策宣传不到位", "入户走访中,部分农户对防返贫监测申报政策知晓率不高。"),
+    ("帮扶台账更新不及时", "抽查 3 个村，帮扶台账仍停留在两个月前，与系统数据不一致。"),
+    ("衔接资金拨付进度滞后", "已下达资金支出率低于序时进度 20 个百分点以上，部分项目尚未报账。"),
+    ("项目开工率偏低", "年度计划项目中仍有 4 个未开工，前期手续办理迟缓。"),
+    ("驻村干部在岗不足", "暗访发现 2 名驻村干部连续多日不在岗，考勤记录不实。"),
+    ("政策宣传不到位", "入户走访中，部分农户对防返贫监测申报政策知晓率不高。"),
     ("监测对象识别认定超时", "个别风险户从发现线索到完成认定超过 15 天。"),
-    ("公益性岗位管理不规范", "部分公益岗位人员未按要求签订协议,考勤和补贴发放台账不全。"),
-    ("联农带农机制不健全", "产业项目与农户利益联结不紧密,带动脱贫户增收效果不明显。"),
-    ("问题整改不彻底", "上轮督查指出的问题仍有反弹,整改措施未落到实处。"),
-    ("佐证材料不完整", "月度进展报送缺少佐证材料,进度数据无法核实。"),
+    ("公益性岗位管理不规范", "部分公益岗位人员未按要求签订协议，考勤和补贴发放台账不全。"),
+    ("联农带农机制不健全", "产业项目与农户利益联结不紧密，带动脱贫户增收效果不明显。"),
+    ("问题整改不彻底", "上轮督查指出的问题仍有反弹，整改措施未落到实处。"),
+    ("佐证材料不完整", "月度进展报送缺少佐证材料，进度数据无法核实。"),
 )
 ANSWERS = (
-    "已召开专题会议研究整改,逐村逐户完成整改,相关台账已补齐更新。",
-    "已制定整改方案,明确责任人和时限,目前整改已全部完成,佐证材料附后。",
-    "已督促相关镇村立行立改,建立长效机制,防止问题反弹。",
+    "已召开专题会议研究整改，逐村逐户完成整改，相关台账已补齐更新。",
+    "已制定整改方案，明确责任人和时限，目前整改已全部完成，佐证材料附后。",
+    "已督促相关镇村立行立改，建立长效机制，防止问题反弹。",
 )
-CLOSE_NOTES = ("经实地核查,整改到位,同意销号。", "核查佐证材料和现场情况,问题已解决,予以销号。")
-REOPEN_NOTES = ("回访发现问题出现反弹,请继续整改并报送整改情况。",)
+CLOSE_NOTES = ("经实地核查，整改到位，同意销号。", "核查佐证材料和现场情况，问题已解决，予以销号。")
+REOPEN_NOTES = ("回访发现问题出现反弹，请继续整改并报送整改情况。",)
 EXTENSION_REASONS = (
-    "受汛期持续降雨影响,施工无法按期推进,申请延期。",
-    "项目需报省级部门审批,审批周期较长,申请延期完成。",
-    "资金到位较晚,招投标程序尚未完成,申请顺延完成时限。",
+    "受汛期持续降雨影响，施工无法按期推进，申请延期。",
+    "项目需报省级部门审批，审批周期较长，申请延期完成。",
+    "资金到位较晚，招投标程序尚未完成，申请顺延完成时限。",
 )
 
 
@@ -68,9 +68,9 @@ class SupervisionSeed:
             for k, v in sorted(self.extensions.items())
         )
         return [
-            f"督查 {self.inspections} 次,问题 {sum(self.findings.values())} 个({states}),整改清单 {self.lists} 份",
-            f"延期申请 {sum(self.extensions.values())} 份({decisions})",
-            f"通报点评 {self.bulletins} 篇,质量评分 {self.ratings} 条",
+            f"督查 {self.inspections} 次，问题 {sum(self.findings.values())} 个（{states}），整改清单 {self.lists} 份",
+            f"延期申请 {sum(self.extensions.values())} 份（{decisions}）",
+            f"通报点评 {self.bulletins} 篇，质量评分 {self.ratings} 条",
         ]
 
 
@@ -154,7 +154,7 @@ def _inspections(plan, candidates, clerks, office, rng, now, seed: SupervisionSe
             title=f"{held_on.month}月{kind}",
             held_on=held_on,
             plan_id=plan.id,
-            notes=f"督查组深入{len(assignments)}个单位,查阅台账资料,入户走访核实。",
+            notes=f"督查组深入{len(assignments)}个单位，查阅台账资料，入户走访核实。",
             at=at,
         )
         seed.inspections += 1
@@ -241,14 +241,14 @@ def _extensions(plan, candidates, clerks, office, rng, now, seed: SupervisionSee
         decided_at = asked_at + timedelta(days=3)
         if decision == "approved":
             sv.decide_extension(
-                office, row.id, approve=True, reason="理由充分,同意延期,请按新时限完成。", at=decided_at
+                office, row.id, approve=True, reason="理由充分，同意延期，请按新时限完成。", at=decided_at
             )
         elif decision == "refused":
             sv.decide_extension(
                 office,
                 row.id,
                 approve=False,
-                reason="延期理由不充分,请加大推进力度,按原时限完成。",
+                reason="延期理由不充分，请加大推进力度，按原时限完成。",
                 at=decided_at,
             )
         seed.extensions[decision or "pending"] += 1
@@ -282,22 +282,22 @@ def commentary(plan: Plan, period: Period, quarter: Quarter | None = None) -> st
         [
             "## 总体情况",
             "",
-            f"截至{cutoff.year}年{cutoff.month}月{cutoff.day}日,本方案共 {len(board.measures)} 项措施,"
+            f"截至{cutoff.year}年{cutoff.month}月{cutoff.day}日，本方案共 {len(board.measures)} 项措施，"
             f"其中绿灯 {lights['green']} 项、黄灯 {lights['amber']} 项、红灯 {lights['red']} 项、"
-            f"已办结 {lights['done']} 项。{period.month}月应报送 {on_time + late + missing} 项,"
-            f"按时报送 {on_time} 项,迟报 {late} 项,缺报 {missing} 项。",
+            f"已办结 {lights['done']} 项。{period.month}月应报送 {on_time + late + missing} 项，"
+            f"按时报送 {on_time} 项，迟报 {late} 项，缺报 {missing} 项。",
             "",
             "## 存在问题",
             "",
-            f"- {window}红灯或缺报较多的单位:{names}。",
-            "- 个别单位进展描述笼统,佐证材料不全,进度数据与实际不符。",
-            "- 部分督查发现问题整改不及时,存在逾期未销号情况。",
+            f"- {window}红灯或缺报较多的单位：{names}。",
+            "- 个别单位进展描述笼统，佐证材料不全，进度数据与实际不符。",
+            "- 部分督查发现问题整改不及时，存在逾期未销号情况。",
             "",
             "## 下步要求",
             "",
-            "1. 各单位要对照任务清单逐项推进,确保按时限完成。",
-            "2. 亮红灯的单位要分析原因、制定措施,在下月报送中专门说明。",
-            "3. 督查室将继续实行“月通报、季调度”,对整改不力的单位予以通报。",
+            "1. 各单位要对照任务清单逐项推进，确保按时限完成。",
+            "2. 亮红灯的单位要分析原因、制定措施，在下月报送中专门说明。",
+            "3. 督查室将继续实行“月通报、季调度”，对整改不力的单位予以通报。",
         ]
     )
 

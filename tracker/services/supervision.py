@@ -846,7 +846,7 @@ def open_finding(
             plan_id = measure.plan_id
             assigned = Assignment.active().where(Assignment.measure == measure.id, Assignment.unit == unit.id)
             if not assigned.exists():
-                raise SupervisionError(f"{unit.label}不承担措施 {measure.code},请核对单位或措施")
+                raise SupervisionError(f"{unit.label}不承担措施 {measure.code}，请核对单位或措施")
         elif plan_id is not None:
             in_plan = (
                 Assignment.active().join(Measure).where(Measure.plan == plan_id, Assignment.unit == unit.id)
@@ -1333,7 +1333,7 @@ def confirm_completion(
         _, facts, f = _facts_of(assignment, at)
         reading = read(f, facts.rules, at) if f else None
         if reading is None or reading.current is None or not reading.current.complete:
-            raise SupervisionError("单位尚未报送“已完成”,不能确认办结")
+            raise SupervisionError("单位尚未报送“已完成”，不能确认办结")
         if reading.done_since() is not None:
             raise SupervisionError("该任务已确认办结")
         row = Completion.create(

@@ -21,7 +21,7 @@ from tracker.web.findings import bp
 
 class AnswerForm(FlaskForm):
     note = TextAreaField("整改情况", validators=[DataRequired("请填写整改情况"), Length(max=sv.TEXT_LIMIT)])
-    files = MultipleFileField("佐证材料(照片、文件等)")
+    files = MultipleFileField("佐证材料（照片、文件等）")
 
 
 def _scope():
@@ -73,7 +73,7 @@ def answer(finding_id: int):
     except (evidence_service.EvidenceError, sv.SupervisionError) as exc:
         flash(str(exc), "error")
         return redirect(target)
-    flash("整改情况已报送,督查室核查后销号。", "info")
+    flash("整改情况已报送，督查室核查后销号。", "info")
     return redirect(target)
 
 

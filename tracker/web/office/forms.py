@@ -37,7 +37,7 @@ class InspectionForm(FlaskForm):
     title = StringField("督查名称", validators=[DataRequired("请填写督查名称"), Length(max=TITLE_LIMIT)])
     held_on = DateField("督查日期", validators=[InputRequired("请填写督查日期")])
     plan = SelectField("所属方案", coerce=_int_or_none, validators=[Optional()])
-    notes = TextAreaField("督查记录(内部)", validators=[Length(max=TEXT_LIMIT)])
+    notes = TextAreaField("督查记录（内部）", validators=[Length(max=TEXT_LIMIT)])
 
 
 class FindingForm(FlaskForm):
@@ -66,14 +66,14 @@ class DecideForm(FlaskForm):
         choices=choices([("approve", "批准延期"), ("refuse", "不予批准")]),
         validators=[InputRequired("请选择审核结果")],
     )
-    new_deadline = DateField("批准延至(不填则按申请日期)", validators=[Optional()])
-    reason = TextAreaField("审核意见(不予批准时必填)", validators=[Length(max=TEXT_LIMIT)])
+    new_deadline = DateField("批准延至（不填则按申请日期）", validators=[Optional()])
+    reason = TextAreaField("审核意见（不予批准时必填）", validators=[Length(max=TEXT_LIMIT)])
 
 
 class RectificationForm(FlaskForm):
-    title = StringField("清单标题(不填则自动生成)", validators=[Length(max=TITLE_LIMIT)])
-    doc_number = StringField("文号(不填则自动编号)", validators=[Length(max=100)])
-    body = TextAreaField("正文(不填则用通用正文)", validators=[Length(max=TEXT_LIMIT)])
+    title = StringField("清单标题（不填则自动生成）", validators=[Length(max=TITLE_LIMIT)])
+    doc_number = StringField("文号（不填则自动编号）", validators=[Length(max=100)])
+    body = TextAreaField("正文（不填则用通用正文）", validators=[Length(max=TEXT_LIMIT)])
 
 
 class BulletinForm(FlaskForm):
@@ -87,7 +87,7 @@ class ChaseForm(FlaskForm):
     slip = RadioField(
         "督办单",
         choices=choices(
-            [(1, "蓝色督办单(提醒)"), (2, "黄色督办单(催办)"), (3, "红色督办单(抄送单位负责人)")]
+            [(1, "蓝色督办单（提醒）"), (2, "黄色督办单（催办）"), (3, "红色督办单（抄送单位负责人）")]
         ),
         coerce=int,
         default=1,

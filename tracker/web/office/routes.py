@@ -62,7 +62,7 @@ def _as_of() -> tuple[datetime, date | None]:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        flash(f"日期 {text} 格式不对,应为 2024-07-01,已按今天显示。", "warning")
+        flash(f"日期 {text} 格式不对，应为 2024-07-01，已按今天显示。", "warning")
         return moment, None
     return (min(end_of_day(day), moment), day)
 
@@ -263,13 +263,13 @@ def _note_action(action, assignment_id: int, success: str):
 @bp.post("/assignments/<int:assignment_id>/confirm")
 @allow(*OFFICE)
 def completion_confirm(assignment_id: int):
-    return _note_action(sv.confirm_completion, assignment_id, "已确认办结,该项任务亮“已办结”。")
+    return _note_action(sv.confirm_completion, assignment_id, "已确认办结，该项任务亮“已办结”。")
 
 
 @bp.post("/assignments/<int:assignment_id>/reopen")
 @allow(*OFFICE)
 def completion_reopen(assignment_id: int):
-    return _note_action(sv.reopen_completion, assignment_id, "已撤销办结确认,该项任务恢复推进中。")
+    return _note_action(sv.reopen_completion, assignment_id, "已撤销办结确认，该项任务恢复推进中。")
 
 
 # ---------------------------------------------------------------- extension requests (延期申请)
@@ -319,9 +319,9 @@ def extension_decide(request_id: int):
         flash(str(exc), "error")
         return redirect(target)
     if approve:
-        flash(f"已批准{row.unit_label}措施 {row.measure_code} 延期,红黄绿灯按新的完成时限计算。", "info")
+        flash(f"已批准{row.unit_label}措施 {row.measure_code} 延期，红黄绿灯按新的完成时限计算。", "info")
     else:
-        flash(f"已不予批准{row.unit_label}的延期申请,单位将看到审核意见。", "info")
+        flash(f"已不予批准{row.unit_label}的延期申请，单位将看到审核意见。", "info")
     return redirect(url_for("office.extensions"))
 
 
@@ -338,7 +338,7 @@ def inspections():
 @allow(*OFFICE)
 def inspection_new():
     form = InspectionForm()
-    form.plan.choices = choices([(None, "(不限方案)")] + [(p.id, p.title) for p in _plans()])
+    form.plan.choices = choices([(None, "（不限方案）")] + [(p.id, p.title) for p in _plans()])
     if form.validate_on_submit():
         try:
             row = sv.create_inspection(
@@ -351,7 +351,7 @@ def inspection_new():
         except sv.SupervisionError as exc:
             flash(str(exc), "error")
         else:
-            flash("督查记录已保存,可在下方逐条登记发现的问题。", "info")
+            flash("督查记录已保存，可在下方逐条登记发现的问题。", "info")
             return redirect(url_for("office.inspection", inspection_id=row.id))
     elif request.method == "GET":
         form.held_on.data = local_date(now())
@@ -405,13 +405,13 @@ def _finding_form(plan: Plan | None, inspection_id: int | None) -> FindingForm:
     found = sv.choices(plan.id if plan else None)
     form.unit.choices = choices([(None, "请选择")] + [(u.id, u.name) for u in found.units])
     form.measure.choices = choices(
-        [(None, "(不针对具体措施)")] + [(m.id, f"{m.code} {m.title[:40]}") for m in found.measures]
+        [(None, "（不针对具体措施）")] + [(m.id, f"{m.code} {m.title[:40]}") for m in found.measures]
     )
     inspections = Inspection.select().order_by(Inspection.held_on.desc()).limit(50)
     if plan is not None:
         inspections = inspections.where((Inspection.plan == plan.id) | Inspection.plan.is_null())
     form.inspection.choices = choices(
-        [(None, "(不关联督查)")] + [(i.id, f"{i.held_on:%Y-%m-%d} {i.title}") for i in inspections]
+        [(None, "（不关联督查）")] + [(i.id, f"{i.held_on:%Y-%m-%d} {i.title}") for i in inspections]
     )
     if request.method == "GET":
         form.inspection.data = inspection_id
@@ -443,7 +443,7 @@ def finding_new():
         except sv.SupervisionError as exc:
             flash(str(exc), "error")
         else:
-            flash(f"问题已登记(编号 {row.id}),可将其编入整改清单下发给单位。", "info")
+            flash(f"问题已登记（编号 {row.id}），可将其编入整改清单下发给单位。", "info")
             if request.form.get("another"):
                 return redirect(
                     url_for(
@@ -493,7 +493,7 @@ def finding_close(finding_id: int):
 @bp.post("/findings/<int:finding_id>/reopen")
 @allow(*OFFICE)
 def finding_reopen(finding_id: int):
-    return _finding_action(sv.reopen_finding, finding_id, "已重新打开,单位需继续整改。")
+    return _finding_action(sv.reopen_finding, finding_id, "已重新打开，单位需继续整改。")
 
 
 # ---------------------------------------------------------------- rectification lists (整改清单)
@@ -530,7 +530,7 @@ def rectification_new():
         except sv.SupervisionError as exc:
             flash(str(exc), "error")
         else:
-            flash(f"整改清单 {row.doc_number} 已下发,可下载 Word 或 Excel。", "info")
+            flash(f"整改清单 {row.doc_number} 已下发，可下载 Word 或 Excel。", "info")
             return redirect(url_for("office.rectification", list_id=row.id))
     elif request.method == "POST":
         _form_errors(form)

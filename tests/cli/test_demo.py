@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 from tracker.cli import cli
-
-
-def test_demo_loads_the_shipped_plans_and_prints_a_login_for_every_role(runner, database_url):
-    result = runner.invoke(cli, ["demo"])
-    assert result.exit_code == 0, result.output
-    for label in ("单位填报员", "单位负责人", "督查室", "领导", "管理员"):
-        assert label in result.output
-    plans = json.loads(runner.invoke(cli, ["plans", "--json"]).output)
-    assert sorted(p["code"] for p in plans) == ["ankang-2023", "xunyi-2024", "zixing-2021"]
 
 
 def test_demo_can_be_run_again(runner, database_url):
@@ -40,10 +33,23 @@ def test_demo_reports_a_year_with_some_late_some_missing_some_returned(runner, d
     from tracker.store.models import Report, ReportReturn
 
     monkeypatch.setenv("TRACKER_NOW", "2024-11-20T10:00:00+08:00")
-    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    result = runner.invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    for label in ("单位填报员", "单位负责人", "督查室", "领导", "管理员"):
+        assert label in result.output
+    plans = json.loads(runner.invoke(cli, ["plans", "--json"]).output)
+    assert sorted(p["code"] for p in plans) == ["ankang-2023", "xunyi-2024", "zixing-2021"]
     init_database()
     assert Report.select().count() > 5000
     assert ReportReturn.select().count() > 50
     board, _ = monthly_board(plan_by_code("xunyi-2024"), Period(2024, 10))
     reports = Counter(m.report.value for m in board.measures)
     assert reports["on_time"] > reports["late"] > 0 and reports["missing"] > 0
+
+    from tracker.store.models import Bulletin, Finding, Reminder
+
+    assert {f.state for f in Finding.select()} == {"open", "answered", "closed"}
+    assert {r.step for r in Reminder.select()} == {1, 2, 3}
+    assert Bulletin.select().exists()
+    sites = Path(os.environ["TRACKER_SITES_DIR"])
+    assert (sites / "xunyi-2024" / "2024-10" / "board.json").exists()

@@ -4,13 +4,14 @@ import json
 
 import pytest
 
-from tracker.rules.lights import Rag
+from tracker.rules.lights import Rag, assignment_light, behind_milestone
 from tracker.rules.periods import Period
-from tracker.rules.snapshot import LightCounts, board, board_json, code_key
-from tracker.rules.status import ReportStatus
-from tracker.rules.values import ReportingRules, Role
+from tracker.rules.progress import latest_indicator_value, latest_percent, read
+from tracker.rules.snapshot import IndicatorReading, LightCounts, board, board_json, code_key
+from tracker.rules.status import ReportStatus, report_status
+from tracker.rules.values import IndicatorSpec, Milestone, ReportingRules, Role
 
-from .builders import DRC, FIN, ORG, assignment, at, monthly_reports, report
+from .builders import DRC, FIN, ORG, assignment, at, day, monthly_reports, report
 
 MAY = Period(2024, 5)
 DEFAULT = ReportingRules()
@@ -139,3 +140,87 @@ def test_board_json_has_the_fields_cli_md_fixes():
     unit = data["units"][0]
     assert {"name", "short", "assignments", "on_time", "late", "missing", "lights"} <= unit.keys()
     assert list(unit["lights"]) == ["red", "amber", "green", "done", "not_started"]
+
+
+def test_a_board_keeps_each_assignments_row_in_the_order_of_the_facts():
+    rows = board(plan_facts(), MAY, DEFAULT).assignments
+    assert [(r.id, r.measure, r.short, r.role) for r in rows] == [
+        (1, "1.1", "市委组织部", Role.LEAD),
+        (2, "1.1", "市财政局", Role.RESPONSIBLE),
+        (3, "1.2", "市委组织部", Role.LEAD),
+        (4, "1.2", "市发改委", Role.LEAD),
+    ]
+    fin = rows[1]
+    assert (fin.unit, fin.light, fin.percent, fin.report, fin.report_reason) == (
+        "安康市财政局",
+        Rag.RED,
+        50,
+        ReportStatus.MISSING,
+        "5月报送缺报",
+    )
+    assert fin.reasons == ("5月报送缺报",)
+    drc = rows[3]
+    assert (drc.light, drc.percent, drc.report, drc.report_reason) == (
+        Rag.AMBER,
+        65,
+        ReportStatus.LATE,
+        "5月报送迟报 2 个工作日",
+    )
+
+
+def test_each_assignment_row_says_what_the_single_assignment_rules_say():
+    cut = at("2024-05-31 23:59:59.999999")
+    facts = [*plan_facts(report("2024-06-02 10:00", "2024-05", 90)), assignment(id=5, start="2024-07-01")]
+    result = board(facts, MAY, DEFAULT)
+    assert len(result.assignments) == len(facts)
+    for row, item in zip(result.assignments, facts, strict=True):
+        light = assignment_light(item, DEFAULT, cut)
+        state = report_status(item, MAY, DEFAULT, cut)
+        assert (row.light, row.reasons) == (light.rag, light.reasons)
+        assert (row.report, row.report_reason) == (state.status, state.reason)
+        assert row.percent == latest_percent(item, DEFAULT, cut)
+        assert row.facts == item.as_of(cut)
+
+
+def test_the_rows_agree_with_the_measures_and_the_unit_counts():
+    result = board(plan_facts(), MAY, DEFAULT)
+    rows = {row.id: row for row in result.assignments}
+    first, second = result.measures
+    assert (first.light, first.percent, first.report) == (rows[1].light, rows[1].percent, rows[1].report)
+    assert second.percent == min(rows[3].percent, rows[4].percent)
+    for unit in result.units:
+        mine = [row for row in result.assignments if row.unit == unit.name]
+        assert unit.assignments == len(mine)
+        assert unit.missing == sum(row.report is ReportStatus.MISSING for row in mine)
+        assert unit.lights.red == sum(row.light is Rag.RED for row in mine)
+
+
+def test_an_assignment_row_carries_its_indicators_as_of_the_cutoff():
+    toilets = IndicatorSpec("改建卫生厕所", "座", 2600, milestones=(Milestone(day("2024-04-30"), 1300),))
+    roads = IndicatorSpec("硬化道路", "公里", 40)
+    item = assignment(
+        indicators=[toilets, roads],
+        revisions=[
+            report("2024-04-20 10:00", "2024-04", 40, values={"改建卫生厕所": 900}),
+            report("2024-05-20 10:00", "2024-05", 50, values={"改建卫生厕所": 1200}),
+            report("2024-06-02 10:00", "2024-05", 60, values={"改建卫生厕所": 1500}),  # after the cut-off
+        ],
+    )
+    (row,) = board([item], MAY, DEFAULT).assignments
+    behind = behind_milestone(read(item, DEFAULT, at("2024-05-31 23:59:59.999999")), toilets)
+    assert behind is not None and "1200" in behind
+    assert row.indicators == (
+        IndicatorReading(
+            "改建卫生厕所",
+            latest_indicator_value(item, "改建卫生厕所", DEFAULT, at("2024-05-31 23:59")),
+            behind,
+        ),
+        IndicatorReading("硬化道路", None, None),
+    )
+    assert row.indicators[0].value == 1200
+    assert (row.light, row.reasons) == (Rag.AMBER, (behind,))
+
+
+def test_board_json_leaves_the_assignment_rows_out():
+    data = board_json(board(plan_facts(), MAY, DEFAULT), "ankang-2023")
+    assert list(data) == ["plan", "period", "cutoff", "measures", "units"]

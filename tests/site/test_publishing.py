@@ -135,3 +135,31 @@ def test_the_command_refuses_an_unknown_plan_or_a_bad_period(
 def test_the_command_needs_exactly_one_board(sample, runner, tmp_path):
     result = runner.invoke(cli, ["publish", "--plan", "sample-2024", "--out", str(tmp_path)])
     assert result.exit_code == 2
+
+
+def test_the_redactor_hides_only_private_titles_quoted_as_the_rules_quote_them():
+    from datetime import date, datetime
+
+    from tracker.rules.periods import TZ
+    from tracker.rules.values import Finding
+    from tracker.site.gather import FindingInfo
+    from tracker.site.public import LeakError, Redactor
+
+    opened = datetime(2024, 5, 1, 9, tzinfo=TZ)
+    recorded = [
+        Finding(i, "某镇", title, opened, date(2024, 5, 20))
+        for i, title in ((1, "台账不全"), (2, "公开问题"))
+    ]
+    flags = {
+        1: FindingInfo(1, False, False, "台账不全", "", "general"),
+        2: FindingInfo(2, True, True, "公开问题", "", "general"),
+    }
+    redact = Redactor(flags, recorded)
+    assert redact("问题整改逾期：台账不全（时限5月20日）") == "问题整改逾期：未公开问题（时限5月20日）"
+    assert redact("整改「台账不全」；「公开问题」") == "整改「未公开问题」；「公开问题」"
+    assert redact("问题整改逾期：公开问题（时限5月20日）") == "问题整改逾期：公开问题（时限5月20日）"
+    assert redact("台账不全") == "台账不全"  # not quoted as a rule quotes a title: left to `check`
+    redact.check({"a": ["问题整改逾期：未公开问题（时限5月20日）", "按计划推进"]})
+    for leaked in ("台账不全", "市委组织部：问题整改逾期：台账不全（时限5月20日）", "「台账不全」"):
+        with pytest.raises(LeakError):
+            redact.check({"a": ["按计划推进", {"b": leaked}]})

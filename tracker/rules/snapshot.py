@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from tracker.rules.lights import Rag, combine, leads_of, light_of
+from tracker.rules.lights import Light, Rag, behind_milestone, combine, leads_of, light_of
 from tracker.rules.periods import Period, cutoff_moment, end_of_minute, local_date
 from tracker.rules.progress import Reading, read
-from tracker.rules.status import ReportStatus, period_status
-from tracker.rules.values import AssignmentFacts, ReportingRules
+from tracker.rules.status import ReportState, ReportStatus, period_status
+from tracker.rules.values import AssignmentFacts, ReportingRules, Role
 
 # Worst first when several leads report on one measure.
 REPORT_SEVERITY = {
@@ -61,13 +62,52 @@ class UnitRow:
 
 
 @dataclass(frozen=True)
+class IndicatorReading:
+    """An assignment's indicator as of the cut-off: the last value reported for it (see
+    `Reading.indicator_value`; None before any) and why it is behind its current milestone (see
+    `lights.behind_milestone`; None when it is not)."""
+
+    name: str
+    value: Decimal | None
+    behind: str | None
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    """One assignment on the board, as the board read it: its light and reasons (see
+    `lights.light_of`), its last reported percent, its report status for the board's period with the
+    clerk's sentence (see `status.period_status`), and its indicators in the order of their specs.
+
+    `facts` are the assignment's facts as of the cut-off, the ones everything else here was read from.
+    """
+
+    id: int
+    measure: str
+    unit: str
+    short: str
+    role: Role
+    light: Rag
+    reasons: tuple[str, ...]
+    percent: int | None
+    report: ReportStatus
+    report_reason: str
+    indicators: tuple[IndicatorReading, ...]
+    facts: AssignmentFacts = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class Board:
-    """A period's board as of its cut-off (`cutoff` is the printed 23:59 moment)."""
+    """A period's board as of its cut-off (`cutoff` is the printed 23:59 moment).
+
+    `assignments` holds one row per assignment, in the order the facts were given; it is not part of
+    `board_json`.
+    """
 
     period: Period
     cutoff: datetime
     measures: tuple[MeasureRow, ...]
     units: tuple[UnitRow, ...]
+    assignments: tuple[AssignmentRow, ...] = ()
 
 
 def code_key(code: str) -> tuple[tuple[int, int, str], ...]:
@@ -88,7 +128,9 @@ def board(facts: Iterable[AssignmentFacts], period: Period, rules: ReportingRule
     A measure shows its light (see `lights.combine`), its percent (see `measure_percent`) and the
     worst report status of its leads for the period (missing, late, on_time, not_due in that order).
     Each unit counts its assignments in every role, their report statuses and lights. Measures are
-    in code order, units in name order.
+    in code order, units in name order. Every assignment's own light, percent, report status and
+    indicators are kept as read for all this (`Board.assignments`, in the order of `facts`), so a
+    caller that shows assignments never reads them a second time.
     """
     cutoff = cutoff_moment(period, rules)
     as_of = end_of_minute(cutoff)
@@ -143,7 +185,29 @@ def board(facts: Iterable[AssignmentFacts], period: Period, rules: ReportingRule
                 lights=LightCounts(**{rag.value: rags.count(rag) for rag in Rag}),
             )
         )
-    return Board(period, cutoff, tuple(measures), tuple(units))
+    assignments = tuple(_assignment_row(r, lights[id(r)], states[id(r)]) for r in readings)
+    return Board(period, cutoff, tuple(measures), tuple(units), assignments)
+
+
+def _assignment_row(reading: Reading, light: Light, state: ReportState) -> AssignmentRow:
+    facts = reading.facts
+    return AssignmentRow(
+        id=facts.id,
+        measure=facts.measure_code,
+        unit=facts.unit.name,
+        short=facts.unit.short,
+        role=facts.role,
+        light=light.rag,
+        reasons=light.reasons,
+        percent=reading.percent,
+        report=state.status,
+        report_reason=state.reason,
+        indicators=tuple(
+            IndicatorReading(spec.name, reading.indicator_value(spec.name), behind_milestone(reading, spec))
+            for spec in facts.indicators
+        ),
+        facts=facts,
+    )
 
 
 def board_json(board: Board, plan: str) -> dict[str, Any]:

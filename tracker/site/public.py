@@ -29,12 +29,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from tracker.rules.lights import Rag, behind_milestone, light_of
+from tracker.rules.lights import Rag
 from tracker.rules.periods import end_of_day, local_date
-from tracker.rules.progress import read
 from tracker.rules.scores import Part
-from tracker.rules.snapshot import board_json, code_key
-from tracker.rules.status import period_status
+from tracker.rules.snapshot import AssignmentRow, board_json, code_key
 from tracker.rules.values import Finding
 from tracker.site.gather import FindingInfo, MonthGathered, PlanInfo, WindowGathered
 
@@ -68,18 +66,34 @@ def plan_document(plan: PlanInfo) -> dict[str, Any]:
 
 
 class Redactor:
-    """Names non-public findings "未公开问题" wherever a rule's sentence quotes their titles."""
+    """Names non-public findings "未公开问题" wherever a rule's sentence quotes their titles.
+
+    The rules quote a title as 「title」 or as ：title（; a text that quotes no private title this way
+    is returned as it is, so each text costs a look at its few quote marks, not a scan per title.
+    """
 
     def __init__(self, findings: dict[int, FindingInfo], recorded: Iterable[Finding]):
         titles = {f.title for f in recorded if f.id not in findings or not findings[f.id].public}
         titles |= {f.title for f in findings.values() if not f.public}
         titles -= {f.title for f in findings.values() if f.public}  # the same words, published on purpose
         self.titles = sorted((t for t in titles if t), key=lambda t: (-len(t), t))
+        self.title_set = frozenset(self.titles)
         self.details = sorted(
             {f.detail for f in findings.values() if f.detail and not (f.public and f.detail_public)}
         )
+        self._done: dict[str, str] = {}
+
+    def quotes_private(self, text: str) -> bool:
+        """Whether `text` quotes a private title as the rules quote titles (「title」 or ：title（)."""
+        return any(quoted in self.title_set for quoted in _quoted(text))
 
     def __call__(self, text: str) -> str:
+        done = self._done.get(text)
+        if done is None:
+            done = self._done[text] = self._redact(text) if self.quotes_private(text) else text
+        return done
+
+    def _redact(self, text: str) -> str:
         for title in self.titles:
             if title in text:
                 text = text.replace(f"：{title}（", f"：{HIDDEN_FINDING}（")
@@ -90,14 +104,29 @@ class Redactor:
         """Refuse a document that still quotes a private title or detail (a guard, not the rule):
         a text equal to a private title or quoting one as the rules quote titles, or holding a
         private detail of some length."""
-        titles = set(self.titles)
         details = [d for d in self.details if len(d) >= 8]
+        seen: set[str] = set()
         for text in _strings(document):
-            if text in titles or any(d in text for d in details):
+            if text in seen:  # the same words say the same thing wherever they stand
+                continue
+            seen.add(text)
+            if text in self.title_set or any(d in text for d in details):
                 raise LeakError(f"a private finding text would be published: {text[:20]!r}…")
-            for title in self.titles:
-                if title in text and (f"「{title}」" in text or f"：{title}（" in text):
-                    raise LeakError(f"a private finding title would be published: {title[:20]!r}…")
+            if self.quotes_private(text):
+                title = next(t for t in self.titles if f"「{t}」" in text or f"：{t}（" in text)
+                raise LeakError(f"a private finding title would be published: {title[:20]!r}…")
+
+
+def _quoted(text: str):
+    """Every part of `text` between a 「 and a later 」, and between a ： and a later （."""
+    for left, right in (("「", "」"), ("：", "（")):
+        start = text.find(left)
+        while start != -1:
+            end = text.find(right, start + 1)
+            while end != -1:
+                yield text[start + 1 : end]
+                end = text.find(right, end + 1)
+            start = text.find(left, start + 1)
 
 
 def _strings(value):
@@ -142,38 +171,36 @@ def _public_findings(findings: Iterable[Finding], flags: dict[int, FindingInfo],
 
 
 def month_document(g: MonthGathered) -> dict[str, Any]:
-    """The public `board.json` of a monthly board: CLI.md's fields, plus public ones only."""
-    facts, rules, as_of = g.facts, g.facts.rules, g.as_of
-    known = [item.as_of(as_of) for item in facts.assignments]
+    """The public `board.json` of a monthly board: CLI.md's fields, plus public ones only.
+
+    Each assignment's light, percent, report status and indicator values are the board's own
+    (`snapshot.Board.assignments`), read once when the board was made, never worked out again here.
+    """
+    facts, as_of = g.facts, g.as_of
+    rows = g.board.assignments
     unit_findings = [f for f in (x.as_of(as_of) for x in facts.unit_findings) if f is not None]
-    recorded = [f for item in known for f in item.findings] + unit_findings
+    recorded = [f for row in rows for f in row.facts.findings] + unit_findings
     redact = Redactor(g.findings, recorded)
     unit_ids = facts.unit_ids
 
     doc = board_json(g.board, g.plan.code)
-    by_measure: dict[str, list] = {}
+    by_measure: dict[str, list[AssignmentRow]] = {}
     assignments = []
-    for item in known:
-        reading = read(item, rules, as_of)
-        light = light_of(reading)
-        state = period_status(reading, g.period)
-        by_measure.setdefault(item.measure_code, []).append((item, reading))
+    for row in rows:
+        by_measure.setdefault(row.measure, []).append(row)
         assignments.append(
             {
-                "measure": item.measure_code,
-                "unit_id": unit_ids.get(item.unit.name),
-                "unit": item.unit.name,
-                "short": item.unit.short,
-                "role": item.role.value,
-                "light": light.rag.value,
-                "reasons": [redact(r) for r in light.reasons],
-                "percent": reading.percent,
-                "report": state.status.value,
-                "report_reason": redact(state.reason),
-                "indicators": [
-                    {"name": spec.name, "value": number(reading.indicator_value(spec.name))}
-                    for spec in item.indicators
-                ],
+                "measure": row.measure,
+                "unit_id": unit_ids.get(row.unit),
+                "unit": row.unit,
+                "short": row.short,
+                "role": row.role.value,
+                "light": row.light.value,
+                "reasons": [redact(r) for r in row.reasons],
+                "percent": row.percent,
+                "report": row.report.value,
+                "report_reason": redact(row.report_reason),
+                "indicators": [{"name": i.name, "value": number(i.value)} for i in row.indicators],
             }
         )
     assignments.sort(key=lambda a: (code_key(a["measure"]), ROLE_ORDER.get(a["role"], 9), a["unit"]))
@@ -187,22 +214,22 @@ def month_document(g: MonthGathered) -> dict[str, Any]:
         row["section"] = info.section if info else ""
         row["deadline"] = info.deadline.isoformat() if info and info.deadline else None
         row["deadline_text"] = info.deadline_text if info else ""
-        leads = [(item, reading) for item, reading in items if item.role.value == "lead"] or items
+        leads = [item for item in items if item.role.value == "lead"] or items
         summaries = []
         if info is not None and info.public:
-            for item, _ in leads:
+            for item in leads:
                 text = g.summaries.get(item.id, "").strip()
                 if text:
-                    summaries.append(f"{item.unit.label}：{text}" if len(leads) > 1 else text)
+                    summaries.append(f"{item.facts.unit.label}：{text}" if len(leads) > 1 else text)
         row["summary"] = "\n".join(summaries)
         row["indicators"] = _indicators(leads[0] if leads else None, as_of)
-        findings = [f for item, _ in items for f in item.findings]
+        findings = [f for item in items for f in item.facts.findings]
         row["findings"] = _finding_counts(findings, as_of)
         row["public_findings"] = _public_findings(findings, g.findings, as_of)
         row["assignments"] = len(items)
 
     by_unit: dict[str, list[Finding]] = {}
-    for f in (*(f for item in known for f in item.findings), *unit_findings):
+    for f in (*(f for row in rows for f in row.facts.findings), *unit_findings):
         by_unit.setdefault(f.unit, []).append(f)
     for row in doc["units"]:
         row["id"] = unit_ids.get(row["name"])
@@ -217,12 +244,11 @@ def month_document(g: MonthGathered) -> dict[str, Any]:
     return doc
 
 
-def _indicators(lead, as_of: datetime) -> list[dict[str, Any]]:
+def _indicators(lead: AssignmentRow | None, as_of: datetime) -> list[dict[str, Any]]:
     if lead is None:
         return []
-    item, reading = lead
     out = []
-    for spec in item.indicators:
+    for spec, reading in zip(lead.facts.indicators, lead.indicators, strict=True):
         passed = [m for m in spec.milestones if end_of_day(m.date) < as_of]
         upcoming = [m for m in spec.milestones if end_of_day(m.date) >= as_of]
         out.append(
@@ -230,14 +256,14 @@ def _indicators(lead, as_of: datetime) -> list[dict[str, Any]]:
                 "name": spec.name,
                 "unit": spec.unit or "",
                 "target": number(spec.target),
-                "value": number(reading.indicator_value(spec.name)),
+                "value": number(reading.value),
                 "milestone": {"date": passed[-1].date.isoformat(), "value": number(passed[-1].value)}
                 if passed
                 else None,
                 "next_milestone": {"date": upcoming[0].date.isoformat(), "value": number(upcoming[0].value)}
                 if upcoming
                 else None,
-                "behind": behind_milestone(reading, spec) is not None,
+                "behind": reading.behind is not None,
             }
         )
     return out

@@ -9,10 +9,20 @@ from pathlib import Path
 from tracker.cli import cli
 
 
-def test_demo_can_be_run_again(runner, database_url):
-    assert runner.invoke(cli, ["demo"]).exit_code == 0
+def test_demo_replaces_a_database_that_an_earlier_demo_made(runner, database_url, shipped_plans):
+    from tracker.services.demo import DEMO_MARK
+    from tracker.store.db import init_database
+    from tracker.store.models import Setting, User
+
+    runner.invoke(cli, ["load", str(shipped_plans[0])])
+    runner.invoke(cli, ["users", "add", "old-admin", "--role", "admin"])
+    init_database()
+    Setting.create(key=DEMO_MARK, value="made by tracker demo")  # as an earlier `tracker demo` leaves it
     again = runner.invoke(cli, ["demo"])
     assert again.exit_code == 0, again.output
+    init_database()
+    assert not User.select().where(User.username == "old-admin").exists()
+    assert len(json.loads(runner.invoke(cli, ["plans", "--json"]).output)) == 3
 
 
 def test_demo_refuses_a_database_with_real_data(runner, database_url, shipped_plans):

@@ -91,7 +91,9 @@ def convert(file, as_json, out):
 
     result = convert(Path(file))
     if result.problems:
-        _fail("无法转换,未输出文件:\n" + "\n".join(f"{p.location or file}: {p.reason}" for p in result.problems))
+        _fail(
+            "无法转换,未输出文件:\n" + "\n".join(f"{p.location or file}: {p.reason}" for p in result.problems)
+        )
     for w in result.warnings:
         click.echo(f"请核对 {w.location}: {w.reason}", err=True)
     plan = result.plan

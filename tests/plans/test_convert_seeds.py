@@ -36,8 +36,6 @@ def parse_plan_file(path):
     return parse_plan(YAML(typ="safe").load(path.read_text(encoding="utf-8")), str(path))
 
 
-
-
 @pytest.mark.parametrize(("seed", "plan"), CASES)
 def test_a_seed_converts_to_the_measures_codes_and_titles_of_its_shipped_plan(seed, plan):
     result = convert(SEEDS / seed)

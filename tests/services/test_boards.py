@@ -121,8 +121,12 @@ def test_a_returned_last_revision_hands_the_board_back_the_one_before(xunyi, peo
         file_report(lead, "2024-06", datetime(2024, 6, day, tzinfo=TZ), percent)
     last = ReportRevision.select().order_by(ReportRevision.number.desc()).first()
     with write_transaction():
-        ReportReturn.create(revision=last, by=User.get(User.username == "inspector"),
-                            at=datetime(2024, 6, 15, tzinfo=TZ), reason="数据有误")
+        ReportReturn.create(
+            revision=last,
+            by=User.get(User.username == "inspector"),
+            at=datetime(2024, 6, 15, tzinfo=TZ),
+            reason="数据有误",
+        )
     board, _ = monthly_board(xunyi, Period(2024, 6))
     row = next(m for m in board.measures if m.code == "1.1")
     assert (row.percent, row.report.value) == (45, "on_time")

@@ -104,5 +104,5 @@ def sync_sequences(models) -> None:
         table = model._meta.table_name
         db.execute_sql(
             f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-            f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))"
+            f'COALESCE((SELECT MAX(id) FROM "{table}"), 1))'
         )

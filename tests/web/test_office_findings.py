@@ -124,8 +124,8 @@ def test_the_office_records_a_finding_sends_it_and_closes_it_after_the_units_ans
     page = office.get(f"/office/findings/{finding.id}").get_data(as_text=True)
     assert "已逐村补齐台账。" in page and "整改说明.txt" in page and "核查属实，销号" in page
     evidence = Evidence.get(Evidence.finding_event.is_null(False))
-    download = office.get(f"/unit/evidence/{evidence.id}")
-    assert download.status_code == 200 and download.data == "台账已补齐".encode()
+    with office.get(f"/unit/evidence/{evidence.id}") as download:
+        assert download.status_code == 200 and download.data == "台账已补齐".encode()
     assert as_("other").get(f"/unit/evidence/{evidence.id}").status_code == 404
     response = post(office, f"/office/findings/{finding.id}/close", {"note": "实地核查属实。"})
     assert response.status_code == 302 and Finding.get_by_id(finding.id).state == "closed"

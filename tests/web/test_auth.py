@@ -126,3 +126,10 @@ def test_sign_in_never_redirects_off_site(client, people, target):
         f"/login?next={target}", data={"username": "clerk", "password": PASSWORD, "csrf_token": token}
     )
     assert "evil" not in response.headers["Location"] and "javascript" not in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("who", "lands"), [("clerk", "/unit/"), ("leader", "/leader/"), ("inspector", "/office/")]
+)
+def test_each_role_lands_on_its_own_first_page(client, people, who, lands):
+    assert sign_in(client, who).headers["Location"].endswith(lands)

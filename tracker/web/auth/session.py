@@ -35,7 +35,9 @@ def home_for(user: User) -> str:
     if user.role in ("reporter", "unit_leader"):
         return url_for("unit.home") if "unit.home" in _endpoints() else url_for("browse.index")
     if user.role in ("inspector", "admin", "leader"):
-        for endpoint in ("office.overview", "leader.dashboard"):
+        # Leaders read their dashboard first; the office works from its overview.
+        preferred = ("leader.dashboard", "office.overview") if user.role == "leader" else ("office.overview",)
+        for endpoint in preferred:
             if endpoint in _endpoints():
                 return url_for(endpoint)
     return url_for("browse.index")

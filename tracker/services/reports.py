@@ -473,7 +473,8 @@ def report_page(
     indicators = _indicators(measure.id)
     views = _views(_revisions_of(assignment.id, str(period)), indicators)
     moment = min(as_of, end_of_day(plan.end))
-    facts = gather(plan, moment, unit_id=assignment.unit_id)
+    # The page shows this period's status: the revisions of this period (and the one before) suffice.
+    facts = gather(plan, moment, unit_id=assignment.unit_id, periods=(period.prev(), period))
     mine = next((f for f in facts.assignments if f.id == assignment.id), None)
     if mine is not None:
         state = report_status(mine, period, facts.rules, moment)

@@ -461,6 +461,27 @@ class ReportPage:
         return tuple(e for r in self.revisions for e in r.evidence)
 
 
+@dataclass(frozen=True)
+class ReportTarget:
+    """What a save needs to know of the report it writes to: checked, in scope, nothing more."""
+
+    assignment_id: int
+    period: str
+    indicators: tuple
+    signoff: bool
+
+
+def report_target(
+    scope: Scope, assignment_id: int, period_text: str, as_of: datetime | None = None
+) -> ReportTarget:
+    """The assignment and period a form posts to, checked against the scope and the plan's periods."""
+    as_of = as_of or now()
+    assignment = scope.assignment(assignment_id)
+    plan = assignment.measure.plan
+    period = check_period(period_text, plan, assignment, local_date(as_of))
+    return ReportTarget(assignment.id, str(period), tuple(_indicators(assignment.measure_id)), plan.signoff)
+
+
 def report_page(
     scope: Scope, assignment_id: int, period_text: str, as_of: datetime | None = None
 ) -> ReportPage:

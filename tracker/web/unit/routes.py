@@ -34,6 +34,13 @@ def _scope():
     return current_user.scope
 
 
+def _target_or_404(assignment_id: int, period: str):
+    try:
+        return report_service.report_target(_scope(), assignment_id, period)
+    except InvalidReport:
+        abort(404)
+
+
 def _page_or_404(assignment_id: int, period: str):
     try:
         return report_service.report_page(_scope(), assignment_id, period)
@@ -155,20 +162,21 @@ def _attach(form, indicators, problems) -> None:
 @bp.post("/assignments/<int:assignment_id>/reports/<period>")
 @allow(*UNIT)
 def report_save(assignment_id: int, period: str):
-    page = _page_or_404(assignment_id, period)
-    form = report_form(page.indicators)
+    # A save needs only the checked target; the whole page is built when the form is shown again.
+    target = _target_or_404(assignment_id, period)
+    form = report_form(target.indicators)
     valid = form.validate_on_submit()
-    data = _report_input(form, page.indicators) if valid else None
+    data = _report_input(form, target.indicators) if valid else None
     if data is None:
         if "csrf_token" in form.errors:
             abort(400)  # no CSRF token or a forged form
-        return _render_report(page, form, status=400)
+        return _render_report(_page_or_404(assignment_id, period), form, status=400)
     if form.preview.data:
-        warnings = report_service.preview_warnings(_scope(), page.assignment_id, page.period, data)
-        problems = report_service.validate(data, page.indicators)
-        _attach(form, page.indicators, problems)
+        warnings = report_service.preview_warnings(_scope(), target.assignment_id, target.period, data)
+        problems = report_service.validate(data, target.indicators)
+        _attach(form, target.indicators, problems)
         preview = {"narrative": data.narrative, "problems": data.problems, "next_steps": data.next_steps}
-        return _render_report(page, form, preview=preview, warnings=warnings)
+        return _render_report(_page_or_404(assignment_id, period), form, preview=preview, warnings=warnings)
     files = []
     for upload in request.files.getlist(form.files.name):
         if not upload or not upload.filename:
@@ -180,7 +188,7 @@ def report_save(assignment_id: int, period: str):
         except evidence_service.EvidenceError as exc:
             form.files.errors = [*form.files.errors, str(exc)]
     if form.files.errors:
-        return _render_report(page, form, status=400)
+        return _render_report(_page_or_404(assignment_id, period), form, status=400)
     try:
         expected = int(form.expected.data or 0)
     except ValueError:
@@ -188,8 +196,8 @@ def report_save(assignment_id: int, period: str):
     try:
         saved = report_service.save_revision(
             _scope(),
-            page.assignment_id,
-            page.period,
+            target.assignment_id,
+            target.period,
             data,
             files,
             expected,
@@ -198,21 +206,20 @@ def report_save(assignment_id: int, period: str):
     except StaleRevision as exc:
         flash(f"{exc}。下方保留了您填写的内容,请对照最新一版核对后再提交(附件需重新选择)。", "error")
         form.expected.data = str(exc.latest.number)
-        page = _page_or_404(assignment_id, period)
-        return _render_report(page, form, status=409, stale=exc.latest)
+        return _render_report(_page_or_404(assignment_id, period), form, status=409, stale=exc.latest)
     except InvalidReport as exc:
-        _attach(form, page.indicators, exc.problems)
-        return _render_report(page, form, status=400)
+        _attach(form, target.indicators, exc.problems)
+        return _render_report(_page_or_404(assignment_id, period), form, status=400)
     except ReportError as exc:
         flash(str(exc), "error")
-        return _render_report(page, form, status=400)
+        return _render_report(_page_or_404(assignment_id, period), form, status=400)
     message = f"已保存第 {saved.revision.number} 版。"
-    if page.signoff:
+    if target.signoff:
         message += "本方案要求单位负责人签发后方计为报送。"
     flash(message, "info")
     for warning in saved.warnings:
         flash(f"请核对:{warning.message}", "warning")
-    return redirect(url_for("unit.report", assignment_id=page.assignment_id, period=page.period))
+    return redirect(url_for("unit.report", assignment_id=target.assignment_id, period=target.period))
 
 
 @bp.post("/revisions/<int:revision_id>/signoff")

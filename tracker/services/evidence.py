@@ -10,17 +10,15 @@ recorded; the original name is kept only to offer it back on download.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import secrets
 import unicodedata
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from tracker.clock import now
+from tracker.ooxml import OfficeFileError, ZipLimits, open_office_zip
 from tracker.services.scoping import Scope
 from tracker.store.models import Evidence, ReportRevision
 
@@ -60,17 +58,13 @@ KINDS = {
 ACCEPTED = "PDF、PNG、JPEG、Word(.docx)、Excel(.xlsx)或纯文本(.txt)"
 
 
-@dataclass(frozen=True)
-class ZipLimits:
-    max_members: int = 1000
-    max_total_uncompressed: int = 100 * 1024 * 1024
-    max_member_uncompressed: int = 50 * 1024 * 1024
-    max_ratio: float = 100.0  # per member, for members larger than ratio_floor
-    ratio_floor: int = 256 * 1024
-
-
-ZIP_LIMITS = ZipLimits()
-_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+# Evidence is smaller than a notice: tighter limits than the converter's.
+ZIP_LIMITS = ZipLimits(
+    max_total_uncompressed=100 * 1024 * 1024,
+    max_member_uncompressed=50 * 1024 * 1024,
+    max_ratio=100.0,
+    ratio_floor=256 * 1024,
+)
 _MARKUP = re.compile(rb"^\s*(<!doctype|<html|<script|<svg|<\?xml|<body|<head|<iframe)", re.IGNORECASE)
 
 
@@ -116,60 +110,11 @@ def _is_plain_text(data: bytes) -> bool:
 
 
 def office_kind(data: bytes, limits: ZipLimits = ZIP_LIMITS) -> str:
-    """'docx' or 'xlsx' for an Office zip that passes the bomb, macro and entity checks."""
+    """'docx' or 'xlsx' for an Office zip that passes the bomb, encryption, macro and entity checks."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
-        raise EvidenceError(f"文件已损坏,无法作为 Word/Excel 打开({exc})") from None
-    if len(infos) > limits.max_members:
-        raise EvidenceError(f"压缩包内文件过多({len(infos)} 个,上限 {limits.max_members}),疑似压缩炸弹")
-    total = 0
-    for info in infos:
-        if info.flag_bits & 0x1:
-            raise EvidenceError("文件已加密,请上传未加密的文件")
-        if info.file_size > limits.max_member_uncompressed or (
-            info.file_size > limits.ratio_floor
-            and info.file_size > limits.max_ratio * max(info.compress_size, 1)
-        ):
-            raise EvidenceError(f"文件内 {info.filename} 解压后异常巨大,疑似压缩炸弹,已拒收")
-        total += info.file_size
-    if total > limits.max_total_uncompressed:
-        raise EvidenceError("文件解压后总大小超过上限,疑似压缩炸弹,已拒收")
-    names = {info.filename for info in infos}
-    if "[Content_Types].xml" not in names:
-        raise EvidenceError(f"文件不是 Word 或 Excel 文档。只能上传{ACCEPTED}")
-    if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise EvidenceError("文件含宏(VBA),不予接收,请另存为不含宏的 .docx/.xlsx")
-    if "word/document.xml" in names:
-        kind = "docx"
-    elif "xl/workbook.xml" in names:
-        kind = "xlsx"
-    else:
-        raise EvidenceError(f"文件不是 Word 或 Excel 文档。只能上传{ACCEPTED}")
-    for info in infos:
-        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
-            try:
-                with archive.open(info) as fh:
-                    part = fh.read(limits.max_member_uncompressed + 1)
-            except (
-                zipfile.BadZipFile,
-                zlib.error,
-                OSError,
-                ValueError,
-                EOFError,
-                NotImplementedError,
-            ) as exc:
-                raise EvidenceError(f"文件内 {info.filename} 无法解压({exc})") from None
-            if len(part) > limits.max_member_uncompressed:
-                raise EvidenceError(f"文件内 {info.filename} 解压后异常巨大,疑似压缩炸弹,已拒收")
-            if _DTD.search(part) or any(
-                marker.encode(enc) in part
-                for marker in ("<!DOCTYPE", "<!ENTITY")
-                for enc in ("utf-16-le", "utf-16-be")
-            ):
-                raise EvidenceError(f"文件内 {info.filename} 含实体声明,Office 文档不会有,已拒收")
-    return kind
+        return open_office_zip(data, limits)[1]
+    except OfficeFileError as exc:
+        raise EvidenceError(str(exc)) from None
 
 
 def clean_name(name: str) -> str:

@@ -7,11 +7,10 @@ or entities (Office never writes one; an entity is how XXE and "billion laughs" 
 
 from __future__ import annotations
 
-import io
-import re
 import zipfile
-import zlib
 from dataclasses import dataclass
+
+from tracker.ooxml import OfficeFileError, ZipLimits, open_office_zip
 
 from .problems import ConversionError, Problem
 
@@ -30,12 +29,6 @@ class Limits:
 
 
 LIMITS = Limits()
-_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_DTD16 = [
-    s.encode(enc)
-    for s in ("<!DOCTYPE", "<!ENTITY", "<!doctype", "<!entity")
-    for enc in ("utf-16-le", "utf-16-be")
-]
 
 
 def fail(where: str, reason: str) -> ConversionError:
@@ -56,52 +49,15 @@ def sniff(data: bytes) -> str:
 
 
 def open_zip(data: bytes, name: str, limits: Limits = LIMITS) -> tuple[zipfile.ZipFile, str]:
-    """Open an Office zip after the bomb checks; returns the archive and 'docx' or 'xlsx'."""
+    """Open an Office zip after the bomb, macro and entity checks; returns the archive and its kind."""
+    zip_limits = ZipLimits(
+        max_members=limits.max_members,
+        max_total_uncompressed=limits.max_total_uncompressed,
+        max_member_uncompressed=limits.max_member_uncompressed,
+        max_ratio=limits.max_ratio,
+        ratio_floor=limits.ratio_floor,
+    )
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except Exception as exc:  # zipfile raises many kinds on a damaged archive
-        raise fail(name, f"文件损坏,不是有效的 zip 压缩包(.docx/.xlsx 都是 zip): {exc}") from None
-    if len(infos) > limits.max_members:
-        raise fail(name, f"压缩包成员过多({len(infos)} 个,上限 {limits.max_members}),拒绝处理")
-    total = 0
-    for info in infos:
-        if info.file_size > limits.max_member_uncompressed:
-            raise fail(name, f"{info.filename} 解压后 {info.file_size} 字节,超过上限,疑似压缩炸弹")
-        if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(
-            info.compress_size, 1
-        ):
-            raise fail(
-                name, f"{info.filename} 压缩比异常({info.file_size}/{info.compress_size}),疑似压缩炸弹"
-            )
-        total += info.file_size
-    if total > limits.max_total_uncompressed:
-        raise fail(name, f"解压后总大小 {total} 字节超过上限 {limits.max_total_uncompressed},疑似压缩炸弹")
-    names = {i.filename for i in infos}
-    if "word/document.xml" in names:
-        kind = "docx"
-    elif "xl/workbook.xml" in names:
-        kind = "xlsx"
-    else:
-        raise fail(name, "压缩包中没有 word/document.xml 或 xl/workbook.xml:不是 .docx 或 .xlsx 文件")
-    for info in infos:
-        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
-            continue
-        try:
-            with archive.open(info) as fh:
-                head = fh.read(info.file_size + 1)
-        except (
-            zipfile.BadZipFile,
-            zlib.error,
-            OSError,
-            ValueError,
-            EOFError,
-            NotImplementedError,
-            RuntimeError,
-        ) as exc:
-            raise fail(name, f"{info.filename} 无法解压: {exc}") from None
-        if _DTD.search(head) or any(p in head for p in _DTD16):
-            raise fail(
-                name, f"{info.filename} 含 DTD/实体声明(<!DOCTYPE>/<!ENTITY>),Office 文件不会有,拒绝处理"
-            )
-    return archive, kind
+        return open_office_zip(data, zip_limits)
+    except OfficeFileError as exc:
+        raise fail(name, str(exc)) from None

@@ -246,14 +246,14 @@ def completions():
     )
 
 
-def _note_action(action, assignment_id: int, success: str):
+def _note_action(action, object_id: int, target: str, success: str):
+    """Validate a note form, run an office decision on one object with it, flash, and go back."""
     form = NoteForm()
-    target = _back(url_for("office.assignment", assignment_id=assignment_id))
     if not form.validate_on_submit():
         _form_errors(form)
         return redirect(target)
     try:
-        action(_scope(), assignment_id, form.note.data or "")
+        action(_scope(), object_id, form.note.data or "")
         flash(success, "info")
     except sv.SupervisionError as exc:
         flash(str(exc), "error")
@@ -263,13 +263,15 @@ def _note_action(action, assignment_id: int, success: str):
 @bp.post("/assignments/<int:assignment_id>/confirm")
 @allow(*OFFICE)
 def completion_confirm(assignment_id: int):
-    return _note_action(sv.confirm_completion, assignment_id, "已确认办结，该项任务亮“已办结”。")
+    back = _back(url_for("office.assignment", assignment_id=assignment_id))
+    return _note_action(sv.confirm_completion, assignment_id, back, "已确认办结，该项任务亮“已办结”。")
 
 
 @bp.post("/assignments/<int:assignment_id>/reopen")
 @allow(*OFFICE)
 def completion_reopen(assignment_id: int):
-    return _note_action(sv.reopen_completion, assignment_id, "已撤销办结确认，该项任务恢复推进中。")
+    back = _back(url_for("office.assignment", assignment_id=assignment_id))
+    return _note_action(sv.reopen_completion, assignment_id, back, "已撤销办结确认，该项任务恢复推进中。")
 
 
 # ---------------------------------------------------------------- extension requests (延期申请)
@@ -470,18 +472,8 @@ def finding(finding_id: int):
 
 
 def _finding_action(action, finding_id: int, success: str):
-    _scope().finding(finding_id)
-    form = NoteForm()
-    target = url_for("office.finding", finding_id=finding_id)
-    if not form.validate_on_submit():
-        _form_errors(form)
-        return redirect(target)
-    try:
-        action(_scope(), finding_id, form.note.data or "")
-        flash(success, "info")
-    except sv.SupervisionError as exc:
-        flash(str(exc), "error")
-    return redirect(target)
+    _scope().finding(finding_id)  # out of scope answers 404 before the form is read
+    return _note_action(action, finding_id, url_for("office.finding", finding_id=finding_id), success)
 
 
 @bp.post("/findings/<int:finding_id>/close")

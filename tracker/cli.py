@@ -338,7 +338,7 @@ def publish(plan_code, period, quarter, year, out, force):
 @click.option("--out", type=click.Path(file_okay=False), help="Where the demo's site goes (default sites/).")
 def demo(force, out):
     """A fresh demo database from the shipped plans, with users of every role; prints the logins."""
-    from tracker.services.demo import DemoRefused, build_demo
+    from tracker.demo import DemoRefused, build_demo
 
     try:
         logins = build_demo(force=force, echo=click.echo, out=out)

@@ -10,7 +10,7 @@ from tracker.cli import cli
 
 
 def test_demo_replaces_a_database_that_an_earlier_demo_made(runner, database_url, shipped_plans):
-    from tracker.services.demo import DEMO_MARK
+    from tracker.demo import DEMO_MARK
     from tracker.store.db import init_database
     from tracker.store.models import Setting, User
 

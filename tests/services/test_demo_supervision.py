@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime
 
 from tracker.clock import TZ
-from tracker.services.demo_supervision import seed_supervision
+from tracker.demo.supervision import seed_supervision
 from tracker.services.users import add_user
 from tracker.store import audit
 from tracker.store.models import (

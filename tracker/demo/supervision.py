@@ -4,7 +4,7 @@ a written monthly and quarterly bulletin per plan, and quality ratings of past q
 
 Everything goes through the same services the office's pages use, dated in the past with their
 `at` argument, so every step has its history and its audit event. Deterministic (seeded): every
-demo looks the same. Call after the reports exist (`demo_data.seed_reports`).
+demo looks the same. Call after the reports exist (`tracker.demo.reports.seed_reports`).
 """
 
 from __future__ import annotations

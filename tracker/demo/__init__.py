@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tracker.clock import now
-from tracker.services.demo_data import seed_reports
+from tracker.demo.reports import seed_reports
 from tracker.store import models
 from tracker.store.db import database_url, db, init_database
 from tracker.store.migrations import upgrade
@@ -104,7 +104,7 @@ def build_demo(
         add_user(username, role, unit, password, display_name=display, actor="demo", must_change=False)
         logins.append(Login(username, password, role, unit))
     seed_reports(now(), echo)
-    from tracker.services.demo_supervision import seed_supervision
+    from tracker.demo.supervision import seed_supervision
 
     uploads = Path(os.environ.get("TRACKER_INSTANCE", "instance")) / "uploads"  # the app's UPLOAD_DIR
     for line in seed_supervision(now(), upload_dir=uploads).lines():

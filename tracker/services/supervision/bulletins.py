@@ -1,0 +1,182 @@
+"""Ranked bulletins' commentary (季通报) and the quarterly quality ratings of units."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from tracker.clock import now
+from tracker.rules.periods import Period, Quarter, local_date
+from tracker.services.scoping import Scope
+from tracker.services.supervision.common import (
+    COMMENTARY_LIMIT,
+    SupervisionError,
+    board_label,
+    checked_text,
+    parse_board,
+    require_office,
+)
+from tracker.store import audit
+from tracker.store.db import write_transaction
+from tracker.store.models import (
+    Assignment,
+    Bulletin,
+    Measure,
+    Plan,
+    QualityRating,
+    Unit,
+)
+
+
+@dataclass(frozen=True)
+class BoardLine:
+    board: str
+    label: str
+    bulletin: Bulletin | None
+
+
+def bulletin_boards(plan: Plan, as_of: datetime) -> list[BoardLine]:
+    """Every month and quarter of the plan that has begun by `as_of`, newest first, with its commentary."""
+    written = {b.board: b for b in Bulletin.select().where(Bulletin.plan == plan.id)}
+    boards = []
+    period, first = Period.of(min(local_date(as_of), plan.end)), Period.of(plan.start)
+    seen_quarters = set()
+    while period >= first:
+        quarter = str(period.quarter)
+        if quarter not in seen_quarters and period.month % 3 == 0:
+            seen_quarters.add(quarter)
+            boards.append(quarter)
+        boards.append(str(period))
+        period = period.prev()
+    boards += sorted(set(written) - set(boards), reverse=True)
+    return [BoardLine(b, board_label(b), written.get(b)) for b in boards]
+
+
+def bulletin(plan: Plan, board: str) -> Bulletin | None:
+    return Bulletin.get_or_none(Bulletin.plan == plan.id, Bulletin.board == str(parse_board(board)))
+
+
+def save_bulletin(
+    scope: Scope, plan_id: int, board: str, commentary: str, at: datetime | None = None
+) -> Bulletin:
+    """The office writes (or rewrites) the Markdown commentary of a monthly or quarterly bulletin (or
+    the year's); the audit trail keeps every earlier text."""
+    require_office(scope, "save bulletin")
+    at = at or now()
+    key = str(parse_board(board))
+    commentary = (commentary or "").replace("\r\n", "\n").strip()
+    if len(commentary) > COMMENTARY_LIMIT:
+        raise SupervisionError(f"通报点评不能超过 {COMMENTARY_LIMIT} 字")
+    with write_transaction():
+        if not Plan.select().where(Plan.id == plan_id).exists():
+            raise SupervisionError("没有这个方案")
+        row = Bulletin.get_or_none(Bulletin.plan == plan_id, Bulletin.board == key)
+        before = {"commentary": row.commentary} if row else None
+        if row is None:
+            row = Bulletin.create(
+                plan=plan_id, board=key, commentary=commentary, updated_by=scope.user_id, updated_at=at
+            )
+        else:
+            row.commentary, row.updated_by, row.updated_at = commentary, scope.user_id, at
+            row.save()
+        audit.record(
+            scope.username,
+            "bulletin.save",
+            "bulletin",
+            row.id,
+            before,
+            {"plan": plan_id, "board": key, "commentary": commentary},
+        )
+    return row
+
+
+@dataclass(frozen=True)
+class RatingLine:
+    unit_id: int
+    unit_label: str
+    rating: QualityRating | None
+
+
+def quality_sheet(plan: Plan, quarter: str) -> list[RatingLine]:
+    """Every unit with an assignment in `plan`, by name, with its quality rating for `quarter` if any."""
+    key = str(Quarter.parse(quarter))
+    units = (
+        Unit.select()
+        .join(Assignment, on=(Assignment.unit == Unit.id))
+        .join(Measure)
+        .where(Measure.plan == plan.id, Assignment.archived_at.is_null(), Measure.archived_at.is_null())
+        .distinct()
+        .order_by(Unit.name)
+    )
+    ratings = {
+        r.unit_id: r
+        for r in QualityRating.select().where(QualityRating.plan == plan.id, QualityRating.quarter == key)
+    }
+    return [RatingLine(u.id, u.label, ratings.get(u.id)) for u in units]
+
+
+@dataclass(frozen=True)
+class RatingInput:
+    points: float | None  # None: leave as it is
+    note: str = ""
+
+
+def save_quality_ratings(
+    scope: Scope,
+    plan_id: int,
+    quarter: str,
+    ratings: Mapping[int, RatingInput],
+    at: datetime | None = None,
+) -> int:
+    """The office rates the quality of units' reporting for a quarter (0–10 points, halves allowed):
+    the 10 points of the score. Returns how many ratings changed; unchanged ones write nothing."""
+    require_office(scope, "rate quality")
+    at = at or now()
+    try:
+        key = str(Quarter.parse(quarter))
+    except ValueError:
+        raise SupervisionError(f"季度应写作 2024Q2，不是 {quarter!r}") from None
+    changed = 0
+    with write_transaction():
+        plan = Plan.get_or_none(Plan.id == plan_id)
+        if plan is None:
+            raise SupervisionError("没有这个方案")
+        allowed = {line.unit_id: line for line in quality_sheet(plan, key)}
+        for unit_id, given in sorted(ratings.items()):
+            if given.points is None:
+                continue
+            line = allowed.get(unit_id)
+            if line is None:
+                raise SupervisionError("所评单位在该方案中没有分工")
+            points = float(given.points)
+            if not 0 <= points <= 10 or points * 2 != int(points * 2):
+                raise SupervisionError(f"{line.unit_label}：质量评分应在 0 到 10 分之间，最小单位 0.5 分")
+            note = checked_text(given.note, "评分说明", required=False, limit=500)
+            row = line.rating
+            if row is not None and row.points == points and row.note == note:
+                continue
+            before = {"points": row.points, "note": row.note} if row else None
+            if row is None:
+                row = QualityRating.create(
+                    plan=plan.id,
+                    unit=unit_id,
+                    quarter=key,
+                    points=points,
+                    note=note,
+                    rated_by=scope.user_id,
+                    rated_at=at,
+                )
+            else:
+                row.points, row.note, row.rated_by, row.rated_at = points, note, scope.user_id, at
+                row.save()
+            audit.record(
+                scope.username,
+                "quality.rate",
+                "quality_rating",
+                row.id,
+                before,
+                {"plan": plan.id, "unit": unit_id, "quarter": key, "points": points, "note": note},
+            )
+            changed += 1
+    return changed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -80,22 +81,33 @@ def load(files, dry_run):
 @click.option("--json", "as_json", is_flag=True, help="Write JSON instead of YAML (same shape).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write to OUT instead of standard output.")
 def convert(file, as_json, out):
-    """Turn a notice (.txt/.md/.docx/.xlsx) into a plan file for review.
+    """Turn a notice into a plan file for review: .txt/.md, .docx/.xlsx, .doc/.wps/.xls/.et (LibreOffice),
+    .pdf (text layer, or OCR for a scan) and .png/.jpg scans (Tesseract).
 
-    What it cannot read it names (line or cell, and why) and exits 1; it never invents a unit or a
-    deadline. Check the result, then `tracker load --dry-run` it.
+    The plan is written whenever measures could be read (exit 0); every part it could not read, every
+    measure without a lead and every deadline it could not read is listed on stderr (line, table, row or
+    cell, and why) with a one-line summary. Exit 1 when nothing could be read. It never invents a unit
+    or a deadline. Check the result, then `tracker load --dry-run` it.
     """
     from pathlib import Path
 
-    from tracker.plans.convert import convert, dump_json, dump_yaml
+    from tracker.plans.convert import ConversionError, convert_bytes, dump_json, dump_yaml
 
-    result = convert(Path(file))
-    if result.problems:
-        _fail(
-            "无法转换,未输出文件:\n" + "\n".join(f"{p.location or file}: {p.reason}" for p in result.problems)
-        )
-    for w in result.warnings:
-        click.echo(f"请核对 {w.location}: {w.reason}", err=True)
+    path = Path(file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _fail(f"无法转换 {file}:无法读取文件({exc.strerror or exc})")
+    try:
+        result = convert_bytes(data, path.name, known_units=_stored_unit_names())
+    except ConversionError as exc:
+        _fail("\n".join(f"无法转换 {file}:{_place(p, path.name)}{p.reason}" for p in exc.problems))
+    if not result.measures:
+        lines = [f"无法转换 {file}:{_place(p, path.name)}{p.reason}" for p in result.problems]
+        _fail("\n".join(lines) or f"无法转换 {file}:没有找到任何措施")
+    for p in result.review():
+        click.echo(f"请核对 {p.location or file}:{p.reason}", err=True)
+    click.echo(result.summary(), err=True)
     plan = result.plan
     text = dump_json(plan) if as_json else dump_yaml(plan)
     if out:
@@ -103,6 +115,31 @@ def convert(file, as_json, out):
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=not text.endswith("\n"))
+
+
+def _place(problem, name: str) -> str:
+    return f"{problem.location}:" if problem.location and problem.location != name else ""
+
+
+def _stored_unit_names():
+    """Unit names already stored, to correct OCR misreadings (read only when a scan needs them); none
+    when no database is set up: converting never creates one."""
+    from urllib.parse import unquote, urlsplit
+
+    from tracker.store.db import database_url, init_database
+
+    url = database_url()
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite" and not Path(unquote(parts.path)[1:]).is_file():
+        return
+    try:
+        from tracker.store.models import Unit
+
+        init_database(url)
+        names = [n for u in Unit.select() for n in u.names()]
+    except Exception:  # no schema yet, or the server is down: correct against the notice alone
+        return
+    yield from names
 
 
 @cli.command()

@@ -103,7 +103,7 @@ def test_an_excel_file_that_declares_an_entity_is_refused(xlsx_bytes):
     [
         (b"just some bytes", "n.docx", "不是 Office"),
         (b"PK\x03\x04broken zip", "n.docx", "损坏"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "n.doc", "旧版"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "n.doc", "无法打开该 .doc"),
         (b"%PDF-1.7 ...", "n.pdf", "PDF"),
         (b"\x00\x01\x02\x03" * 40, "n.txt", "不是文本"),
     ],

@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from tracker.clock import now
-from tracker.plans.convert import ConversionError, convert_bytes, dump_yaml, read_blocks
+from tracker.plans.convert import ConversionError, convert_bytes, dump_yaml
 from tracker.plans.convert.blocks import Table
 from tracker.plans.convert.safety import LIMITS
 from tracker.plans.load import LoadError, LoadSummary, load_plans
@@ -33,7 +33,10 @@ from tracker.services.admin import MAX_PLAN_BYTES, AdminError, check_plan_bytes
 from tracker.store import audit
 from tracker.store.db import write_transaction
 
-NOTICE_SUFFIXES = (".docx", ".xlsx", ".txt", ".md")
+NOTICE_SUFFIXES = (
+    ".docx", ".xlsx", ".doc", ".wps", ".xls", ".et", ".pdf", ".png", ".jpg", ".jpeg", ".txt", ".md",
+)  # fmt: skip
+SUFFIX_TEXT = "、".join(NOTICE_SUFFIXES)
 MAX_NOTICE_BYTES = LIMITS.max_file_bytes  # the converter's own limit; text files have a lower one
 MAX_DRAFT_BYTES = MAX_PLAN_BYTES  # a draft is a plan file: the same limit as an uploaded one
 DRAFT = "草稿"  # how problems name the draft, instead of the server's file name
@@ -188,14 +191,14 @@ def stage_notice(directory: str | Path, data: bytes, original_name: str, actor: 
     name = clean_name(original_name)
     suffix = Path(name).suffix.lower()
     if suffix not in NOTICE_SUFFIXES:
-        raise NoticeError(["只接受 .docx、.xlsx、.txt 或 .md 格式的通知文件。"])
+        raise NoticeError([f"只接受 {SUFFIX_TEXT} 格式的通知文件。"])
     if not data:
         raise NoticeError(["文件是空的。"])
     if len(data) > MAX_NOTICE_BYTES:
         raise NoticeError([f"文件过大(上限 {MAX_NOTICE_BYTES // 1024 // 1024} MB)。"])
     try:
-        conversion = convert_bytes(data, name)
-        blocks, kind = read_blocks(data, name)
+        conversion = convert_bytes(data, name, known_units=_stored_names())
+        blocks, kind = conversion.reading.blocks, conversion.reading.kind
     except ConversionError as exc:
         raise NoticeError([p.reason for p in exc.problems]) from None
 
@@ -232,6 +235,14 @@ def stage_notice(directory: str | Path, data: bytes, original_name: str, actor: 
             },
         )
     return notice
+
+
+def _stored_names():
+    """Names of the stored units, read only if a scan needs them to correct what OCR read."""
+    from tracker.store.models import Unit
+
+    for unit in Unit.select():
+        yield from unit.names()
 
 
 def _meta(notice: Notice) -> dict:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -45,10 +46,30 @@ class Conversion:
     plan: dict[str, Any]
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    flags: dict[str, list[str]] = field(default_factory=dict)  # measure code → what to check
+    locations: dict[str, list[str]] = field(default_factory=dict)  # measure code → lines it was read from
+    reading: Any = None  # the `Reading` the plan was made from (blocks to show beside the draft)
+
+    def flag(self, code: str, what: str) -> None:
+        why = self.flags.setdefault(code, [])
+        if what not in why:
+            why.append(what)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def measures(self) -> int:
+        return sum(1 for _ in walk_measures(self.plan.get("sections", [])))
+
+    def review(self) -> list[Problem]:
+        """Every line a reviewer must look at: what could not be read, then what to check."""
+        return list(self.problems) + list(self.warnings)
+
+    def summary(self) -> str:
+        """`38 项措施：31 项完整，5 项缺牵头单位，2 项时限无法识别`."""
+        return review_summary(self.measures, self.flags)
 
 
 def convert_path(path: Path | str) -> dict[str, Any]:
@@ -75,12 +96,31 @@ def convert(path: Path | str, limits: Limits = LIMITS) -> Conversion:
     return convert_bytes(data, path.name, limits)
 
 
-def convert_bytes(data: bytes, name: str = "notice.txt", limits: Limits = LIMITS) -> Conversion:
-    """Convert a notice given as bytes; `name` gives the expected type by its extension."""
+def convert_bytes(
+    data: bytes, name: str = "notice.txt", limits: Limits = LIMITS, known_units: Iterable[str] = ()
+) -> Conversion:
+    """Convert a notice given as bytes; `name` gives the expected type by its extension.
+
+    `known_units` (names already stored) let OCR misreadings of unit names be corrected. Anything
+    other than `ConversionError` raised while reading is a defect; it is reported as one, never raised.
+    """
     if len(data) > limits.max_file_bytes:
         raise fail(name, f"文件 {len(data)} 字节,超过上限 {limits.max_file_bytes} 字节")
-    blocks, kind = read_blocks(data, name, limits)
-    return convert_blocks(blocks, name, kind)
+    try:
+        reading = read_notice(data, name, limits)
+        result = convert_blocks(reading.blocks, name, reading.kind)
+        if reading.scanned:
+            _review_scan(result, reading, list(known_units))
+    except ConversionError:
+        raise
+    except RecursionError:
+        raise fail(name, "通知的结构嵌套过深,无法读取") from None
+    except Exception as exc:  # never a traceback for a notice: name it and keep the file for a person
+        raise fail(
+            name, f"转换器无法读取该文件({type(exc).__name__}),请人工录入或将文件反馈维护人员"
+        ) from None
+    result.reading = reading
+    return result
 
 
 def convert_text(text: str, name: str = "notice.txt") -> Conversion:
@@ -89,16 +129,60 @@ def convert_text(text: str, name: str = "notice.txt") -> Conversion:
     return convert_blocks(text_blocks(text, markdown), name, "Markdown" if markdown else "文本")
 
 
+@dataclass
+class Reading:
+    """A notice as blocks, the name of its format, and for a scan the lines read with low confidence."""
+
+    blocks: list[Block]
+    kind: str
+    scanned: bool = False
+    low: set[str] = field(default_factory=set)
+
+
 def read_blocks(data: bytes, name: str, limits: Limits = LIMITS) -> tuple[list[Block], str]:
+    reading = read_notice(data, name, limits)
+    return reading.blocks, reading.kind
+
+
+_OLD_KINDS = {
+    ".doc": "Word(.doc)",
+    ".wps": "WPS 文字",
+    ".xls": "Excel(.xls)",
+    ".et": "WPS 表格",
+    ".rtf": "RTF",
+}
+
+
+def read_notice(data: bytes, name: str, limits: Limits = LIMITS) -> Reading:
     """Bytes → blocks, choosing the reader by content and checking it against the extension."""
     ext = Path(name).suffix.lower()
     kind = sniff(data)
-    if kind == "ole":
-        raise fail(name, "这是旧版 Word/Excel 文件(.doc/.xls),请另存为 .docx 或 .xlsx 后再转换")
-    if kind in ("pdf", "rtf"):
-        raise fail(name, f"不支持 {kind.upper()} 文件,请提供 .docx、.xlsx 或文本")
+    if kind in ("ole", "rtf") or (ext in (".wps", ".et") and kind == "zip"):
+        from .office import target_for, to_ooxml
+
+        target = target_for(data, name)
+        converted = to_ooxml(data, name, target)
+        inner = read_notice(converted, f"{Path(name).stem or 'notice'}.{target}", limits)
+        label = _OLD_KINDS.get(ext) or ("Excel(.xls)" if target == "xlsx" else "Word(.doc)")
+        return Reading(inner.blocks, label)
+    if kind == "pdf":
+        from .ocr import ocr_pdf
+        from .pdf import pdf_blocks
+
+        blocks, scanned = pdf_blocks(data, name, limits.max_rows, limits.max_cols)
+        if not scanned:
+            return Reading(blocks, "PDF")
+        ocr = ocr_pdf(data, name)
+        return Reading(list(ocr.paragraphs), "扫描 PDF", True, ocr.low)
+    if kind == "image":
+        from .ocr import ocr_image
+
+        ocr = ocr_image(data, name)
+        return Reading(list(ocr.paragraphs), "扫描图片", True, ocr.low)
     if ext in (".docx", ".xlsx") and kind != "zip":
         raise fail(name, f"扩展名是 {ext},但内容不是 Office 文件(应为 zip 压缩包)")
+    if ext in (".pdf", ".png", ".jpg", ".jpeg", ".doc", ".xls", ".wps", ".et") and kind == "text":
+        raise fail(name, f"扩展名是 {ext},但内容不是该类型的文件")
     if kind == "zip":
         archive, office = open_zip(data, name, limits)
         archive.close()
@@ -107,14 +191,33 @@ def read_blocks(data: bytes, name: str, limits: Limits = LIMITS) -> tuple[list[B
         if office == "docx":
             from .docx import docx_blocks
 
-            return docx_blocks(data, name, limits.max_rows, limits.max_cols), "Word"
+            return Reading(docx_blocks(data, name, limits.max_rows, limits.max_cols), "Word")
         from .xlsx import xlsx_blocks
 
-        return xlsx_blocks(data, name, limits.max_rows, limits.max_cols), "Excel"
+        return Reading(xlsx_blocks(data, name, limits.max_rows, limits.max_cols), "Excel")
     if len(data) > limits.max_text_bytes:
         raise fail(name, f"文本 {len(data)} 字节,超过上限 {limits.max_text_bytes} 字节")
     markdown = ext in (".md", ".markdown")
-    return text_blocks(decode(data, name), markdown), "Markdown" if markdown else "文本"
+    return Reading(text_blocks(decode(data, name), markdown), "Markdown" if markdown else "文本")
+
+
+def _review_scan(result: Conversion, reading: Reading, known: list[str]) -> None:
+    """A scan: correct unit names against the notice's own and the stored ones, and mark every measure
+    read from a line of low confidence."""
+    from .ocr import fix_units
+
+    for code, read, fixed in fix_units(result.plan, known):
+        result.warnings.append(
+            Problem("", f"措施 {code}: 识别为「{read}」的单位按已知单位校正为「{fixed}」,请核对")
+        )
+        result.flag(code, "unit_corrected")
+    for m in walk_measures(result.plan.get("sections", [])):
+        where = next((w for w in result.locations.get(str(m["code"]), []) if w in reading.low), None)
+        if where:
+            result.warnings.append(
+                Problem(where, f"措施 {m['code']}「{m['title']}」所在行识别置信度低,请对照原件核对")
+            )
+            result.flag(str(m["code"]), "low_confidence")
 
 
 def convert_blocks(blocks: list[Block], name: str, kind: str) -> Conversion:
@@ -166,7 +269,33 @@ def convert_blocks(blocks: list[Block], name: str, kind: str) -> Conversion:
         },
         "sections": built.sections,
     }
-    return Conversion(plan, built.problems, built.warnings)
+    return Conversion(plan, built.problems, built.warnings, built.flags, locations=built.locations)
+
+
+_FLAG_NAMES = (
+    ("no_lead", "缺牵头单位"),
+    ("bad_deadline", "时限无法识别"),
+    ("prose_deadline", "时限取自正文"),
+    ("low_confidence", "识别置信度低"),
+    ("unit_corrected", "单位名称经校正"),
+)
+
+
+def review_summary(count: int, flags: dict[str, list[str]]) -> str:
+    """One line for the clerk: how many measures are complete and what the others lack."""
+    flagged = {code for code, why in flags.items() if why}
+    parts = [f"{count - len(flagged)} 项完整"]
+    for key, name in _FLAG_NAMES:
+        n = sum(1 for why in flags.values() if key in why)
+        if n:
+            parts.append(f"{n} 项{name}")
+    return f"{count} 项措施：" + "，".join(parts)
+
+
+def walk_measures(sections: list[dict[str, Any]]):
+    for s in sections:
+        yield from s.get("measures", [])
+        yield from walk_measures(s.get("sections", []))
 
 
 def _assigns_units(sections: list[dict[str, Any]]) -> bool:

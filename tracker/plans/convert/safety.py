@@ -36,7 +36,7 @@ def fail(where: str, reason: str) -> ConversionError:
 
 
 def sniff(data: bytes) -> str:
-    """'zip', 'ole' (old .doc/.xls), 'pdf', 'rtf' or 'text', by content."""
+    """'zip', 'ole' (old .doc/.xls/.wps/.et), 'pdf', 'rtf', 'image' (PNG, JPEG) or 'text', by content."""
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         return "zip"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
@@ -45,6 +45,8 @@ def sniff(data: bytes) -> str:
         return "pdf"
     if data[:5] == b"{\\rtf":
         return "rtf"
+    if data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff":
+        return "image"
     return "text"
 
 

@@ -132,6 +132,9 @@ class Built:
     warnings: list[Problem] = field(default_factory=list)
     measures: int = 0
     deadlines: list = field(default_factory=list)
+    # measure code → what a reviewer must check: no_lead, no_units, bad_deadline, prose_deadline
+    flags: dict[str, list[str]] = field(default_factory=dict)
+    locations: dict[str, list[str]] = field(default_factory=dict)  # measure code → where it was read
 
 
 class SectionBuilder:
@@ -143,6 +146,8 @@ class SectionBuilder:
         self.fallback_title = fallback_title
         self.out = Built()
         self.assigns_units = _any_units(outline.root)
+        # a notice that assigns units but prints no deadline anywhere: dates in the wording are read
+        self.prose_deadlines = self.assigns_units and not _any_deadline(outline.root)
         if self.year is None:
             self.year = fallback_year(outline.root)
 
@@ -259,11 +264,41 @@ class SectionBuilder:
                     self.out.deadlines.append(deadline)
             except DeadlineError as exc:
                 self.out.problems.append(Problem(deadline_loc or node.location, f"措施 {code}: {exc}"))
+                self._flag(code, "bad_deadline")
         title = node_title(node)
-        if not (lead or responsible or supporting) and self.assigns_units:
+        self.out.locations[code] = [x for x in (node.location, clause_loc, deadline_loc) if x]
+        if not deadline_text and self.prose_deadlines:
+            found = prose_deadline(" ".join(p for p in text_parts if p))
+            if found:
+                try:
+                    d = parse_deadline(found, self.year)
+                    deadline_text, deadline, recurring = found, d.date, d.recurring
+                    self._flag(code, "prose_deadline")
+                    self.out.warnings.append(
+                        Problem(
+                            node.location, f"措施 {code}「{title}」没有时限栏,时限「{found}」取自正文,请核对"
+                        )
+                    )
+                except DeadlineError:
+                    pass
+        if not (lead or responsible or supporting):
+            self._flag(code, "no_lead")
+            if self.assigns_units:
+                self.out.warnings.append(
+                    Problem(node.location, f"措施 {code}「{title}」未列明牵头或责任单位,留空待审核")
+                )
+        elif not lead:
+            self._flag(code, "no_lead")
             self.out.warnings.append(
-                Problem(node.location, f"措施 {code}「{title}」未列明牵头或责任单位,留空待审核")
+                Problem(
+                    clause_loc or node.location,
+                    f"措施 {code}「{title}」未标明牵头单位(责任单位 {'、'.join(responsible + supporting)}),请指定",
+                )
             )
+        leaders = list(assignment.leaders) if assignment else []
+        if not leaders and inherited is not None and inherited.assignment:
+            leaders = list(inherited.assignment.leaders)
+        extra = {"leaders": leaders} if leaders else {}
         return {
             "code": code,
             "title": title,
@@ -274,7 +309,26 @@ class SectionBuilder:
             "deadline": deadline,
             "deadline_text": deadline_text,
             "recurring": recurring,
+            **extra,
         }
+
+    def _flag(self, code: str, what: str) -> None:
+        self.out.flags.setdefault(code, [])
+        if what not in self.out.flags[code]:
+            self.out.flags[code].append(what)
+
+
+# `5月底前完成…`, `2024年6月30日前`: a deadline printed inside the measure's wording.
+_PROSE_DEADLINE = re.compile(
+    r"((?:(?:19|20)\d{2}年)?(?:\d{1,2}月(?:底|末|\d{1,2}日)?|年底|年内|上半年|下半年|[一二三四]季度末?))前"
+)
+
+
+def prose_deadline(text: str) -> str | None:
+    """The one deadline printed in a measure's wording (`力争5月底前完成`), or None when there is
+    none or several (which one governs is the reviewer's call)."""
+    found = list(dict.fromkeys(m.group(0) for m in _PROSE_DEADLINE.finditer(text)))
+    return found[0] if len(found) == 1 else None
 
 
 def fallback_year(root: Node) -> int | None:
@@ -297,6 +351,12 @@ def _descendants(node: Node):
 
 def _any_units(node: Node) -> bool:
     return node.has_units or any(_any_units(c) for c in node.children)
+
+
+def _any_deadline(node: Node) -> bool:
+    return bool(node.assignment and node.assignment.deadline_text) or any(
+        _any_deadline(c) for c in node.children
+    )
 
 
 def _has_rows(node: Node) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .blocks import Cell, Paragraph, Table
 from .deadlines import cn_number
 from .text import Node, match_numbering
-from .units import FIRST_IS_LEAD, Assignment, has_label, parse_clause, units_for
+from .units import FIRST_IS_LEAD, Assignment, has_label, parse_clause, split_units, units_for
 
 MAX_HEADER_SCAN = 15
 _MEASURE_PREF = re.compile(
@@ -64,6 +64,7 @@ class _Columns:
     responsible: list[int]
     supporting: list[int]
     deadline: list[int]
+    people: list[int] = field(default_factory=list)
 
     def unit_cols(self) -> list[int]:
         return self.lead + self.responsible + self.supporting + self.deadline
@@ -88,14 +89,17 @@ def read_table(table: Table) -> TableRead | None:
     # A two-row header: 责任单位 spanning 牵头单位 | 配合单位 below it.
     if start < len(rows):
         sub = _roles(rows[start])
-        named = [r for r, c in zip(sub, rows[start], strict=False) if c.text.strip()]
+        named = [r for r, c in zip(sub, rows[start], strict=False) if c.text.strip() and not c.merged_left]
         if (
-            named
+            len(set(_distinct(rows[start]))) >= 2
+            and named
             and all(named)
             and sum(r in ("lead", "responsible", "supporting", "deadline") for r in named) >= 2
         ):
             roles = [s or r for r, s in zip(roles, sub, strict=False)]
             start += 1
+    if "task" not in roles:
+        return None  # a second header row took the task column: not a table we can read by columns
     cols = _columns(roles, [c.text for c in rows[header]])
     out = TableRead([], [])
     for r in range(header):
@@ -119,6 +123,7 @@ def _columns(roles: list[str | None], names: list[str]) -> _Columns:
         responsible=[i for i, r in enumerate(roles) if r == "responsible"],
         supporting=[i for i, r in enumerate(roles) if r == "supporting"],
         deadline=[i for i, r in enumerate(roles) if r == "deadline"],
+        people=[i for i, r in enumerate(roles) if r == "people"],
     )
 
 
@@ -241,6 +246,10 @@ def _row_node(table: Table, row: list[Cell], r: int, cols: _Columns, text: str) 
                 continue
             a = parse_clause(cell_text) if has_label(cell_text) else None
             node.attach(a or units_for(role, cell_text), table.location(r, i))
+    for i in cols.people:
+        cell_text = _cell(row, i).text.strip()
+        if cell_text:
+            node.attach(Assignment(leaders=[n for n, _ in split_units(cell_text)]), table.location(r, i))
     for i in cols.deadline:
         cell_text = _cell(row, i).text.strip()
         if cell_text:

@@ -47,6 +47,7 @@ class Assignment:
     supporting: list[str] = field(default_factory=list)
     unmarked: list[str] = field(default_factory=list)  # listed under 责任单位 with no 牵头 marker
     deadline_text: str | None = None
+    leaders: list[str] = field(default_factory=list)  # people (责任领导, 分管领导), never units
 
     def any_units(self) -> bool:
         return bool(self.lead or self.responsible or self.supporting or self.unmarked)
@@ -56,6 +57,7 @@ class Assignment:
         self.responsible += other.responsible
         self.supporting += other.supporting
         self.unmarked += other.unmarked
+        self.leaders += [n for n in other.leaders if n not in self.leaders]
         if other.deadline_text and not self.deadline_text:
             self.deadline_text = other.deadline_text
 
@@ -190,7 +192,10 @@ def parse_clause(text: str) -> Assignment | None:
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         value = text[m.end() : end].strip(" ,，;；。.\n")
         role = _LABEL_ROLE[m.group("label")]
-        if role == "people" or not value:
+        if not value:
+            continue
+        if role == "people":
+            a.leaders += [n for n, _ in split_units(value)]
             continue
         if role == "deadline":
             a.deadline_text = value

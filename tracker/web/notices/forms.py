@@ -7,7 +7,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from tracker.services.notices import MAX_DRAFT_BYTES, MAX_NOTICE_BYTES, NOTICE_SUFFIXES
+from tracker.services.notices import MAX_DRAFT_BYTES, MAX_NOTICE_BYTES, NOTICE_SUFFIXES, SUFFIX_TEXT
 
 
 class NoticeUploadForm(FlaskForm):
@@ -15,7 +15,7 @@ class NoticeUploadForm(FlaskForm):
         "通知文件",
         validators=[
             FileRequired("请选择要上传的通知文件"),
-            FileAllowed([s.lstrip(".") for s in NOTICE_SUFFIXES], "只接受 .docx、.xlsx、.txt 或 .md 格式"),
+            FileAllowed([s.lstrip(".") for s in NOTICE_SUFFIXES], f"只接受 {SUFFIX_TEXT} 格式"),
             FileSize(MAX_NOTICE_BYTES, message=f"文件过大(上限 {MAX_NOTICE_BYTES // 1024 // 1024} MB)"),
         ],
     )

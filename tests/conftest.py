@@ -177,3 +177,12 @@ def loaded(request, database, database_url, shipped_plans):
             Path(str(target) + suffix).unlink(missing_ok=True)
         shutil.copyfile(source, target)
         init_database(database_url)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Each test starts with empty in-process rate windows, as a freshly started process would."""
+    from tracker.services import limits
+
+    for window in limits.WINDOWS:
+        window.clear()

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracker.clock import now
-from tracker.ooxml import OfficeFileError, ZipLimits, open_office_zip
+from tracker.ooxml import OfficeFileError, ZipLimits, office_zip_kind
+from tracker.services import limits
 from tracker.services.scoping import Scope
 from tracker.store.models import Evidence, ReportRevision
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10  # per save
+MAX_TOTAL_BYTES = 20 * 1024 * 1024  # per save, as the app's request limit
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,17 @@ KINDS = {
 ACCEPTED = "PDF、PNG、JPEG、Word(.docx)、Excel(.xlsx)或纯文本(.txt)"
 
 
-# Evidence is smaller than a notice: tighter limits than the converter's.
+# Evidence is smaller than a notice: tighter limits than the converter's, and a check that gives up
+# (refusing the file) within 2 seconds.
 ZIP_LIMITS = ZipLimits(
-    max_total_uncompressed=100 * 1024 * 1024,
-    max_member_uncompressed=50 * 1024 * 1024,
+    max_total_uncompressed=40 * 1024 * 1024,
+    max_member_uncompressed=20 * 1024 * 1024,
     max_ratio=100.0,
-    ratio_floor=256 * 1024,
+    ratio_floor=0,
+    scan_budget=32 * 1024 * 1024,
+    cpu_seconds=2,
+    memory_bytes=512 * 1024 * 1024,
+    timeout=2.0,
 )
 _MARKUP = re.compile(rb"^\s*(<!doctype|<html|<script|<svg|<\?xml|<body|<head|<iframe)", re.IGNORECASE)
 
@@ -112,7 +119,7 @@ def _is_plain_text(data: bytes) -> bool:
 def office_kind(data: bytes, limits: ZipLimits = ZIP_LIMITS) -> str:
     """'docx' or 'xlsx' for an Office zip that passes the bomb, encryption, macro and entity checks."""
     try:
-        return open_office_zip(data, limits)[1]
+        return office_zip_kind(data, limits)
     except OfficeFileError as exc:
         raise EvidenceError(str(exc)) from None
 
@@ -150,6 +157,39 @@ def check_upload(name: str, data: bytes, limits: ZipLimits = ZIP_LIMITS) -> Chec
             f"「{original}」的内容是{kind.label},与文件扩展名不符。请使用 {kind.extensions[0]} 扩展名后重新上传"
         )
     return CheckedFile(original, kind, data, hashlib.sha256(data).hexdigest())
+
+
+def _size(stream) -> int | None:
+    try:
+        here = stream.tell()
+        size = stream.seek(0, os.SEEK_END)
+        stream.seek(here)
+        return size
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_uploads(uploads: list[tuple[str, object]], user_id: int) -> list[CheckedFile]:
+    """Check a save's files, given as (name, binary stream): the count and every size first, before any
+    file is read; then the person's upload rate; then each file's content (`check_upload`).
+    The first refusal raises `EvidenceError`."""
+    if len(uploads) > MAX_FILES:
+        raise EvidenceError(f"每次最多上传 {MAX_FILES} 个附件,本次选择了 {len(uploads)} 个")
+    total = 0
+    for name, stream in uploads:
+        size = _size(stream)
+        if size is not None and size > MAX_BYTES:
+            raise EvidenceError(
+                f"「{clean_name(name)}」超过 {MAX_BYTES // (1024 * 1024)} MB,请压缩或拆分后上传"
+            )
+        total += size or 0
+    if total > MAX_TOTAL_BYTES:
+        raise EvidenceError(f"附件合计超过 {MAX_TOTAL_BYTES // (1024 * 1024)} MB,请分次上传")
+    if uploads:
+        wait = limits.UPLOADS.take(user_id, len(uploads))
+        if wait:
+            raise EvidenceError(f"上传过于频繁,请约 {int(wait // 60) + 1} 分钟后再试")
+    return [check_upload(name, stream.read(MAX_BYTES + 1)) for name, stream in uploads]
 
 
 def store(

@@ -68,6 +68,8 @@ INDICATOR_PREFIX, NOTE_PREFIX = "指标:", "说明:"
 INFO_SHEET = "说明"
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
+MAX_COLUMNS = 200
+MAX_CELLS = 400_000
 MAX_PROBLEMS = 50
 YES, NO = "是", "否"
 _PERCENT = re.compile(r"(\d{1,3})(?:\.0+)?\s*%?")
@@ -331,6 +333,38 @@ def _read(source: str | os.PathLike | bytes) -> bytes:
     return data
 
 
+class _Empty:
+    value = None
+    data_type = "n"
+
+
+_EMPTY = _Empty()
+
+
+def _first_sheet(book, plan_code: str | None) -> tuple[str | None, list[tuple]]:
+    """The plan code (from the 说明 sheet unless given) and the first sheet's rows, refusing a sheet
+    whose declared or actual size passes the limits before reading any further."""
+    sheet = book.worksheets[0]
+    if plan_code is None and INFO_SHEET in book.sheetnames:
+        first = next(book[INFO_SHEET].iter_rows(min_row=1, max_row=1, max_col=2), ())
+        if len(first) == 2 and _text(first[0]) == "方案编号":
+            plan_code = _text(first[1]) or None
+    rows, cols = sheet.max_row, sheet.max_column  # from the sheet's <dimension>, when it has one
+    if (rows or 0) > MAX_ROWS + 1:
+        raise SheetError([f"表格行数过多({rows} 行,上限 {MAX_ROWS} 行)"])
+    if (cols or 0) > MAX_COLUMNS:
+        raise SheetError([f"表格列数过多({cols} 列,上限 {MAX_COLUMNS} 列)"])
+    sheet.reset_dimensions()  # read every row there is, counting, not only those the <dimension> names
+    grid, filled = [], 0
+    for row in sheet.iter_rows(max_col=MAX_COLUMNS):
+        kept = tuple(c for c in row if c.value is not None)  # an empty cell costs nothing to keep
+        filled += len(kept)
+        grid.append(kept)
+        if len(grid) > MAX_ROWS + 1 or filled > MAX_CELLS:  # the <dimension> may lie or be missing
+            raise SheetError([f"表格过大(上限 {MAX_ROWS} 行、{MAX_CELLS} 个非空单元格)"])
+    return plan_code, grid
+
+
 def _text(cell) -> str:
     value = cell.value
     if value is None:
@@ -352,23 +386,26 @@ def import_sheet(
         raise SheetError(["您的账号只能查看,不能导入报送"])
     data = _read(source)
     try:
-        book = load_workbook(io.BytesIO(data), data_only=False)
+        # Read-only: cells are streamed row by row, so the dimension check comes before any is built.
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         raise SheetError([f"文件无法作为 Excel 打开:{exc}"]) from None
-    sheet = book.worksheets[0]
-    if plan_code is None and INFO_SHEET in book.sheetnames:
-        info = book[INFO_SHEET]
-        if _text(info.cell(1, 1)) == "方案编号":
-            plan_code = _text(info.cell(1, 2)) or None
+    try:
+        plan_code, grid = _first_sheet(book, plan_code)
+    finally:
+        book.close()
     if not plan_code:
         raise SheetError(["无法确定方案:请保留模板中的“说明”工作表,或在命令行用 --plan 指定"])
     plan = _plan(plan_code)
-    if sheet.max_row > MAX_ROWS + 1:
-        raise SheetError([f"表格行数过多(上限 {MAX_ROWS} 行)"])
+    if not grid:
+        raise SheetError(["第1行:表格是空的"])
+    header, body = grid[0], grid[1:]
 
     columns: dict[str, int] = {}
     problems: list[str] = []
-    for cell in sheet[1]:
+    for cell in header:
+        if not hasattr(cell, "column"):
+            continue
         name = _text(cell).replace("(", "(").replace(")", ")").replace(":", ":")
         if not name:
             continue
@@ -401,18 +438,18 @@ def import_sheet(
     rows: list[_Row] = []
     seen: dict[tuple[int, str], int] = {}
 
-    for cells in sheet.iter_rows(min_row=2):
+    for n, cells in enumerate(body, start=2):
         if len(problems) >= MAX_PROBLEMS:
             problems.append(f"错误过多,仅列出前 {MAX_PROBLEMS} 条")
             break
+        cells = [c for c in cells if hasattr(c, "column")]
         if not cells:
             continue
-        n = cells[0].row
-        by_col = {c.column: c for c in cells if hasattr(c, "column")}
+        by_col = {c.column: c for c in cells}
 
-        def cell(name, by_col=by_col, n=n):
+        def cell(name, by_col=by_col):
             col = columns.get(name)
-            return None if col is None else by_col.get(col) or sheet.cell(n, col)
+            return None if col is None else by_col.get(col, _EMPTY)
 
         if all(c.value is None or str(c.value).strip() == "" for c in cells):
             continue

@@ -28,7 +28,18 @@ def check_host(host: str) -> None:
         )
 
 
+def server_options(app) -> dict:
+    """waitress settings: bodies larger than the app accepts are refused by waitress itself (413)
+    before a thread reads them; slow clients are dropped instead of holding a thread."""
+    return {
+        "max_request_body_size": app.config["MAX_CONTENT_LENGTH"] + 64 * 1024,  # + multipart framing
+        "max_request_header_size": 64 * 1024,
+        "channel_timeout": 60,
+        "ident": "tracker",
+    }
+
+
 def run(app, host: str, port: int, threads: int = 8) -> None:
     check_host(host)
     print(f"tracker: serving on http://{host}:{port}/ (waitress, {threads} threads)", flush=True)
-    serve(app, host=host, port=port, threads=threads, ident="tracker")
+    serve(app, host=host, port=port, threads=threads, **server_options(app))

@@ -64,9 +64,9 @@ def answer(finding_id: int):
             for error in errors:
                 flash(error, "error")
         return redirect(target)
-    uploads = [f for f in request.files.getlist(form.files.name) if f and f.filename]
+    uploads = [(f.filename, f.stream) for f in request.files.getlist(form.files.name) if f and f.filename]
     try:
-        checked = [evidence_service.check_upload(f.filename, f.read()) for f in uploads]
+        checked = evidence_service.check_uploads(uploads, current_user.user.id)
         sv.answer_finding(
             _scope(), finding_id, form.note.data, checked, upload_dir=current_app.config["UPLOAD_DIR"]
         )

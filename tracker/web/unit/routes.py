@@ -177,16 +177,11 @@ def report_save(assignment_id: int, period: str):
         _attach(form, target.indicators, problems)
         preview = {"narrative": data.narrative, "problems": data.problems, "next_steps": data.next_steps}
         return _render_report(_page_or_404(assignment_id, period), form, preview=preview, warnings=warnings)
-    files = []
-    for upload in request.files.getlist(form.files.name):
-        if not upload or not upload.filename:
-            continue
-        try:
-            files.append(
-                evidence_service.check_upload(upload.filename, upload.read(evidence_service.MAX_BYTES + 1))
-            )
-        except evidence_service.EvidenceError as exc:
-            form.files.errors = [*form.files.errors, str(exc)]
+    uploads = [(f.filename, f.stream) for f in request.files.getlist(form.files.name) if f and f.filename]
+    try:
+        files = evidence_service.check_uploads(uploads, current_user.user.id)
+    except evidence_service.EvidenceError as exc:
+        form.files.errors = [*form.files.errors, str(exc)]
     if form.files.errors:
         return _render_report(_page_or_404(assignment_id, period), form, status=400)
     try:

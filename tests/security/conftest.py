@@ -1,0 +1,13 @@
+"""Fixtures for the security findings' tests: the people and app of tests/services and tests/web."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.services.conftest import people, scopes  # noqa: F401 - fixtures
+from tests.web.conftest import app, client, live_server, signed_in  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def people_scope(scopes):  # noqa: F811
+    return scopes["inspector"]

@@ -65,3 +65,32 @@ def test_a_warning_message_names_the_indicator_and_the_numbers():
     (warning,) = check_indicator_value(TOILETS, value(900), Decimal(1000), DEFAULT)
     assert warning.indicator == "改建卫生厕所"
     assert warning.message == "「改建卫生厕所」为累计值，本次 900 低于上次 1000"
+
+
+OVERDUE_LOANS = IndicatorSpec(
+    "贷款逾期率", "%", Decimal("0.5"), kind="rate", direction="down", cumulative=False
+)
+HOUSES = IndicatorSpec("危房改造竣工", "户", 60, kind="count")
+SHARE = IndicatorSpec("卫生厕所普及率", "%", 90, kind="percent", cumulative=False)
+
+
+@pytest.mark.parametrize(
+    ("spec", "number", "codes"),
+    [
+        pytest.param(OVERDUE_LOANS, "0.7", [], id="a-ceiling-exceeded-is-behind-not-implausible"),
+        pytest.param(OVERDUE_LOANS, "0.3", [], id="under-a-ceiling-is-fine"),
+        pytest.param(HOUSES, "48.6", [WarningCode.NOT_WHOLE], id="a-count-of-households-is-whole"),
+        pytest.param(HOUSES, "48", [], id="a-whole-count-is-fine"),
+        pytest.param(
+            SHARE,
+            "100.5",
+            [WarningCode.OUT_OF_RANGE, WarningCode.PAST_TARGET],
+            id="a-percent-stays-within-100",
+        ),
+        pytest.param(SHARE, "95", [WarningCode.PAST_TARGET], id="a-percent-past-its-target-needs-a-note"),
+    ],
+)
+def test_plausibility_follows_the_kind_and_direction(spec, number, codes):
+    new = IndicatorValue(spec.name, Decimal(number))
+    previous = Decimal(40) if spec is HOUSES else None
+    assert [w.code for w in check_indicator_value(spec, new, previous, DEFAULT)] == codes

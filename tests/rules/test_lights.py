@@ -1,5 +1,7 @@
 """Lights (红黄绿灯) of an assignment and of a measure as of a moment, with their reasons."""
 
+from decimal import Decimal
+
 import pytest
 
 from tracker.rules.lights import Rag, assignment_light, measure_light
@@ -329,3 +331,34 @@ def test_a_measure_light_is_the_worst_of_its_leads(assignments, rag, reasons):
 def test_a_measure_without_assignments_has_no_light():
     with pytest.raises(ValueError):
         measure_light([], DEFAULT, at("2024-05-31 23:59"))
+
+
+OVERDUE_LOANS = IndicatorSpec(
+    "贷款逾期率",
+    "%",
+    Decimal("0.5"),
+    cumulative=False,
+    direction="down",
+    kind="rate",
+    milestones=(Milestone(day("2024-05-31"), Decimal("0.5")),),
+)
+
+
+@pytest.mark.parametrize(
+    ("number", "rag", "reason"),
+    [
+        ("0.5", GREEN, "按计划推进"),
+        ("0.3", GREEN, "按计划推进"),
+        ("0.7", AMBER, "指标「贷款逾期率」落后于节点（5月31日应不高于 0.5%，实报 0.7%）"),
+    ],
+)
+def test_a_down_indicator_is_behind_only_above_its_ceiling(number, rag, reason):
+    facts = assignment(
+        indicators=[OVERDUE_LOANS],
+        revisions=[
+            *monthly_reports("2024-01", "2024-04"),
+            report("2024-05-20 10:00", "2024-05", values={"贷款逾期率": Decimal(number)}),
+        ],
+    )
+    light = assignment_light(facts, DEFAULT, at("2024-06-10 10:00"))
+    assert (light.rag, light.reasons) == (rag, (reason,))

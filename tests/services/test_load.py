@@ -191,3 +191,26 @@ def test_every_loaded_row_is_audited_and_the_chain_verifies(database, shipped_pl
     assert created == 46 + 38 + 24
     assert {e.actor for e in events} == {"admin"}
     assert audit.verify().ok
+
+
+def test_an_indicator_keeps_its_kind_and_direction_and_an_impossible_target_is_refused(
+    database, tmp_path, shipped_plans
+):
+    data = read_plan(next(p for p in shipped_plans if p.name == "xunyi-2024.yaml"))
+    measure = data["sections"][0]["measures"][0]
+    measure["indicators"] = [
+        {"name": "贷款逾期率", "unit": "%", "kind": "rate", "direction": "down", "target": 0.5},
+        {"name": "危房改造竣工", "unit": "户", "target": 60},
+    ]
+    good = write_plan(tmp_path / "good.yaml", data)
+    load_plans([good])
+    stored = {i.name: (i.kind, i.direction, i.cumulative) for i in models.Indicator.select()}
+    assert stored["贷款逾期率"] == ("rate", "down", False)
+    assert stored["危房改造竣工"] == ("count", "up", True)  # 户 counts whole households
+
+    measure["indicators"][1]["target"] = 60.5
+    measure["indicators"][0]["direction"] = "lower"
+    with pytest.raises(LoadError) as caught:
+        load_plans([write_plan(tmp_path / "bad.yaml", data)])
+    assert "60.5 不是整数" in str(caught.value)
+    assert "'lower' 应为 up(不低于目标) 或 down(不高于目标)" in str(caught.value)

@@ -33,6 +33,7 @@ from tracker.store.models import (
     Assignment,
     AuditEvent,
     ExtensionRequest,
+    Indicator,
     Plan,
     ReportRevision,
 )
@@ -195,6 +196,16 @@ def test_plausibility_warnings_come_back_but_do_not_block(scopes, mine, at):
 def test_indicator_values_keep_every_decimal_digit(scopes, mine, at):
     at("2024-05-20T10:00")
     value = parse_decimal("123.456789012345")
+    # A count of villages is whole; the same value in an amount keeps every digit.
+    with pytest.raises(InvalidReport, match="为计数指标，应填整数"):
+        save_revision(
+            scopes["clerk"],
+            mine.id,
+            "2024-05",
+            ReportInput(percent=5, indicator_values={RISK: value}),
+            expected_revision_number=0,
+        )
+    Indicator.update(kind="amount").where(Indicator.code == RISK).execute()
     saved = save_revision(
         scopes["clerk"],
         mine.id,

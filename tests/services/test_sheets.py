@@ -214,7 +214,7 @@ def test_the_template_prefills_the_latest_revision_of_the_period(people, scopes,
         scopes["clerk"],
         mine.id,
         "2024-04",
-        ReportInput(percent=30, indicator_values={"villages-risk-cleared": Decimal("120.5")}),
+        ReportInput(percent=30, indicator_values={"villages-risk-cleared": Decimal("120")}),
         expected_revision_number=0,
     )
     save_revision(
@@ -231,7 +231,7 @@ def test_the_template_prefills_the_latest_revision_of_the_period(people, scopes,
     assert sheet.cell(row, cols["工作进展"]).value == "五月"
     june = write_template("ankang-2023", "2024-06", "安康市乡村振兴局").worksheets[0]
     assert june.cell(row, cols["完成进度(%)"]).value is None  # a new month starts empty
-    assert june.cell(row, cols["指标:有劳动能力的易返贫致贫人口全部动态清零的重点帮扶村"]).value == 120.5
+    assert june.cell(row, cols["指标:有劳动能力的易返贫致贫人口全部动态清零的重点帮扶村"]).value == 120
 
 
 def test_a_file_that_is_not_an_excel_sheet_is_refused(people, scopes):

@@ -272,7 +272,9 @@ def _indicator_values(items: list[Indicator], percent: int) -> tuple[dict, dict]
         if ind.target is None:
             continue
         value = round(ind.baseline + (ind.target - ind.baseline) * percent / 100, 1)
+        if ind.kind == "count":
+            value = int(value)  # 48 户, never 48.6 户
         values[ind.code] = int(value) if float(value).is_integer() else value
-        if value > ind.target:
+        if ind.direction == "up" and value > ind.target:
             notes[ind.code] = "超额完成"
     return values, notes

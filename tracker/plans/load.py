@@ -411,6 +411,8 @@ class _Loader:
                 "target": ind.target,
                 "baseline": ind.baseline,
                 "cumulative": ind.cumulative,
+                "kind": ind.kind,
+                "direction": ind.direction,
                 "position": position,
             }
             existing = stored.get(ind.code)

@@ -19,6 +19,48 @@ from ruamel.yaml.error import YAMLError
 
 ROLES = ("lead", "responsible", "supporting")
 RECURRING = ("monthly", "quarterly", "half-yearly", "yearly")
+INDICATOR_KINDS = ("count", "amount", "percent", "rate")
+DIRECTIONS = ("up", "down")
+# Units that count whole things; an indicator in one of them is a count unless the file says otherwise.
+COUNT_UNITS = frozenset(
+    [
+        "个",
+        "户",
+        "座",
+        "村",
+        "人",
+        "人次",
+        "名",
+        "家",
+        "所",
+        "处",
+        "项",
+        "条",
+        "宗",
+        "件",
+        "套",
+        "间",
+        "栋",
+        "辆",
+        "台",
+        "场",
+        "次",
+        "期",
+        "批",
+        "支",
+        "只",
+        "头",
+        "口",
+        "镇",
+        "乡",
+        "校",
+        "园",
+        "队",
+        "片",
+        "篇",
+        "份",
+    ]
+)
 UNIT_KINDS = ("department", "county", "town", "village", "enterprise", "group", "other")
 CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")
 PLAN_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
@@ -55,7 +97,17 @@ KNOWN_KEYS = {
         "start",
         "public",
     },
-    "indicator": {"code", "name", "unit", "target", "baseline", "cumulative", "milestones"},
+    "indicator": {
+        "code",
+        "name",
+        "unit",
+        "target",
+        "baseline",
+        "cumulative",
+        "milestones",
+        "kind",
+        "direction",
+    },
     "milestone": {"date", "value"},
     "phase": {"name", "start", "end"},
     "target": {"name", "kind", "parent", "tags"},
@@ -130,6 +182,8 @@ class IndicatorSpec:
     baseline: float = 0
     cumulative: bool = True
     milestones: tuple[Milestone, ...] = ()
+    kind: str = "amount"
+    direction: str = "up"
 
 
 @dataclass(frozen=True)
@@ -511,16 +565,38 @@ def _measure(r: _Reader, node: Any, path: str) -> MeasureSpec | None:
                 r.fail(ms, f"{ipath}.milestones[{n}].value", "必填数值", None)
             if when and value is not None:
                 milestones.append(Milestone(when, value))
+        unit = r.text(ind, "unit", ipath)
+        kind = r.text(ind, "kind", ipath) or _kind_of(unit)
+        if kind not in INDICATOR_KINDS:
+            r.fail(ind, f"{ipath}.kind", f"{kind!r} 应为 {' / '.join(INDICATOR_KINDS)}", "kind")
+        direction = r.text(ind, "direction", ipath) or "up"
+        if direction not in DIRECTIONS:
+            r.fail(
+                ind,
+                f"{ipath}.direction",
+                f"{direction!r} 应为 up(不低于目标) 或 down(不高于目标)",
+                "direction",
+            )
+        target = r.number(ind, "target", ipath)
+        for label, number in [("target", target)] + [
+            (f"milestones[{n}]", x.value) for n, x in enumerate(milestones)
+        ]:
+            why = _implausible(kind, number)
+            if why:
+                r.fail(ind, f"{ipath}.{label}", why, "target" if label == "target" else "milestones")
         if name:
             indicators.append(
                 IndicatorSpec(
                     code=r.text(ind, "code", ipath) or name,
                     name=name,
-                    unit=r.text(ind, "unit", ipath),
-                    target=r.number(ind, "target", ipath),
+                    unit=unit,
+                    target=target,
                     baseline=r.number(ind, "baseline", ipath) or 0,
-                    cumulative=r.flag(ind, "cumulative", ipath, True),
+                    # A ceiling (逾期率 ≤ 0.5%) is a level that may fall, not a running total.
+                    cumulative=r.flag(ind, "cumulative", ipath, direction != "down"),
                     milestones=tuple(sorted(milestones, key=lambda x: x.date)),
+                    kind=kind,
+                    direction=direction,
                 )
             )
     codes = [i.code for i in indicators]
@@ -545,6 +621,28 @@ def _measure(r: _Reader, node: Any, path: str) -> MeasureSpec | None:
         public=r.flag(m, "public", path, True),
         line=r.line_of(m),
     )
+
+
+def _kind_of(unit: str | None) -> str:
+    """The kind an indicator's unit implies when the file names none: % is a percent, 户 or 座 a count."""
+    if unit is None:
+        return "amount"
+    unit = unit.strip()
+    if unit in ("%", "％"):
+        return "percent"
+    return "count" if unit in COUNT_UNITS else "amount"
+
+
+def _implausible(kind: str, number: float | None) -> str | None:
+    if number is None:
+        return None
+    if number < 0:
+        return f"{number} 不能小于 0"
+    if kind == "count" and float(number) != int(number):
+        return f"{number} 不是整数(kind: count 只计整数)"
+    if kind == "percent" and number > 100:
+        return f"{number} 超出 0–100(kind: percent)"
+    return None
 
 
 def _check_codes(r: _Reader, sections: list[SectionSpec]) -> None:

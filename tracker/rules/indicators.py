@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from tracker.rules.values import IndicatorSpec, IndicatorValue, ReportingRules
+from tracker.rules.values import Direction, IndicatorKind, IndicatorSpec, IndicatorValue, ReportingRules
 
 
 class WarningCode(StrEnum):
@@ -15,6 +15,8 @@ class WarningCode(StrEnum):
     JUMP = "jump"
     PAST_TARGET = "past_target"
     UNIT_MISMATCH = "unit_mismatch"
+    NOT_WHOLE = "not_whole"
+    OUT_OF_RANGE = "out_of_range"
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,10 @@ def check_indicator_value(
     - jump: the value moved by more than `rules.jump_share` (default 0.5) of the target since the
       previous value (from 0 when there is none, for a cumulative indicator); exactly that share is
       no warning. Needs a target above 0.
-    - past_target: the value is above the target (reaching it exactly is fine) and `new.note` is empty.
+    - past_target: an "at least" (up) indicator's value is above the target (reaching it exactly is
+      fine) and `new.note` is empty. A "down" indicator above its ceiling is behind, not implausible.
+    - not_whole: a count (户, 座, 村) that is not a whole number.
+    - out_of_range: a percent outside 0–100, or any value below 0.
     - unit_mismatch: both the indicator and `new` name a unit and they differ (ignoring
       full-width/half-width and surrounding spaces).
     """
@@ -69,7 +74,15 @@ def check_indicator_value(
                 WarningCode.JUMP,
                 f"「{spec.name}」一次变化 {_number(change)}{unit}，超过目标值 {_number(spec.target)}{unit} 的 {share}",
             )
-    if spec.target is not None and value > spec.target and not new.note.strip():
+    plausible = plausibility_problem(spec, value)
+    if plausible:
+        warn(*plausible)
+    if (
+        spec.direction is Direction.UP
+        and spec.target is not None
+        and value > spec.target
+        and not new.note.strip()
+    ):
         warn(
             WarningCode.PAST_TARGET,
             f"「{spec.name}」{_number(value)}{unit} 超过目标值 {_number(spec.target)}{unit}，请在说明中注明原因",
@@ -77,3 +90,16 @@ def check_indicator_value(
     if new.unit is not None and spec.unit is not None and not _same_unit(new.unit, spec.unit):
         warn(WarningCode.UNIT_MISMATCH, f"「{spec.name}」计量单位应为「{spec.unit}」，填报为「{new.unit}」")
     return tuple(warnings)
+
+
+def plausibility_problem(spec: IndicatorSpec, value: Decimal) -> tuple[WarningCode, str] | None:
+    """What makes `value` impossible for an indicator of its kind, or None: a count must be a whole
+    number, a percent lies in 0–100, and no indicator is negative."""
+    unit = spec.unit or ""
+    if value < 0:
+        return WarningCode.OUT_OF_RANGE, f"「{spec.name}」不能小于 0"
+    if spec.kind is IndicatorKind.COUNT and value != value.to_integral_value():
+        return WarningCode.NOT_WHOLE, f"「{spec.name}」为计数指标，应填整数（{_number(value)}{unit}）"
+    if spec.kind is IndicatorKind.PERCENT and value > 100:
+        return WarningCode.OUT_OF_RANGE, f"「{spec.name}」为百分比，应在 0–100 之间（{_number(value)}）"
+    return None

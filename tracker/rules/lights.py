@@ -11,7 +11,7 @@ from enum import StrEnum
 from tracker.rules.periods import end_of_day, local_date
 from tracker.rules.progress import Reading, read
 from tracker.rules.status import ReportStatus, day_label, last_due
-from tracker.rules.values import AssignmentFacts, IndicatorSpec, ReportingRules, Role
+from tracker.rules.values import AssignmentFacts, Direction, IndicatorSpec, ReportingRules, Role
 
 
 class Rag(StrEnum):
@@ -64,19 +64,25 @@ def behind_milestone(reading: Reading, spec: IndicatorSpec) -> str | None:
     """Why indicator `spec` is behind its current milestone as the assignment reads, or None.
 
     The current milestone is the latest one whose day has ended by the reading's moment; the
-    indicator is behind when its last reported value is below the milestone's value, or nothing was
-    reported. Reaching the value exactly is not behind.
+    indicator is behind when nothing was reported, or its last reported value is below the
+    milestone's value (direction up) or above it (direction down, an "at most" ceiling). Reaching the
+    value exactly is not behind. A derived milestone (linear from the baseline) says so.
     """
     passed = [m for m in spec.milestones if end_of_day(m.date) < reading.as_of]
     if not passed:
         return None
     milestone = passed[-1]
     value = reading.indicator_value(spec.name)
-    if value is not None and value >= milestone.value:
+    if value is not None and spec.meets(value, milestone.value):
         return None
     unit = spec.unit or ""
     reported = "未报送" if value is None else f"实报 {_number(value)}{unit}"
-    return f"指标「{spec.name}」落后于节点（{day_label(milestone.date)}应达 {_number(milestone.value)}{unit}，{reported}）"
+    should = "应不高于" if spec.direction is Direction.DOWN else "应达"
+    derived = "，按目标均衡推算" if milestone.derived else ""
+    return (
+        f"指标「{spec.name}」落后于节点（{day_label(milestone.date)}{should} "
+        f"{_number(milestone.value)}{unit}{derived}，{reported}）"
+    )
 
 
 def amber_reasons(reading: Reading) -> list[str]:

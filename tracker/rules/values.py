@@ -115,16 +115,35 @@ class Milestone:
 
     date: date
     value: Decimal
+    derived: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", Decimal(self.value))
+
+
+class IndicatorKind(StrEnum):
+    """What an indicator counts, which decides what a plausible value is."""
+
+    COUNT = "count"  # whole things: 户, 座, 村, 人 — whole numbers only
+    AMOUNT = "amount"  # money, length, area: any number not below 0
+    PERCENT = "percent"  # a share 0–100
+    RATE = "rate"  # a ratio such as 逾期率, not below 0
+
+
+class Direction(StrEnum):
+    """Whether an indicator must reach at least its target (up) or stay at most at it (down)."""
+
+    UP = "up"
+    DOWN = "down"
 
 
 @dataclass(frozen=True)
 class IndicatorSpec:
     """A numeric target of a measure (指标), e.g. 改建卫生厕所 2600 座, with its milestones.
 
-    Targets are "at least" values. A cumulative indicator reports running totals, which never fall.
+    `direction` up: the target is an "at least" value; down: an "at most" value (贷款逾期率 ≤ 0.5%),
+    where a value above it is behind, not implausible. A cumulative indicator reports running totals,
+    which never fall. A derived milestone was computed (linear from the baseline), not printed.
     """
 
     name: str
@@ -132,11 +151,20 @@ class IndicatorSpec:
     target: Decimal | None = None
     cumulative: bool = True
     milestones: tuple[Milestone, ...] = ()
+    kind: IndicatorKind = IndicatorKind.AMOUNT
+    direction: Direction = Direction.UP
 
     def __post_init__(self) -> None:
         if self.target is not None:
             object.__setattr__(self, "target", Decimal(self.target))
         object.__setattr__(self, "milestones", tuple(sorted(self.milestones, key=lambda m: m.date)))
+        object.__setattr__(self, "kind", IndicatorKind(self.kind))
+        object.__setattr__(self, "direction", Direction(self.direction))
+
+    def meets(self, value: Decimal, goal: Decimal) -> bool:
+        """Whether `value` satisfies `goal` (a milestone or the target): at least it going up, at
+        most it going down; the goal itself always does."""
+        return value <= goal if self.direction is Direction.DOWN else value >= goal
 
 
 @dataclass(frozen=True)

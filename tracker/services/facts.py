@@ -212,6 +212,8 @@ def gather(
                     target=None if i.target is None else Decimal(str(i.target)),
                     cumulative=i.cumulative,
                     milestones=tuple(milestones[i.id]),
+                    kind=i.kind,
+                    direction=i.direction,
                 )
             )
 

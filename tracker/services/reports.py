@@ -19,7 +19,7 @@ from pathlib import Path
 from peewee import JOIN
 
 from tracker.clock import TZ, now
-from tracker.rules.indicators import IndicatorWarning, check_indicator_value
+from tracker.rules.indicators import IndicatorWarning, check_indicator_value, plausibility_problem
 from tracker.rules.lights import assignment_light
 from tracker.rules.periods import Period, due_moment, end_of_day, local_date
 from tracker.rules.status import last_due_report, report_status
@@ -243,6 +243,8 @@ def _spec(indicator: Indicator) -> IndicatorSpec:
         unit=indicator.unit,
         target=None if indicator.target is None else Decimal(str(indicator.target)),
         cumulative=indicator.cumulative,
+        kind=indicator.kind,
+        direction=indicator.direction,
     )
 
 
@@ -272,8 +274,18 @@ def validate(data: ReportInput, indicators: Sequence[Indicator]) -> list[Problem
         if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
             problems.append(Problem(f"indicator:{code}", f"「{indicator.name}」应为不小于 0 的数"))
             continue
+        impossible = plausibility_problem(_spec(indicator), value)
+        if impossible:
+            problems.append(Problem(f"indicator:{code}", impossible[1]))
+            continue
         note = data.indicator_notes.get(code, "").strip()
-        if indicator.target is not None and value > Decimal(str(indicator.target)) and not note:
+        # Above a ceiling (direction down) is behind, which the light shows; no note is asked for.
+        if (
+            indicator.direction != "down"
+            and indicator.target is not None
+            and value > Decimal(str(indicator.target))
+            and not note
+        ):
             problems.append(
                 Problem(
                     f"note:{code}",

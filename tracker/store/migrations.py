@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from playhouse.migrate import SchemaMigrator
+import peewee as pw
+from playhouse.migrate import SchemaMigrator, migrate
 
 from tracker.clock import now
 from tracker.store import models
@@ -28,8 +29,18 @@ def _initial(migrator: SchemaMigrator) -> None:  # pragma: no cover - version 1 
     raise RuntimeError("version 1 is the initial schema")
 
 
+def _indicator_kind_direction(migrator: SchemaMigrator) -> None:
+    migrate(
+        migrator.add_column("indicator", "kind", pw.CharField(default="amount", max_length=12)),
+        migrator.add_column("indicator", "direction", pw.CharField(default="up", max_length=4)),
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: plans, units, assignments, indicators, users, reports, audit", _initial),
+    Migration(
+        60, "indicator kind (count/amount/percent/rate) and direction (up/down)", _indicator_kind_direction
+    ),
 ]
 
 

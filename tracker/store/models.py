@@ -177,6 +177,8 @@ class Indicator(BaseModel):
     target = pw.FloatField(null=True)
     baseline = pw.FloatField(default=0)
     cumulative = pw.BooleanField(default=True)
+    kind = pw.CharField(default="amount", max_length=12)  # count | amount | percent | rate
+    direction = pw.CharField(default="up", max_length=4)  # up: at least the target; down: at most
     position = pw.IntegerField(default=0)
     archived_at = MomentField(null=True)
 

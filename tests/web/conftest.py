@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import urlsplit
 
 import pytest
+import webtest
 
 from tracker.services.users import add_user
 from tracker.web import create_app
@@ -104,3 +106,53 @@ def signed_in(client, people):
         return client
 
     return _sign_in
+
+
+# ---------------------------------------------------------------- forms as a browser submits them (WebTest)
+
+
+def served_form(page: webtest.TestResponse, action: str, has: str | None = None) -> webtest.Form:
+    """The POST form on `page` that posts to `action` (a path, with its query string when the form has one),
+    exactly as served: its hidden inputs, its token, its defaults. `has` picks among several forms
+    with the same action by a name one of its fields carries (or its button text)."""
+    found = []
+    for key, form in page.forms.items():
+        if not isinstance(key, int) or form.method.upper() != "POST":
+            continue  # page.forms holds each form under its index and again under its id
+        target = form.action or page.request.path_qs
+        parts = urlsplit(target)
+        path = parts.path + (f"?{parts.query}" if parts.query and "?" in action else "")
+        if path != action:
+            continue
+        if has is not None and has not in form.fields and has not in form.text:
+            continue
+        found.append(form)
+    assert found, f"no form posting to {action} on {page.request.path_qs}"
+    assert len(found) == 1, f"{len(found)} forms post to {action} on {page.request.path_qs}; say which"
+    return found[0]
+
+
+def submit(page, action: str, fields: dict | None = None, has: str | None = None, button=None, **kwargs):
+    """Fill the form that posts to `action` with what a person would type, and submit it as served."""
+    form = served_form(page, action, has)
+    for name, value in (fields or {}).items():
+        form[name] = value  # a list ticks exactly those of a group of checkboxes sharing one name
+    return form.submit(button, **kwargs)
+
+
+def web_sign_in(web: webtest.TestApp, username: str, password: str = PASSWORD) -> webtest.TestResponse:
+    page = web.get("/login")
+    return submit(page, "/login", {"username": username, "password": password})
+
+
+@pytest.fixture
+def web_as(app, people):
+    """A factory: a WebTest browser signed in as one of PEOPLE (its own cookies)."""
+
+    def _as(username: str) -> webtest.TestApp:
+        web = webtest.TestApp(app)
+        response = web_sign_in(web, username)
+        assert response.status_int == 302, response.text
+        return web
+
+    return _as

@@ -8,9 +8,10 @@ import re
 from datetime import date
 
 import pytest
+import webtest
 from openpyxl import load_workbook
 
-from tests.web.conftest import csrf_token, sign_in
+from tests.web.conftest import csrf_token, submit
 from tracker.services import supervision
 from tracker.services.scoping import Scope
 from tracker.store.models import (
@@ -28,8 +29,17 @@ from tracker.store.models import (
 
 
 @pytest.fixture
-def as_(app, people, monkeypatch):
-    """A factory: a fresh client signed in as one of the test people, on 1 July 2024."""
+def as_(web_as, monkeypatch):
+    """A factory: a WebTest browser signed in as one of the test people, on 1 July 2024."""
+    monkeypatch.setenv("TRACKER_NOW", "2024-07-01T10:00:00+08:00")
+    return web_as
+
+
+@pytest.fixture
+def client_as(app, people, monkeypatch):
+    """A Flask test client signed in: for the hand-built POSTs of the negative cases."""
+    from tests.web.conftest import sign_in
+
     monkeypatch.setenv("TRACKER_NOW", "2024-07-01T10:00:00+08:00")
 
     def _as(name: str):
@@ -38,11 +48,6 @@ def as_(app, people, monkeypatch):
         return client
 
     return _as
-
-
-def post(client, path: str, data: dict, page: str | None = None, **kwargs):
-    token = csrf_token(client, page or "/")
-    return client.post(path, data={"csrf_token": token, **data}, **kwargs)
 
 
 def clerk_assignment() -> Assignment:
@@ -59,28 +64,28 @@ def clerk_assignment() -> Assignment:
 
 def test_the_office_records_a_finding_sends_it_and_closes_it_after_the_units_answer(as_, people):
     office = as_("inspector")
-    response = post(
-        office,
+    plan = Plan.get(Plan.code == "ankang-2023")
+    page = office.get("/office/inspections").click(href="/office/inspections/new")
+    response = submit(
+        page,
         "/office/inspections/new",
-        {
-            "title": "七月专项督查",
-            "held_on": "2024-06-28",
-            "plan": str(Plan.get(Plan.code == "ankang-2023").id),
-        },
+        {"title": "七月专项督查", "held_on": "2024-06-28", "plan": str(plan.id)},
     )
     inspection = Inspection.get(Inspection.title == "七月专项督查")
-    assert response.status_code == 302 and response.headers["Location"].endswith(
+    assert response.status_int == 302 and response.headers["Location"].endswith(
         f"/office/inspections/{inspection.id}"
     )
 
     a = clerk_assignment()
-    response = post(
-        office,
-        f"/office/findings/new?plan=ankang-2023&inspection={inspection.id}",
+    action = f"/office/findings/new?plan=ankang-2023&inspection={inspection.id}"
+    page = office.get(action)
+    assert page.forms[1]["inspection"].value == str(inspection.id)  # the page keeps the inspection
+    response = submit(
+        page,
+        action,
         {
             "unit": str(a.unit_id),
             "measure": str(a.measure_id),
-            "inspection": str(inspection.id),
             "title": "帮扶台账未按月更新",
             "detail": "抽查 3 个村,台账停留在 4 月。",
             "severity": "serious",
@@ -88,53 +93,53 @@ def test_the_office_records_a_finding_sends_it_and_closes_it_after_the_units_ans
         },
     )
     finding = Finding.get(Finding.title == "帮扶台账未按月更新")
-    assert response.status_code == 302 and finding.severity == "serious" and not finding.public
+    assert response.status_int == 302 and finding.severity == "serious" and not finding.public
+    assert "问题已登记" in response.follow().text
 
-    response = post(
-        office,
-        f"/office/rectifications/new?unit={a.unit_id}",
-        {"finding": str(finding.id), "doc_number": "安督整〔2024〕3号"},
-    )
+    action = f"/office/rectifications/new?unit={a.unit_id}"
+    page = office.get(action)
+    assert page.forms[2].get("finding", index=0).checked  # the unit's unlisted finding is ticked
+    response = submit(page, action, {"doc_number": "安督整〔2024〕3号"})
     sent = RectificationList.get(RectificationList.doc_number == "安督整〔2024〕3号")
-    assert response.status_code == 302 and Finding.get_by_id(finding.id).rectification_list_id == sent.id
+    assert response.status_int == 302 and Finding.get_by_id(finding.id).rectification_list_id == sent.id
     docx = office.get(f"/office/rectifications/{sent.id}.docx")
-    assert docx.status_code == 200 and docx.data.startswith(b"PK")
-    assert docx.mimetype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert docx.status_int == 200 and docx.body.startswith(b"PK")
+    assert docx.content_type == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     assert "attachment" in docx.headers["Content-Disposition"]
-    sheet = load_workbook(io.BytesIO(office.get(f"/office/rectifications/{sent.id}.xlsx").data)).active
+    sheet = load_workbook(io.BytesIO(office.get(f"/office/rectifications/{sent.id}.xlsx").body)).active
     assert sheet["B5"].value == "帮扶台账未按月更新"
 
     clerk = as_("clerk")
-    home = clerk.get("/findings/").get_data(as_text=True)
-    assert "帮扶台账未按月更新" in home and "安督整〔2024〕3号" in home
-    assert clerk.get(f"/findings/lists/{sent.id}.docx").status_code == 200
-    response = post(
-        clerk,
+    home = clerk.get("/findings/")
+    assert "帮扶台账未按月更新" in home.text and "安督整〔2024〕3号" in home.text
+    assert clerk.get(f"/findings/lists/{sent.id}.docx").status_int == 200
+    page = clerk.get(f"/findings/{finding.id}")
+    response = submit(
+        page,
         f"/findings/{finding.id}/answer",
-        {"note": "已逐村补齐台账。", "files": (io.BytesIO("台账已补齐".encode()), "整改说明.txt")},
-        page=f"/findings/{finding.id}",
-        content_type="multipart/form-data",
+        {"note": "已逐村补齐台账。", "files": [webtest.Upload("整改说明.txt", "台账已补齐".encode())]},
     )
-    assert response.status_code == 302
+    assert response.status_int == 302
     assert Finding.get_by_id(finding.id).state == "answered"
     assert [e.original_name for e in Evidence.select().where(Evidence.finding_event.is_null(False))] == [
         "整改说明.txt"
     ]
 
-    page = office.get(f"/office/findings/{finding.id}").get_data(as_text=True)
-    assert "已逐村补齐台账。" in page and "整改说明.txt" in page and "核查属实，销号" in page
+    page = office.get(f"/office/findings/{finding.id}")
+    assert "已逐村补齐台账。" in page.text and "整改说明.txt" in page.text and "核查属实，销号" in page.text
     evidence = Evidence.get(Evidence.finding_event.is_null(False))
-    with office.get(f"/unit/evidence/{evidence.id}") as download:
-        assert download.status_code == 200 and download.data == "台账已补齐".encode()
-    assert as_("other").get(f"/unit/evidence/{evidence.id}").status_code == 404
-    response = post(office, f"/office/findings/{finding.id}/close", {"note": "实地核查属实。"})
-    assert response.status_code == 302 and Finding.get_by_id(finding.id).state == "closed"
+    download = office.get(f"/unit/evidence/{evidence.id}")
+    assert download.status_int == 200 and download.body == "台账已补齐".encode()
+    assert as_("other").get(f"/unit/evidence/{evidence.id}", status=404).status_int == 404
+    response = submit(page, f"/office/findings/{finding.id}/close", {"note": "实地核查属实。"})
+    assert response.status_int == 302 and Finding.get_by_id(finding.id).state == "closed"
+    assert "已销号" in response.follow().text
     kinds = [
         e.kind
         for e in FindingEvent.select().where(FindingEvent.finding == finding.id).order_by(FindingEvent.id)
     ]
     assert kinds == ["open", "send", "answer", "close"]
-    page = clerk.get(f"/findings/{finding.id}").get_data(as_text=True)
+    page = clerk.get(f"/findings/{finding.id}").text
     assert "已销号" in page and "报送整改情况" not in page
 
 
@@ -155,8 +160,8 @@ def finding(people, monkeypatch):
     return Finding.get_by_id(row.id)
 
 
-def test_another_unit_cannot_open_answer_or_download_the_finding_and_is_logged(as_, finding):
-    other = as_("other")
+def test_another_unit_cannot_open_answer_or_download_the_finding_and_is_logged(client_as, finding):
+    other = client_as("other")
     before = AuditEvent.select().where(AuditEvent.action == "access.refused").count()
     assert other.get(f"/findings/{finding.id}").status_code == 404
     token = csrf_token(other, "/findings/")
@@ -170,8 +175,10 @@ def test_another_unit_cannot_open_answer_or_download_the_finding_and_is_logged(a
     assert Finding.get_by_id(finding.id).state == "open"
 
 
-def test_a_leader_reads_the_ledger_but_cannot_close_and_a_unit_cannot_reach_the_office_pages(as_, finding):
-    leader = as_("leader")
+def test_a_leader_reads_the_ledger_but_cannot_close_and_a_unit_cannot_reach_the_office_pages(
+    client_as, finding
+):
+    leader = client_as("leader")
     page = leader.get(f"/office/findings/{finding.id}").get_data(as_text=True)
     assert "资金拨付滞后" in page and "/close" not in page and "核查处理" not in page
     token = csrf_token(leader, "/office/findings")
@@ -181,7 +188,7 @@ def test_a_leader_reads_the_ledger_but_cannot_close_and_a_unit_cannot_reach_the_
         ).status_code
         == 403
     )
-    clerk = as_("clerk")
+    clerk = client_as("clerk")
     assert clerk.get(f"/office/findings/{finding.id}").status_code == 403
     token = csrf_token(clerk, "/findings/")
     assert (
@@ -193,25 +200,29 @@ def test_a_leader_reads_the_ledger_but_cannot_close_and_a_unit_cannot_reach_the_
     assert Finding.get_by_id(finding.id).state == "open"
 
 
-def test_closing_needs_an_answer_and_reopening_a_closed_finding_needs_a_reason(as_, finding, people):
-    office = as_("inspector")
-    response = post(
-        office, f"/office/findings/{finding.id}/close", {"note": "看过了"}, page="/office/findings"
+def test_closing_needs_an_answer_and_reopening_a_closed_finding_needs_a_reason(
+    as_, client_as, finding, people
+):
+    # Before the unit answers the page offers no close form; a stale POST is refused with a message.
+    office = client_as("inspector")
+    token = csrf_token(office, "/office/findings")
+    response = office.post(
+        f"/office/findings/{finding.id}/close", data={"csrf_token": token, "note": "看过了"}
     )
     assert response.status_code == 302
     assert "尚未反馈" in office.get(response.headers["Location"]).get_data(as_text=True)
     supervision.answer_finding(Scope.of(people["clerk"]), finding.id, "已拨付。")
-    post(office, f"/office/findings/{finding.id}/close", {"note": "核查属实。"}, page="/office/findings")
-    response = post(office, f"/office/findings/{finding.id}/reopen", {"note": ""}, page="/office/findings")
-    assert "请填写重新打开的理由" in office.get(response.headers["Location"]).get_data(as_text=True)
-    post(
-        office,
-        f"/office/findings/{finding.id}/reopen",
-        {"note": "回访发现仍未到账。"},
-        page="/office/findings",
-    )
+    office = as_("inspector")
+    page = office.get(f"/office/findings/{finding.id}")
+    closed = submit(page, f"/office/findings/{finding.id}/close", {"note": "核查属实。"}).follow()
+    assert "已销号" in closed.text and "重新打开" in closed.text
+    form = closed.forms[[k for k, f in closed.forms.items() if f.action.endswith("/reopen")][0]]
+    assert form["note"].attrs.get("required") is not None  # the browser asks for the reason first
+    refused = submit(closed, f"/office/findings/{finding.id}/reopen", {"note": ""}).follow()
+    assert "请填写重新打开的理由" in refused.text and Finding.get_by_id(finding.id).state == "closed"
+    submit(refused, f"/office/findings/{finding.id}/reopen", {"note": "回访发现仍未到账。"})
     assert Finding.get_by_id(finding.id).state == "open"
-    page = office.get(f"/office/findings/{finding.id}").get_data(as_text=True)
+    page = office.get(f"/office/findings/{finding.id}").text
     assert re.search(r"立项.*下发整改清单.*单位反馈.*销号.*重新打开", page, re.S)
 
 
@@ -225,10 +236,10 @@ def test_the_ledger_filters_by_state_unit_and_overdue(as_, finding, people, monk
     )
     monkeypatch.setenv("TRACKER_NOW", "2024-07-20T10:00:00+08:00")
     office = as_("inspector")
-    every = office.get("/office/findings").get_data(as_text=True)
+    every = office.get("/office/findings").text
     assert "资金拨付滞后" in every and "汉滨区宣传不到位" in every
-    overdue = office.get("/office/findings?overdue=1").get_data(as_text=True)
+    overdue = office.get("/office/findings?overdue=1").text
     assert "资金拨付滞后" in overdue and "已逾期" in overdue and "汉滨区宣传不到位" not in overdue
-    mine = office.get(f"/office/findings?unit={other_unit.id}").get_data(as_text=True)
+    mine = office.get(f"/office/findings?unit={other_unit.id}").text
     assert "汉滨区宣传不到位" in mine and "资金拨付滞后" not in mine
-    assert "资金拨付滞后" not in office.get("/office/findings?state=closed").get_data(as_text=True)
+    assert "资金拨付滞后" not in office.get("/office/findings?state=closed").text

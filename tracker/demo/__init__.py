@@ -79,9 +79,10 @@ def _reset(url: str) -> None:
 
 
 def build_demo(
-    force: bool = False, echo: Callable[[str], None] = print, out: str | None = None
+    force: bool = False, echo: Callable[[str], None] = print, out: str | None = None, publish: bool = True
 ) -> list[Login]:
-    """Rebuild the configured database as a demo and return the logins to print."""
+    """Rebuild the configured database as a demo and return the logins to print; `publish=False`
+    leaves the static site alone (tests of the app's pages need the database only)."""
     from tracker.plans.load import load_plans
     from tracker.services.users import add_user
 
@@ -110,6 +111,8 @@ def build_demo(
     for line in seed_supervision(now(), upload_dir=uploads).lines():
         echo(line)
     _seed_chases(now(), echo)
+    if not publish:
+        return logins
     from tracker.services.publishing import publish_demo
 
     for result in publish_demo(out):  # the demo's boards, bulletins and assessments into sites/

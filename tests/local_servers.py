@@ -6,11 +6,13 @@ the suite stays quiet under `filterwarnings = error`.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
 import socket
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,11 +26,15 @@ def free_port() -> int:
 
 
 class Mailbox:
-    """An SMTP server that keeps every message it accepts; it refuses the addresses in `refuse`."""
+    """An SMTP server that keeps every message it accepts; it refuses the addresses in `refuse` for
+    good (550) and those in `defer` for now (450); with `delay`, it keeps the message at once but
+    answers DATA only that many seconds later (a server answering after the client's timeout)."""
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.refuse: set[str] = set()
+        self.defer: set[str] = set()
+        self.delay = 0.0
         self._lock = threading.Lock()
         self.port = free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -36,6 +42,8 @@ class Mailbox:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
+        if address in self.defer:
+            return "450 4.2.0 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -43,6 +51,8 @@ class Mailbox:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(message)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 Message accepted for delivery"
 
     def start(self) -> Mailbox:
@@ -59,12 +69,15 @@ class Mailbox:
 
 
 class Webhook:
-    """An HTTP server that records every JSON body POSTed to it; answers 500 while `failing` > 0."""
+    """An HTTP server that records every JSON body POSTed to it; answers 500 while `failing` > 0,
+    200 with `errcode` when it is set (a bot refusing a bad key), and answers `delay` seconds late."""
 
     def __init__(self):
         self.posts: list[dict] = []
         self.attempts = 0
         self.failing = 0
+        self.errcode = 0
+        self.delay = 0.0
         self._lock = threading.Lock()
         hook = self
 
@@ -76,14 +89,22 @@ class Webhook:
                     if hook.failing:
                         hook.failing -= 1
                         status, answer = 500, b'{"errcode": -1, "errmsg": "system busy"}'
+                    elif hook.errcode:
+                        status = 200
+                        answer = b'{"errcode": %d, "errmsg": "invalid webhook url"}' % hook.errcode
                     else:
                         hook.posts.append(json.loads(body.decode("utf-8")))
                         status, answer = 200, b'{"errcode": 0, "errmsg": "ok"}'
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                if hook.delay:
+                    time.sleep(hook.delay)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except OSError:  # the client gave up waiting
+                    self.close_connection = True
 
             def log_message(self, *args):
                 pass

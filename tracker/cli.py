@@ -325,12 +325,72 @@ def remind(plan_code, dry_run):
     if dry_run:
         click.echo(f"(dry run) 共 {len(outcomes)} 条，未写入、未发送。")
         return
-    run = deliver_pending(moment, actor="cli")
+    stop = _stop_on_signals()
+    run = deliver_pending(moment, actor="cli", stop=stop)
     for line in run.lines:
         click.echo(f"投递 {line}")
     click.echo(
-        f"新建催办 {len(outcomes)} 条；投递成功 {run.sent}，待重试 {run.retrying}，失败 {run.failed}。"
+        f"新建催办 {len(outcomes)} 条；投递成功 {run.sent}，待重试 {run.retrying}，失败 {run.failed}"
+        + (f"，结果不明 {run.unknown}(不会自动重发，见 tracker deliveries)" if run.unknown else "")
+        + "。"
     )
+    if stop.is_set():
+        click.echo("已按中断信号停止投递；未发送的留待下次。")
+
+
+def _stop_on_signals():
+    """An event set by SIGTERM or Ctrl+C, so a delivery run finishes the message in hand and stops."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+@cli.group()
+def deliveries():
+    """The outbox: messages whose outcome is unknown, for the office to resend or confirm."""
+
+
+@deliveries.command("list")
+def deliveries_list():
+    """Messages of unknown outcome (the server took them but its answer was lost)."""
+    from tracker.services.outbox import unknown_deliveries
+
+    _open_database(create=False)
+    rows = unknown_deliveries()
+    for d in rows:
+        what = d.reminder.key if d.reminder_id else d.dedupe_key
+        when = d.claimed_at.strftime("%Y-%m-%d %H:%M") if d.claimed_at else "-"
+        click.echo(f"#{d.id}  {d.channel}  {d.recipient}  {what}  {when}(北京时间)  {d.last_error or ''}")
+    click.echo(f"结果不明的投递 {len(rows)} 条。确认对方未收到后用 tracker deliveries resend ID 重发。")
+
+
+@deliveries.command("resend")
+@click.argument("delivery_id", type=int)
+def deliveries_resend(delivery_id):
+    """Send a message of unknown outcome again (after checking it did not arrive)."""
+    _settle(delivery_id, resend=True)
+
+
+@deliveries.command("confirm")
+@click.argument("delivery_id", type=int)
+def deliveries_confirm(delivery_id):
+    """Take a message of unknown outcome as delivered."""
+    _settle(delivery_id, resend=False)
+
+
+def _settle(delivery_id: int, resend: bool) -> None:
+    from tracker.services.outbox import NotUnknown, settle_unknown
+
+    _open_database(create=False)
+    try:
+        settle_unknown(delivery_id, resend, actor="cli")
+    except NotUnknown as exc:
+        _fail(str(exc))
+    click.echo(f"投递 #{delivery_id}: {'已重新排队，下次投递时发送' if resend else '已确认送达'}")
 
 
 @cli.command()

@@ -10,8 +10,10 @@ Jobs, in Asia/Shanghai time, each coalescing missed runs into one and never over
 Started once: `start_scheduler` keeps one scheduler per process, and every job first takes a lease
 in the database (a `Setting` row naming its holder and when it expires, written inside a write
 transaction), so when several processes run a scheduler only the lease holder acts; the others stand
-by and take over once the holder stops renewing. Even if two acted, reminder keys are unique, so no
-chase is recorded or sent twice.
+by and take over once the holder stops renewing. A job renews the lease while it works, however long
+it runs. Even if two acted, reminder keys are unique and each message is switched to `sending` by
+one worker only, so no chase is recorded or sent twice. `shutdown` (SIGTERM, Ctrl+C) lets a running
+delivery finish the message in hand, then gives the lease up.
 """
 
 from __future__ import annotations
@@ -91,12 +93,23 @@ def _lease(text: str) -> tuple[str, datetime] | None:
         return None
 
 
+class _Halt:
+    """Set when any of its events is: the scheduler stopping, or this run's lease lost."""
+
+    def __init__(self, *events: threading.Event):
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+
 class Scheduler:
     """The jobs on a BackgroundScheduler; each job body is also a method, callable on its own."""
 
     def __init__(self, owner: str | None = None, lease_ttl: timedelta = LEASE_TTL):
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_ttl = lease_ttl
+        self.stopping = threading.Event()
         self.aps = BackgroundScheduler(timezone=TZ, job_defaults=JOB_DEFAULTS)
         self.aps.add_job(self.run_chase, CronTrigger(hour=9, minute=0, timezone=TZ), id="chase")
         self.aps.add_job(self.run_chase, CronTrigger(hour="8-20", minute=30, timezone=TZ), id="chase-catchup")
@@ -121,6 +134,7 @@ class Scheduler:
         )
 
     def shutdown(self, wait: bool = True) -> None:
+        self.stopping.set()  # a delivery run stops after the message in hand
         if self.aps.running:
             self.aps.shutdown(wait=wait)
         self._safely("release", lambda: release_lease(self.owner))
@@ -135,21 +149,23 @@ class Scheduler:
     def run_chase(self) -> list[chasing.ChaseOutcome] | None:
         """Record the chases due now and deliver them; None when another scheduler holds the lease."""
 
-        def work():
+        def work(halt):
             moment = now()
             outcomes = chasing.chase(moment)
             if outcomes:
                 log.info("催办: 新建 %d 条", len(outcomes))
-            chasing.deliver_pending(moment)
+            chasing.deliver_pending(moment, stop=halt, owner=self.owner)
             return outcomes
 
         return self._as_holder("chase", work)
 
     def run_delivery(self) -> chasing.DeliveryRun | None:
-        return self._as_holder("deliver", lambda: chasing.deliver_pending(now()))
+        return self._as_holder(
+            "deliver", lambda halt: chasing.deliver_pending(now(), stop=halt, owner=self.owner)
+        )
 
     def run_publish(self) -> Any:
-        def work():
+        def work(halt):
             site = importlib.import_module("tracker.site")
             publish_due = getattr(site, "publish_due", None)
             if publish_due is None:
@@ -159,14 +175,35 @@ class Scheduler:
 
         return self._as_holder("publish", work)
 
-    def _as_holder(self, name: str, work: Callable[[], Any]) -> Any:
+    def _as_holder(self, name: str, work: Callable[[_Halt], Any]) -> Any:
+        """Run `work(halt)` if this scheduler holds the lease, renewing it meanwhile; `halt` is set on
+        shutdown or when the lease is lost, so a long run stops between messages."""
+
         def guarded():
             if not take_lease(self.owner, self.lease_ttl):
                 log.debug("%s: another scheduler holds the lease; standing by", name)
                 return None
-            return work()
+            done, lost = threading.Event(), threading.Event()
+            keeper = threading.Thread(
+                target=self._keep_lease, args=(done, lost), name=f"lease-{name}", daemon=True
+            )
+            keeper.start()
+            try:
+                return work(_Halt(self.stopping, lost))
+            finally:
+                done.set()
+                keeper.join()
 
         return self._safely(name, guarded)
+
+    def _keep_lease(self, done: threading.Event, lost: threading.Event) -> None:
+        """Renew the lease every third of its life while a job works, so no standby takes over mid-run."""
+        interval = max(self.lease_ttl.total_seconds() / 3, 0.05)
+        while not done.wait(interval):
+            if not self._safely("renew", lambda: take_lease(self.owner, self.lease_ttl)):
+                log.error("scheduler %s lost its lease mid-run; stopping the run", self.owner)
+                lost.set()
+                return
 
     def _safely(self, name: str, work: Callable[[], Any]) -> Any:
         try:

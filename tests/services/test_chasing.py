@@ -363,9 +363,9 @@ def test_a_webhook_that_keeps_failing_is_given_up_after_five_attempts(county, ch
     assert AuditEvent.select().where(AuditEvent.action == "delivery.failed").count() == 1
 
 
-def test_a_refused_email_address_is_retried_with_the_servers_reason(county, channels):
+def test_a_busy_mailbox_is_retried_with_the_servers_reason(county, channels):
     mailbox, _ = channels
-    mailbox.refuse.add("zhu@example.org")
+    mailbox.defer.add("zhu@example.org")
     for code in ("1.1", "1.2"):
         file_report(county.a[code], "2024-05", "2024-05-20 09:00")
     at = moment("2024-05-26 09:00")
@@ -373,11 +373,30 @@ def test_a_refused_email_address_is_retried_with_the_servers_reason(county, chan
     chasing.deliver_pending(at)
     delivery = Delivery.get(Delivery.channel == "email")
     assert delivery.status == "pending"
-    assert delivery.last_error.startswith("收件人被拒绝: zhu@example.org 550")
-    mailbox.refuse.clear()
+    assert delivery.last_error.startswith("收件人被拒绝: zhu@example.org 450")
+    mailbox.defer.clear()
     chasing.deliver_pending(at + timedelta(minutes=1))
     assert Delivery.get_by_id(delivery.id).status == "sent"
     assert len(mailbox.received()) == 1
+
+
+def test_a_refused_email_address_is_given_up_at_once_with_the_servers_reason(county, channels):
+    mailbox, _ = channels
+    mailbox.refuse.add("zhu@example.org")
+    for code in ("1.1", "1.2"):
+        file_report(county.a[code], "2024-05", "2024-05-20 09:00")
+    at = moment("2024-05-26 09:00")
+    chasing.chase(at)
+    run = chasing.deliver_pending(at)
+    delivery = Delivery.get(Delivery.channel == "email")
+    assert (delivery.status, delivery.attempts) == ("failed", 1)  # a 5xx is not retried
+    assert delivery.last_error.startswith("收件人被拒绝: zhu@example.org 550")
+    assert (run.sent, run.failed) == (1, 1)  # the webhook went
+    mailbox.refuse.clear()
+    for pause in chasing.BACKOFF:
+        at += pause
+        assert chasing.deliver_pending(at).sent == 0
+    assert len(mailbox.received()) == 0
 
 
 def test_an_overdue_finding_is_chased_yellow_then_red_copied_to_the_leader(county, channels):

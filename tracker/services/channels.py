@@ -1,12 +1,17 @@
-"""The outside channels a reminder goes out on: email over SMTP, and a group-bot webhook.
+"""The outside channels a message goes out on: email over SMTP, and a group-bot webhook.
 
 Both are configured from the environment (see tracker/settings.py); an unset host or URL turns the
 channel off. Every failure is raised as `DeliveryError` with a short reason that the delivery log
-keeps, so a retry or a clerk reading the log knows what went wrong.
+keeps, and with what it means for the message: `retry` (it did not leave; try again later),
+`permanent` (refused for good: a 5xx mailbox, a bot's bad key; never retried) or `unknown` (it may
+have arrived: the server stopped answering after taking it; never resent blindly).
 """
 
 from __future__ import annotations
 
+import email.generator
+import http.client
+import io
 import json
 import os
 import smtplib
@@ -15,14 +20,29 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, getaddresses, make_msgid
 from urllib.parse import urlsplit, urlunsplit
 
 TIMEOUT = 15  # seconds, for one SMTP conversation step or one webhook request
 
+RETRY, PERMANENT, UNKNOWN = "retry", "permanent", "unknown"
+
+# Bot error codes that mean "busy, try later"; any other non-zero errcode is a refusal for good
+# (a wrong key, a missing keyword, a bad signature), which a retry cannot fix.
+BUSY_ERRCODES = {-1, 45009, 130101, 130102}
+
 
 class DeliveryError(Exception):
-    """A channel refused or failed to take a message; the text says why."""
+    """A channel refused or failed to take a message; the text says why, `outcome` what it means.
+
+    `halt` is set when the server itself is unreachable or hanging: the rest of this run's messages
+    on the channel wait for the next run instead of each waiting for its own timeout.
+    """
+
+    def __init__(self, reason: str, outcome: str = RETRY, halt: bool = False):
+        super().__init__(reason)
+        self.outcome = outcome
+        self.halt = halt
 
 
 def _flag(value: str) -> bool:
@@ -89,7 +109,11 @@ class Mailer:
         return smtp
 
     def send(self, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> None:
-        """Send one plain-text message to `to`; raises DeliveryError with the server's reason."""
+        """Send one plain-text message to `to`; raises DeliveryError with the server's reason.
+
+        The envelope (MAIL, RCPT) and the message (DATA) are separate steps: a failure before DATA
+        means the message did not leave; a lost answer to DATA means it may have arrived.
+        """
         message = EmailMessage()
         message["From"] = self.config.sender
         message["To"] = to
@@ -99,18 +123,48 @@ class Mailer:
         for name, value in (headers or {}).items():
             message[name] = value
         message.set_content(body)
+        with io.BytesIO() as buffer:
+            email.generator.BytesGenerator(buffer).flatten(message, linesep="\r\n")
+            data = buffer.getvalue()
+        sender = getaddresses([self.config.sender])[0][1] or self.config.sender
         try:
             if self._smtp is None:
                 self._smtp = self._connect()
-            self._smtp.send_message(message)
+            smtp = self._smtp
+            smtp.ehlo_or_helo_if_needed()
+            code, reply = smtp.mail(sender)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, reply, sender)
+            code, reply = smtp.rcpt(to)
+            if code not in (250, 251):
+                smtp.rset()
+                raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
         except smtplib.SMTPRecipientsRefused as exc:
-            raise DeliveryError(f"收件人被拒绝: {_smtp_reason(exc.recipients)}") from None
+            codes = [code for code, _ in exc.recipients.values()]
+            outcome = PERMANENT if codes and all(500 <= c < 600 for c in codes) else RETRY
+            raise DeliveryError(f"收件人被拒绝: {_smtp_reason(exc.recipients)}", outcome) from None
         except smtplib.SMTPResponseException as exc:
             self.close()
-            raise DeliveryError(f"SMTP {exc.smtp_code}: {_text(exc.smtp_error)}") from None
+            outcome = PERMANENT if 500 <= exc.smtp_code < 600 else RETRY
+            raise DeliveryError(f"SMTP {exc.smtp_code}: {_text(exc.smtp_error)}", outcome) from None
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
-            raise DeliveryError(f"SMTP 连接失败: {exc}") from None
+            raise DeliveryError(f"SMTP 连接失败: {exc}", RETRY, halt=True) from None
+        try:
+            code, reply = smtp.data(data)
+        except smtplib.SMTPResponseException as exc:
+            self.close()
+            outcome = PERMANENT if 500 <= exc.smtp_code < 600 else RETRY
+            raise DeliveryError(f"SMTP {exc.smtp_code}: {_text(exc.smtp_error)}", outcome) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise DeliveryError(
+                f"邮件已交给服务器但未收到确认({exc or type(exc).__name__}),结果不明", UNKNOWN, halt=True
+            ) from None
+        if code != 250:
+            self.close()
+            outcome = PERMANENT if 500 <= code < 600 else RETRY
+            raise DeliveryError(f"SMTP {code}: {_text(reply)}", outcome)
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -148,32 +202,52 @@ class WebhookConfig:
         return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
-def post_webhook(url: str, text: str, timeout: float = TIMEOUT) -> str:
+def post_webhook(url: str, text: str, timeout: float | None = None) -> str:
     """POST `{"msgtype": "text", "text": {"content": text}}` to a group bot; returns the HTTP status line.
 
     A status other than 2xx fails, and so does a 2xx whose JSON body carries a non-zero `errcode`
     (WeCom and DingTalk answer 200 with an error code when they refuse a message).
     """
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise DeliveryError("TRACKER_WEBHOOK_URL 必须以 http:// 或 https:// 开头")
     payload = json.dumps({"msgtype": "text", "text": {"content": text}}, ensure_ascii=False).encode("utf-8")
+    return post_json(url, payload, timeout=timeout)
+
+
+def post_json(
+    url: str, body: bytes, headers: dict[str, str] | None = None, timeout: float | None = None
+) -> str:
+    """POST a JSON body to `url`; returns the HTTP status line or raises a classified DeliveryError."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise DeliveryError("TRACKER_WEBHOOK_URL 必须以 http:// 或 https:// 开头", PERMANENT)
     request = urllib.request.Request(
-        url, data=payload, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            status, body = response.status, response.read(65536)
+        with urllib.request.urlopen(request, timeout=TIMEOUT if timeout is None else timeout) as response:
+            status, answer_body = response.status, response.read(65536)
     except urllib.error.HTTPError as exc:
         with exc:
-            raise DeliveryError(f"HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise DeliveryError(f"无法连接群机器人: {getattr(exc, 'reason', exc)}") from None
+            # 4xx: the URL or the request is wrong and stays wrong (but 408/429 ask us to come back).
+            permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
+            raise DeliveryError(f"HTTP {exc.code} {exc.reason}", PERMANENT if permanent else RETRY) from None
+    except urllib.error.URLError as exc:
+        # Raised while connecting or sending the request: the server never answered it.
+        raise DeliveryError(f"无法连接群机器人: {exc.reason}", RETRY, halt=True) from None
+    except (http.client.HTTPException, OSError) as exc:
+        # The request went out and the answer did not come back: it may have been taken.
+        raise DeliveryError(
+            f"请求已发出但未收到应答({exc or type(exc).__name__}),结果不明", UNKNOWN, halt=True
+        ) from None
     try:
-        answer = json.loads(body.decode("utf-8")) if body else {}
+        answer = json.loads(answer_body.decode("utf-8")) if answer_body else {}
     except (UnicodeDecodeError, ValueError):
         answer = {}
     if isinstance(answer, dict) and answer.get("errcode") not in (None, 0):
+        code = answer.get("errcode")
         raise DeliveryError(
-            f"群机器人拒收: errcode {answer.get('errcode')} {answer.get('errmsg', '')}".strip()
+            f"群机器人拒收: errcode {code} {answer.get('errmsg', '')}".strip(),
+            RETRY if code in BUSY_ERRCODES else PERMANENT,
         )
     return f"HTTP {status}"

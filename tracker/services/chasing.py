@@ -14,8 +14,10 @@ on the delivery and in the audit trail, and retries a failure with growing pause
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from peewee import JOIN
@@ -26,6 +28,7 @@ from tracker.rules import chasing as rules
 from tracker.rules import values as rv
 from tracker.rules.chasing import ChaseKind, ChasePolicy, Slip
 from tracker.rules.periods import Period, local_date
+from tracker.services import outbox
 from tracker.services.channels import DeliveryError, Mailer, SmtpConfig, WebhookConfig, post_webhook
 from tracker.services.facts import gather
 from tracker.services.scoping import OFFICE_ROLES, OutOfScope, Scope
@@ -45,15 +48,9 @@ from tracker.store.models import (
 
 log = logging.getLogger(__name__)
 
-# A failed delivery waits this long before attempt n+1 (n = attempts so far); after MAX_ATTEMPTS it
-# is marked failed and left for the office to see.
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
-MAX_ATTEMPTS = len(BACKOFF) + 1
-# A delivery taken by one run is left alone by every other run for this long, so two schedulers
-# never send the same message at the same time; if the taker dies, the delivery is retried after it.
-CLAIM = timedelta(minutes=10)
-# At most this many messages per run and channel; group bots accept about 20 a minute.
-BATCH = {"email": 200, "webhook": 20}
+# Delivery lives in the outbox; these names stay here for the callers that know them.
+BACKOFF, MAX_ATTEMPTS, BATCH = outbox.BACKOFF, outbox.MAX_ATTEMPTS, outbox.BATCH
+DeliveryRun = outbox.DeliveryRun
 # Finding history kinds that mean the unit answered (整改回复).
 ANSWER_KINDS = ("answer", "answered")
 UNIT_ROLES = ("reporter", "unit_leader")
@@ -87,16 +84,6 @@ class ChaseOutcome:
             or "无投递渠道"
         )
         return f"{self.unit}  {self.key}  → {where}\n    {self.message}"
-
-
-@dataclass
-class DeliveryRun:
-    """What one `deliver_pending` did: how many sent, will retry, or gave up; a line per attempt."""
-
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    lines: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -503,33 +490,16 @@ def mark_read(scope: Scope, reminder_id: int, now: datetime | None = None) -> da
 # -- delivering --------------------------------------------------------------------------------------
 
 
-def _claim(moment: datetime) -> list[Delivery]:
-    """Take the email and webhook deliveries due at `moment`, at most a batch per channel."""
-    taken = []
-    with write_transaction():
-        for channel, batch in BATCH.items():
-            due = (
-                Delivery.select(Delivery, Reminder, Unit)
-                .join(Reminder)
-                .join(Unit, on=(Reminder.unit == Unit.id))
-                .where(
-                    Delivery.channel == channel,
-                    Delivery.status == "pending",
-                    Delivery.next_attempt_at.is_null() | (Delivery.next_attempt_at <= moment),
-                )
-                .order_by(Delivery.id)
-                .limit(batch)
-            )
-            for d in list(due):
-                claimed = (
-                    Delivery.update(attempts=Delivery.attempts + 1, next_attempt_at=moment + CLAIM)
-                    .where(Delivery.id == d.id, Delivery.status == "pending", Delivery.attempts == d.attempts)
-                    .execute()
-                )
-                if claimed:
-                    d.attempts += 1
-                    taken.append(d)
-    return taken
+@contextmanager
+def _mail_session():
+    """One SMTP connection for an email worker's run (None when SMTP is not configured)."""
+    config = SmtpConfig.from_env()
+    mailer = Mailer(config) if config is not None else None
+    try:
+        yield mailer
+    finally:
+        if mailer is not None:
+            mailer.close()
 
 
 def _subject(message: str) -> str:
@@ -537,88 +507,43 @@ def _subject(message: str) -> str:
     return first if len(first) <= 60 else first[:59] + "…"
 
 
-def _send(d: Delivery, mailer: Mailer | None, webhook: WebhookConfig | None) -> str:
-    reminder = d.reminder
-    if d.channel == "email":
-        if mailer is None:
-            raise DeliveryError("未配置邮件服务器(TRACKER_SMTP_HOST)")
-        mailer.send(
-            d.recipient,
-            _subject(reminder.message),
-            reminder.message + EMAIL_FOOTER,
-            {"X-Tracker-Reminder": reminder.key},
-        )
-        return "SMTP 250"
+def _send_email(d: Delivery) -> str:
+    mailer = getattr(d, "session", None)
+    if mailer is None:
+        raise DeliveryError("未配置邮件服务器(TRACKER_SMTP_HOST)")
+    if d.reminder_id:
+        reminder = d.reminder
+        subject, body, tag = _subject(reminder.message), reminder.message + EMAIL_FOOTER, reminder.key
+    else:  # a queued message of another kind: {"subject", "body"}
+        subject, body, tag = d.payload["subject"], d.payload["body"], d.dedupe_key
+    mailer.send(d.recipient, subject, body, {"X-Tracker-Reminder": tag})
+    return "SMTP 250"
+
+
+def _send_webhook(d: Delivery) -> str:
+    webhook = WebhookConfig.from_env()
     if webhook is None:
         raise DeliveryError("未配置群机器人(TRACKER_WEBHOOK_URL)")
-    return post_webhook(webhook.url, f"{reminder.unit.label}：{reminder.message}")
+    text = f"{d.reminder.unit.label}：{d.reminder.message}" if d.reminder_id else d.payload["text"]
+    return post_webhook(webhook.url, text)
 
 
-def deliver_pending(now: datetime | None = None, actor: str = "scheduler") -> DeliveryRun:
+outbox.register("email", _send_email, session=_mail_session)
+outbox.register("webhook", _send_webhook)
+
+
+def deliver_pending(
+    now: datetime | None = None,
+    actor: str = "scheduler",
+    stop: threading.Event | None = None,
+    owner: str | None = None,
+) -> DeliveryRun:
     """Send the email and webhook deliveries that are due; log each result and schedule retries.
 
-    A delivery is tried when it is pending and its next attempt is due. Success marks it sent.
-    Failure keeps the reason in `last_error` and tries again after 1 min, 5 min, 30 min, then 2 h;
-    after the 5th failed attempt it is marked failed. Every attempt is logged and audited.
+    A delivery is tried when it is pending and its next attempt is due. Success marks it sent. A
+    temporary failure keeps the reason in `last_error` and tries again after 1 min, 5 min, 30 min,
+    then 2 h; after the 5th failed attempt, or at once when refused for good (SMTP 5xx, a bot's bad
+    key), it is marked failed. A message whose answer was lost is marked unknown and never resent on
+    its own. Every attempt is logged and audited; see `tracker.services.outbox`.
     """
-    moment = now or clock_now()
-    run = DeliveryRun()
-    taken = _claim(moment)
-    if not taken:
-        return run
-    smtp, webhook = SmtpConfig.from_env(), WebhookConfig.from_env()
-    results = []
-    mailer = Mailer(smtp) if smtp is not None else None
-    try:
-        for d in taken:
-            try:
-                results.append((d, True, _send(d, mailer, webhook)))
-            except DeliveryError as exc:
-                results.append((d, False, str(exc)))
-    finally:
-        if mailer is not None:
-            mailer.close()
-    changes = []
-    with write_transaction():
-        for d, ok, detail in results:
-            where = f"{d.channel} {d.recipient} ({d.reminder.key}, 第{d.attempts}次)"
-            if ok:
-                Delivery.update(
-                    status="sent", delivered_at=moment, next_attempt_at=None, last_error=None
-                ).where(Delivery.id == d.id).execute()
-                run.sent += 1
-                run.lines.append(f"已发送 {where}: {detail}")
-                log.info("投递成功 %s: %s", where, detail)
-                action, after = "delivery.sent", {"attempts": d.attempts, "result": detail}
-            elif d.attempts >= MAX_ATTEMPTS:
-                Delivery.update(status="failed", next_attempt_at=None, last_error=detail).where(
-                    Delivery.id == d.id
-                ).execute()
-                run.failed += 1
-                run.lines.append(f"放弃 {where}: {detail}")
-                log.error("投递失败，已放弃 %s: %s", where, detail)
-                action, after = "delivery.failed", {"attempts": d.attempts, "error": detail}
-            else:
-                retry_at = moment + BACKOFF[d.attempts - 1]
-                Delivery.update(next_attempt_at=retry_at, last_error=detail).where(
-                    Delivery.id == d.id
-                ).execute()
-                run.retrying += 1
-                run.lines.append(f"待重试 {where}: {detail}")
-                log.warning("投递失败，将于 %s 重试 %s: %s", retry_at.isoformat(), where, detail)
-                action, after = "delivery.retry", {"attempts": d.attempts, "error": detail, "next": retry_at}
-            changes.append(
-                audit.Change(
-                    action,
-                    "delivery",
-                    d.id,
-                    after={
-                        "reminder": d.reminder.key,
-                        "channel": d.channel,
-                        "recipient": d.recipient,
-                        **after,
-                    },
-                )
-            )
-        audit.record_many(actor, changes)
-    return run
+    return outbox.deliver(now, actor=actor, owner=owner, stop=stop)

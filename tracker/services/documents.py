@@ -564,7 +564,13 @@ def _reminders_ledger(scope: Scope, plan_id: int | None) -> bytes:
     for d in (
         Delivery.select().where(Delivery.reminder.in_([r.id for r in reminders] or [0])).order_by(Delivery.id)
     ):
-        status = {"sent": "已送达", "failed": "失败", "pending": "待发送"}.get(d.status, d.status)
+        status = {
+            "sent": "已送达",
+            "failed": "失败",
+            "pending": "待发送",
+            "sending": "发送中",
+            "unknown": "结果不明",
+        }.get(d.status, d.status)
         deliveries.setdefault(d.reminder_id, []).append(f"{d.channel}:{status}")
     rows = []
     for r in reminders:

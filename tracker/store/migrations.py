@@ -15,7 +15,9 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from tracker.clock import now
 from tracker.store import models
-from tracker.store.db import db
+from tracker.store.db import db, write_transaction
+
+CREATED = "created at this version"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,17 @@ def _initial(migrator: SchemaMigrator) -> None:  # pragma: no cover - version 1 
     raise RuntimeError("version 1 is the initial schema")
 
 
+def _outbox(migrator: SchemaMigrator) -> None:
+    """Delivery becomes the outbox: a `sending` state with its claimer, and messages of any kind."""
+    migrate(
+        migrator.add_column("delivery", "dedupe_key", pw.CharField(null=True, unique=True, max_length=200)),
+        migrator.add_column("delivery", "payload", models.JSONField(null=True)),
+        migrator.add_column("delivery", "claimed_by", pw.CharField(null=True, max_length=100)),
+        migrator.add_column("delivery", "claimed_at", models.MomentField(null=True)),
+        migrator.drop_not_null("delivery", "reminder_id"),
+    )
+
+
 def _indicator_kind_direction(migrator: SchemaMigrator) -> None:
     migrate(
         migrator.add_column("indicator", "kind", pw.CharField(default="amount", max_length=12)),
@@ -38,6 +51,7 @@ def _indicator_kind_direction(migrator: SchemaMigrator) -> None:
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: plans, units, assignments, indicators, users, reports, audit", _initial),
+    Migration(20, "delivery outbox: sending/unknown states, claimer, payload and dedupe key", _outbox),
     Migration(
         60, "indicator kind (count/amount/percent/rate) and direction (up/down)", _indicator_kind_direction
     ),
@@ -56,24 +70,42 @@ def current_version() -> int | None:
     return row.version if row else None
 
 
+def applied_versions(migrations: list[Migration] | None = None) -> set[int]:
+    """The migrations this database has: each one recorded, and every one up to the version a
+    database was created at (it got those tables from the models)."""
+    rows = list(models.SchemaVersion.select())
+    created = [r.version for r in rows if r.description == CREATED]
+    applied = {r.version for r in rows}
+    if created:
+        applied |= {m.version for m in (migrations or MIGRATIONS) if m.version <= max(created)}
+    return applied
+
+
 def upgrade(migrations: list[Migration] | None = None) -> list[str]:
-    """Create or upgrade the schema; safe to run again. Returns what was done, one line a step."""
+    """Create or upgrade the schema; safe to run again, and from two processes at once. Returns what
+    was done, one line a step.
+
+    Engineers number migrations in separate ranges, so a lower number can arrive after a higher
+    one: every migration not yet recorded is applied, in order, not only those above the highest.
+    """
     migrations = sorted(migrations or MIGRATIONS, key=lambda m: m.version)
     done = []
-    version = current_version()
-    if version is None:
-        with db.atomic():
-            db.create_tables(models.MODELS)
-            models.SchemaVersion.create(
-                version=migrations[-1].version, description="created at this version", applied_at=now()
-            )
-        return [f"created schema version {migrations[-1].version}"]
+    if current_version() is None:
+        with write_transaction():
+            if current_version() is None:
+                db.create_tables(models.MODELS)
+                models.SchemaVersion.create(
+                    version=migrations[-1].version, description=CREATED, applied_at=now()
+                )
+                return [f"created schema version {migrations[-1].version}"]
     migrator = SchemaMigrator.from_database(db.obj)
     for m in migrations:
-        if m.version <= version:
+        if m.version in applied_versions(migrations):
             continue
-        with db.atomic():
+        with write_transaction():  # serialised: a second process waits, then sees the step done
+            if m.version in applied_versions(migrations):
+                continue
             m.step(migrator)
             models.SchemaVersion.create(version=m.version, description=m.description, applied_at=now())
         done.append(f"upgraded to version {m.version}: {m.description}")
-    return done or [f"schema is up to date (version {version})"]
+    return done or [f"schema is up to date (version {current_version()})"]

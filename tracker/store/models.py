@@ -391,12 +391,22 @@ class Reminder(BaseModel):
 
 
 class Delivery(BaseModel):
-    """One attempt chain to deliver a reminder over one channel, with its result."""
+    """The outbox: one message to one recipient over one channel, with its state and result.
 
-    reminder = pw.ForeignKeyField(Reminder, backref="deliveries", on_delete="RESTRICT")
-    channel = pw.CharField(max_length=10)  # in_app | email | webhook
+    A reminder's deliveries name their reminder; any other message (an outgoing event) carries its
+    own `payload` and a unique `dedupe_key`. `status` is written as `sending` (with who and when)
+    before the message leaves and resolved after, so a message whose outcome was lost is `unknown`
+    and never sent again on its own.
+    """
+
+    reminder = pw.ForeignKeyField(Reminder, null=True, backref="deliveries", on_delete="RESTRICT")
+    channel = pw.CharField(max_length=10)  # in_app | email | webhook | …
     recipient = pw.CharField(max_length=300)
-    status = pw.CharField(default="pending", max_length=10)  # pending | sent | failed
+    status = pw.CharField(default="pending", max_length=10)  # pending | sending | sent | failed | unknown
+    dedupe_key = pw.CharField(null=True, unique=True, max_length=200)
+    payload = JSONField(null=True)
+    claimed_by = pw.CharField(null=True, max_length=100)
+    claimed_at = MomentField(null=True)
     attempts = pw.IntegerField(default=0)
     last_error = pw.TextField(null=True)
     next_attempt_at = MomentField(null=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
+import threading
 
 from waitress import serve
 
@@ -42,4 +44,13 @@ def server_options(app) -> dict:
 def run(app, host: str, port: int, threads: int = 8) -> None:
     check_host(host)
     print(f"tracker: serving on http://{host}:{port}/ (waitress, {threads} threads)", flush=True)
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (a service manager's stop) ends the server like Ctrl+C: waitress finishes the
+        # requests in hand, then the caller stops the scheduler and gives up its lease.
+        signal.signal(signal.SIGTERM, _stop)
     serve(app, host=host, port=port, threads=threads, **server_options(app))
+    print("tracker: stopped", flush=True)
+
+
+def _stop(signum, frame):
+    raise SystemExit(0)

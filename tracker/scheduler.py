@@ -5,7 +5,8 @@ Jobs, in Asia/Shanghai time, each coalescing missed runs into one and never over
   restart or a missed run); each run then delivers what it recorded;
 - deliver: every minute, sends pending email and webhook deliveries and retries failures;
 - publish: at 00:30 (just after a board's 23:59 cut-off) and 09:30 as a catch-up, calls
-  `tracker.site.publish_due(now)` when the site module provides it.
+  `tracker.site.publish_due(now)` when the site module provides it;
+- backup: at 02:00, a backup into TRACKER_BACKUP_DIR keeping the newest TRACKER_BACKUP_KEEP, when set.
 
 Started once: `start_scheduler` keeps one scheduler per process, and every job first takes a lease
 in the database (a `Setting` row naming its holder and when it expires, written inside a write
@@ -117,6 +118,7 @@ class Scheduler:
             self.run_delivery, IntervalTrigger(minutes=1, timezone=TZ), id="deliver", misfire_grace_time=60
         )
         self.aps.add_job(self.run_publish, CronTrigger(hour="0,9", minute=30, timezone=TZ), id="publish")
+        self.aps.add_job(self.run_backup, CronTrigger(hour=2, minute=0, timezone=TZ), id="backup")
 
     @property
     def running(self) -> bool:
@@ -174,6 +176,22 @@ class Scheduler:
             return publish_due(now())
 
         return self._as_holder("publish", work)
+
+    def run_backup(self) -> Any:
+        """The nightly backup, when TRACKER_BACKUP_DIR is set; returns the file written."""
+        folder = os.environ.get("TRACKER_BACKUP_DIR", "").strip()
+        if not folder:
+            return None
+        keep = int(os.environ.get("TRACKER_BACKUP_KEEP") or 14)
+
+        def work(halt):
+            from tracker.services.backup import nightly
+
+            path, removed = nightly(folder, keep)
+            log.info("备份: 已写入 %s,按保留 %d 份删除 %d 份旧备份", path, keep, len(removed))
+            return path
+
+        return self._as_holder("backup", work)
 
     def _as_holder(self, name: str, work: Callable[[_Halt], Any]) -> Any:
         """Run `work(halt)` if this scheduler holds the lease, renewing it meanwhile; `halt` is set on

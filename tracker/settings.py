@@ -48,4 +48,10 @@ SETTINGS = (
         "unset: no group bot",
         "a WeCom or DingTalk group bot's URL; reminders are posted as text messages",
     ),
+    EnvSetting(
+        "TRACKER_BACKUP_DIR",
+        "unset: no nightly backup",
+        "the scheduler writes a backup here every night at 02:00 (tracker-YYYYMMDD-HHMMSS.zip)",
+    ),
+    EnvSetting("TRACKER_BACKUP_KEEP", "14", "how many nightly backups to keep in TRACKER_BACKUP_DIR"),
 )

@@ -75,6 +75,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "admin.plan_load": ("POST /admin/plans/staged/<token>/load", *ADMIN_ONLY),
     "admin.plan_discard": ("POST /admin/plans/staged/<token>/discard", *ADMIN_ONLY),
     "admin.audit": ("GET /admin/audit", *ADMIN_ONLY),
+    "admin.backups": ("GET /admin/backups", *ADMIN_ONLY),
+    "admin.backup_now": ("POST /admin/backups", *ADMIN_ONLY),
     "notices.index": ("GET /admin/notices/", *ADMIN_ONLY),
     "notices.upload": ("POST /admin/notices/", *ADMIN_ONLY),
     "notices.notice": ("GET /admin/notices/<notice_token>", *ADMIN_ONLY),

@@ -138,3 +138,10 @@ def verify() -> VerifyResult:
             )
         prev_hash, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
     return VerifyResult(True, checked, f"审计链完整,共 {checked} 条事件")
+
+
+def head() -> tuple[int, str] | None:
+    """The chain's last event as (seq, hash), or None for an empty chain: noted in backups and
+    publications so a later `tracker audit verify --head` catches a truncated or rolled-back chain."""
+    last = AuditEvent.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).first()
+    return (last.seq, last.hash) if last else None

@@ -7,8 +7,11 @@ stored in a cookie or a flash, and the page is marked not to be cached.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from pathlib import Path
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from tracker.plans.load import LoadError
@@ -347,3 +350,57 @@ def audit():
     check = admin.check_audit_chain()
     events = list(AuditEvent.select().order_by(AuditEvent.seq.desc()).limit(RECENT_EVENTS))
     return render_template("admin/audit.html", check=check, events=events, limit=RECENT_EVENTS)
+
+
+# -- backups ----------------------------------------------------------------------------------------
+
+
+@bp.get("/backups")
+@allow("admin")
+def backups():
+    return render_template("admin/backups.html", nightly=_nightly_backups(), folder=_backup_dir())
+
+
+def _backup_dir() -> str:
+    return os.environ.get("TRACKER_BACKUP_DIR", "").strip()
+
+
+def _nightly_backups() -> list[dict]:
+    folder = _backup_dir()
+    if not folder or not Path(folder).is_dir():
+        return []
+    rows = []
+    for path in sorted(Path(folder).glob("tracker-*.zip"), reverse=True):
+        stat = path.stat()
+        rows.append({"name": path.name, "size": stat.st_size})
+    return rows
+
+
+@bp.post("/backups")
+@allow("admin")
+def backup_now():
+    """A backup made now, streamed as a download and not kept on the server."""
+    from tracker.clock import TZ, now
+    from tracker.services.backup import BackupError, backup, upload_dir
+    from tracker.store import audit as audit_store
+    from tracker.store.db import write_transaction
+
+    uploads = current_app.config.get("UPLOAD_DIR") or upload_dir()
+    handle, name = tempfile.mkstemp(prefix="tracker-backup-", suffix=".zip")
+    os.close(handle)
+    try:
+        result = backup(name, uploads)
+    except (BackupError, OSError) as exc:
+        Path(name).unlink(missing_ok=True)
+        flash(f"备份失败:{exc}", "error")
+        return redirect(url_for("admin.backups"))
+    with write_transaction():
+        audit_store.record(_actor(), "backup.download", "backup", None, after=result.manifest["audit_head"])
+    stamp = now().astimezone(TZ).strftime("%Y%m%d-%H%M%S")
+    fh = open(name, "rb")  # noqa: SIM115 - closed with the response
+    os.unlink(name)  # the open handle keeps the data until the download ends
+    response = send_file(
+        fh, mimetype="application/zip", as_attachment=True, download_name=f"tracker-{stamp}.zip"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

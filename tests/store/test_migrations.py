@@ -33,3 +33,19 @@ def test_an_upgrade_adds_a_column_and_keeps_every_row(database):
     row = db.execute_sql("SELECT key, value, note FROM setting").fetchall()
     assert [tuple(r) for r in row] == [("keep", "me", None)]
     assert upgrade(steps) == [f"schema is up to date (version {steps[-1].version})"]
+
+
+def test_a_lower_numbered_migration_that_lands_later_is_still_applied(database):
+    def add(column):
+        def step(migrator):
+            migrate(migrator.add_column("setting", column, pw.TextField(null=True)))
+
+        return step
+
+    base = MIGRATIONS[-1].version
+    later = Migration(base + 20, "add setting.b", add("b"))
+    earlier = Migration(base + 10, "add setting.a", add("a"))  # another engineer's lower range
+    assert upgrade([*MIGRATIONS, later]) == [f"upgraded to version {base + 20}: add setting.b"]
+    assert upgrade([*MIGRATIONS, earlier, later]) == [f"upgraded to version {base + 10}: add setting.a"]
+    assert [tuple(r) for r in db.execute_sql("SELECT key, a, b FROM setting").fetchall()] == []
+    assert upgrade([*MIGRATIONS, earlier, later]) == [f"schema is up to date (version {base + 20})"]

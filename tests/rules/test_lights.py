@@ -94,7 +94,7 @@ CASES = [
     pytest.param(
         assignment(
             deadline="2024-06-30",
-            revisions=monthly_reports("2024-01", "2024-06"),
+            revisions=monthly_reports("2024-01", "2024-06", 90),
             extensions=[extension("2024-06-28 10:00", "2024-09-30")],
         ),
         "2024-07-01 00:00",
@@ -191,7 +191,7 @@ CASES = [
         id="exactly-30-days-to-the-deadline-is-amber",
     ),
     pytest.param(
-        assignment(deadline="2024-06-30", revisions=ON_TIME_TO_MAY),
+        assignment(deadline="2024-06-30", revisions=monthly_reports("2024-01", "2024-05", 90)),
         "2024-05-30 23:59:59",
         GREEN,
         "按计划推进",
@@ -267,7 +267,7 @@ def test_red_lists_every_reason_that_applies():
 
 
 def test_the_amber_window_is_configurable():
-    facts = assignment(deadline="2024-06-30", revisions=ON_TIME_TO_MAY)
+    facts = assignment(deadline="2024-06-30", revisions=monthly_reports("2024-01", "2024-05", 95))
     assert assignment_light(facts, ReportingRules(amber_days=15), at("2024-06-01 10:00")).rag is GREEN
     assert assignment_light(facts, ReportingRules(amber_days=15), at("2024-06-15 10:00")).rag is AMBER
 
@@ -362,3 +362,17 @@ def test_a_down_indicator_is_behind_only_above_its_ceiling(number, rag, reason):
     )
     light = assignment_light(facts, DEFAULT, at("2024-06-10 10:00"))
     assert (light.rag, light.reasons) == (rag, (reason,))
+
+
+@pytest.mark.parametrize(
+    ("percent", "rag", "reasons"),
+    [
+        (46, AMBER, ("进度 46%，低于计划 49.59%",)),
+        (50, GREEN, ("按计划推进",)),
+    ],
+)
+def test_progress_below_the_planned_percent_is_amber_stating_both(percent, rag, reasons):
+    # 181 of the 365 days from 1 January to the deadline on 31 December: 49.59% planned.
+    facts = assignment(deadline="2024-12-31", revisions=monthly_reports("2024-01", "2024-06", percent))
+    light = assignment_light(facts, DEFAULT, at("2024-06-30 23:59"))
+    assert (light.rag, light.reasons) == (rag, reasons)

@@ -6,14 +6,13 @@ from fractions import Fraction
 import pytest
 
 from tracker.rules.periods import Quarter, Year
-from tracker.rules.progress import read
+from tracker.rules.progress import expected_percent, read
 from tracker.rules.scores import (
     Part,
     ScoreLine,
     UnitScore,
     apportion,
     assess,
-    expected_percent,
     finding_lines,
     on_time_lines,
     progress_lines,
@@ -43,7 +42,9 @@ def points(lines):
     ("revisions", "expected"),
     [
         pytest.param(
-            monthly_reports("2024-01", "2024-06"), ["+30.0 按时报送（应报 3 期）"], id="all-on-time-is-full"
+            monthly_reports("2024-01", "2024-06"),
+            ["+30.0 按时报送（权重 30 分，应报 3 期）"],
+            id="all-on-time-is-full",
         ),
         pytest.param(
             [
@@ -51,12 +52,12 @@ def points(lines):
                 report("2024-05-29 10:00", "2024-05"),
                 *monthly_reports("2024-06", "2024-06"),
             ],
-            ["+30.0 按时报送（应报 3 期）", "−5.0 措施 1.1 5月报送迟报 3 个工作日"],
+            ["+30.0 按时报送（权重 30 分，应报 3 期）", "−5.0 措施 1.1 5月报送迟报 3 个工作日"],
             id="a-late-report-loses-half-its-share",
         ),
         pytest.param(
             [*monthly_reports("2024-01", "2024-05")],
-            ["+30.0 按时报送（应报 3 期）", "−10.0 措施 1.1 6月报送缺报"],
+            ["+30.0 按时报送（权重 30 分，应报 3 期）", "−10.0 措施 1.1 6月报送缺报"],
             id="a-missing-report-loses-its-whole-share",
         ),
     ],
@@ -67,14 +68,14 @@ def test_on_time_reporting_shares_30_points_among_the_reports_due(revisions, exp
 
 def test_with_no_report_due_on_time_reporting_is_full():
     lines = on_time_lines(readings(assignment(start="2024-07-01")), Q2, DEFAULT)
-    assert points(lines) == ["+30.0 按时报送（本期无应报）"]
+    assert points(lines) == ["+30.0 按时报送（权重 30 分，本期无应报）"]
 
 
 def test_a_share_that_does_not_divide_evenly_still_adds_up():
     facts = [assignment(id=i, revisions=monthly_reports("2024-01", "2024-06")) for i in range(6)]
     facts.append(assignment(id=7, revisions=monthly_reports("2024-01", "2024-05")))
     lines = on_time_lines(readings(*facts), Q2, DEFAULT)
-    assert points(lines) == ["+30.0 按时报送（应报 21 期）", "−1.43 措施 1.1 6月报送缺报"]
+    assert points(lines) == ["+30.0 按时报送（权重 30 分，应报 21 期）", "−1.43 措施 1.1 6月报送缺报"]
 
 
 @pytest.mark.parametrize(
@@ -100,13 +101,16 @@ def test_a_deadline_on_the_start_day_expects_everything():
     [
         pytest.param(
             [assignment(deadline="2024-12-31", revisions=monthly_reports("2024-01", "2024-06", 50))],
-            ["+40.0 按计划推进（计 1 项）"],
+            ["+40.0 按计划推进（权重 40 分，计 1 项）"],
             id="meeting-the-linear-plan-keeps-the-share",
         ),
         pytest.param(
             [assignment(deadline="2024-12-31", revisions=monthly_reports("2024-01", "2024-06", 45))],
-            ["+40.0 按计划推进（计 1 项）", "−40.0 措施 1.1 进度 45%，按计划应达 49.59%"],
-            id="behind-the-linear-plan-loses-the-share",
+            [
+                "+40.0 按计划推进（权重 40 分，计 1 项）",
+                "−3.7 措施 1.1 进度 45%，计划 49.59%，按比例得 90.75%",
+            ],
+            id="behind-the-linear-plan-earns-in-proportion",
         ),
         pytest.param(
             [
@@ -116,7 +120,7 @@ def test_a_deadline_on_the_start_day_expects_everything():
                     revisions=monthly_reports("2024-01", "2024-06", 50),
                 )
             ],
-            ["+40.0 按计划推进（计 1 项）"],
+            ["+40.0 按计划推进（权重 40 分，计 1 项）"],
             id="an-approved-extension-stretches-the-plan",
         ),
         pytest.param(
@@ -129,7 +133,7 @@ def test_a_deadline_on_the_start_day_expects_everything():
                     revisions=monthly_reports("2024-01", "2024-06", 0),
                 ),
             ],
-            ["+40.0 按计划推进（计 1 项）"],
+            ["+40.0 按计划推进（权重 40 分，计 1 项）"],
             id="a-long-term-duty-without-milestones-is-not-counted",
         ),
         pytest.param(
@@ -145,8 +149,8 @@ def test_a_deadline_on_the_start_day_expects_everything():
                 )
             ],
             [
-                "+40.0 按计划推进（计 1 项）",
-                "−40.0 措施 1.1 指标「改建卫生厕所」落后于节点（5月31日应达 1300座，未报送）",
+                "+40.0 按计划推进（权重 40 分，计 1 项）",
+                "−40.0 措施 1.1 指标「改建卫生厕所」落后于节点（5月31日应达 1300座，未报送），按比例得 0%",
             ],
             id="an-indicator-behind-its-milestone-loses-the-share",
         ),
@@ -161,10 +165,10 @@ def test_a_deadline_on_the_start_day_expects_everything():
                     confirmations=confirmed("2024-06-05 10:00"),
                 )
             ],
-            ["+40.0 按计划推进（计 1 项）"],
+            ["+40.0 按计划推进（权重 40 分，计 1 项）"],
             id="a-done-assignment-keeps-the-share",
         ),
-        pytest.param([], ["+40.0 按计划推进（无可比进度）"], id="nothing-to-compare-is-full"),
+        pytest.param([], ["+40.0 按计划推进（权重 40 分，无可比进度）"], id="nothing-to-compare-is-full"),
     ],
 )
 def test_progress_against_plan_shares_40_points_among_comparable_assignments(facts, expected):
@@ -176,12 +180,15 @@ def test_progress_against_plan_shares_40_points_among_comparable_assignments(fac
     [
         pytest.param(
             [finding("2024-04-01 10:00", "2024-05-20", closed=("2024-05-20 23:59:59",))],
-            ["+20.0 问题按期整改（应整改 1 个）"],
+            ["+20.0 问题按期整改（权重 20 分，应整改 1 个）"],
             id="closed-by-235959-on-the-deadline-day-is-on-time",
         ),
         pytest.param(
             [finding("2024-04-01 10:00", "2024-05-20", closed=("2024-05-21 00:00",))],
-            ["+20.0 问题按期整改（应整改 1 个）", "−20.0 问题「台账不全」未按期整改销号（时限5月20日）"],
+            [
+                "+20.0 问题按期整改（权重 20 分，应整改 1 个）",
+                "−20.0 问题「台账不全」未按期整改销号（时限5月20日）",
+            ],
             id="closed-the-next-day-is-late",
         ),
         pytest.param(
@@ -193,7 +200,10 @@ def test_progress_against_plan_shares_40_points_among_comparable_assignments(fac
                     reopened=("2024-05-12 10:00",),
                 )
             ],
-            ["+20.0 问题按期整改（应整改 1 个）", "−20.0 问题「台账不全」未按期整改销号（时限5月20日）"],
+            [
+                "+20.0 问题按期整改（权重 20 分，应整改 1 个）",
+                "−20.0 问题「台账不全」未按期整改销号（时限5月20日）",
+            ],
             id="reopened-before-the-deadline-and-open-at-it-is-late",
         ),
         pytest.param(
@@ -205,17 +215,17 @@ def test_progress_against_plan_shares_40_points_among_comparable_assignments(fac
                     reopened=("2024-06-02 10:00",),
                 )
             ],
-            ["+20.0 问题按期整改（应整改 1 个）"],
+            ["+20.0 问题按期整改（权重 20 分，应整改 1 个）"],
             id="a-reopening-after-the-deadline-keeps-the-on-time-close",
         ),
         pytest.param(
             [finding("2024-04-01 10:00", "2024-07-20")],
-            ["+20.0 问题按期整改（本期无到期问题）"],
+            ["+20.0 问题按期整改（权重 20 分，本期无到期问题）"],
             id="a-deadline-after-the-window-is-not-counted",
         ),
         pytest.param(
             [finding("2024-04-01 10:00", "2024-06-30")],
-            ["+20.0 问题按期整改（本期无到期问题）"],
+            ["+20.0 问题按期整改（权重 20 分，本期无到期问题）"],
             id="a-deadline-day-not-yet-ended-is-not-counted",
         ),
     ],
@@ -227,9 +237,13 @@ def test_findings_closed_on_time_share_20_points(findings, expected):
 @pytest.mark.parametrize(
     ("rating", "expected"),
     [
-        pytest.param(Decimal(90), ["+9.0 质量评价 90 分"], id="a-rating-of-90-gives-9-points"),
-        pytest.param(Decimal("87.5"), ["+8.75 质量评价 87.5 分"], id="fractions-are-kept-to-hundredths"),
-        pytest.param(None, ["+10.0 质量评价未录入，按满分计"], id="an-unrated-unit-gets-the-full-weight"),
+        pytest.param(Decimal(90), ["+9.0 质量评价 90 分（权重 10 分）"], id="a-rating-of-90-gives-9-points"),
+        pytest.param(
+            Decimal("87.5"), ["+8.75 质量评价 87.5 分（权重 10 分）"], id="fractions-are-kept-to-hundredths"
+        ),
+        pytest.param(
+            None, ["+10.0 质量评价未录入，按满分计（权重 10 分）"], id="an-unrated-unit-gets-the-full-weight"
+        ),
     ],
 )
 def test_the_quality_rating_is_a_percentage_of_its_10_points(rating, expected):
@@ -248,12 +262,12 @@ def test_a_score_adds_up_its_parts_and_deducts_each_red_measure():
     ]
     (score,) = assess(facts, Q2, DEFAULT, {DRC.name: Decimal(80)})
     assert points(score.lines) == [
-        "+30.0 按时报送（应报 6 期）",
+        "+30.0 按时报送（权重 30 分，应报 6 期）",
         "−5.0 措施 2.4 6月报送缺报",
-        "+40.0 按计划推进（无可比进度）",
-        "+20.0 问题按期整改（本期无到期问题）",
-        "+8.0 质量评价 80 分",
-        "−2.0 措施 2.4 红灯：6月报送缺报",
+        "+40.0 按计划推进（权重 40 分，无可比进度）",
+        "+20.0 问题按期整改（权重 20 分，本期无到期问题）",
+        "+8.0 质量评价 80 分（权重 10 分）",
+        "−2.0 措施 2.4 红灯（每项扣 2 分）：6月报送缺报",
     ]
     assert score.score == Decimal("91.00")
     assert score.red == 1
@@ -267,7 +281,7 @@ def test_weights_and_the_red_penalty_are_configurable():
     (score,) = assess(facts, Q2, rules)
     assert [str(line) for line in score.lines if line.points < 0] == [
         "−16.67 措施 1.1 6月报送缺报",
-        "−3.5 措施 1.1 红灯：6月报送缺报",
+        "−3.5 措施 1.1 红灯（每项扣 3.5 分）：6月报送缺报",
     ]
     assert score.score == Decimal("79.83")
 
@@ -282,7 +296,7 @@ def test_the_assessment_ignores_what_was_recorded_after_the_windows_cutoff():
 
 def test_a_yearly_assessment_counts_every_month_of_the_year():
     (score,) = assess([assignment(revisions=monthly_reports("2024-01", "2024-12"))], Year(2024), DEFAULT)
-    assert score.lines[0].text == "按时报送（应报 12 期）"
+    assert score.lines[0].text == "按时报送（权重 30 分，应报 12 期）"
     assert score.score == 100
 
 
@@ -300,7 +314,7 @@ def test_a_finding_on_an_assignment_and_in_the_unit_list_counts_once():
     (score,) = assess(facts, Q2, DEFAULT, findings=[shared])
     assert [line.text for line in score.lines if line.part is Part.FINDINGS][
         0
-    ] == "问题按期整改（应整改 1 个）"
+    ] == "问题按期整改（权重 20 分，应整改 1 个）"
 
 
 @pytest.mark.parametrize(

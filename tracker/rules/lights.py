@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from tracker.rules.periods import end_of_day, local_date
-from tracker.rules.progress import Reading, read
+from tracker.rules.progress import Reading, percent_text, read
 from tracker.rules.status import ReportStatus, day_label, last_due
 from tracker.rules.values import AssignmentFacts, Direction, IndicatorSpec, ReportingRules, Role
 
@@ -106,6 +106,9 @@ def amber_reasons(reading: Reading) -> list[str]:
     last = last_due(reading)
     if last is not None and last.status is ReportStatus.LATE:
         reasons.append(last.reason)
+    planned = reading.planned
+    if planned is not None and (reading.percent or 0) < planned:
+        reasons.append(f"进度 {reading.percent or 0}%，低于计划 {percent_text(planned)}%")
     for spec in facts.indicators:
         behind = behind_milestone(reading, spec)
         if behind:

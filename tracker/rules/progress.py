@@ -11,9 +11,10 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from functools import cached_property
 
-from tracker.rules.periods import Period
+from tracker.rules.periods import Period, local_date
 from tracker.rules.values import AssignmentFacts, ExtensionDecision, ReportingRules, Revision
 
 
@@ -135,12 +136,38 @@ class Reading:
         extension = self.deadline_extension
         return self.facts.deadline if extension is None else extension.new_deadline
 
+    @cached_property
+    def planned(self) -> Fraction | None:
+        """The progress the plan expects on the reading's day (see `expected_percent`), towards the
+        deadline in force; None for a recurring or 长期坚持 duty, or before the assignment starts.
+        The board's light and the bulletin's progress line both compare with this one value."""
+        day = local_date(self.as_of)
+        if not self.facts.has_dated_deadline or self.facts.start > day:
+            return None
+        return expected_percent(self.facts.start, self.deadline or day, day)
+
     def period_extension(self, period: Period) -> ExtensionDecision | None:
         """The approved extension of `period`'s report due day in force: the approval naming `period`
         decided most recently by `as_of`."""
         return _latest_approved(
             [e for e in self.facts.extensions if period in e.periods and e.decided_at <= self.as_of]
         )
+
+
+def expected_percent(start: date, deadline: date, day: date) -> Fraction:
+    """The progress a plan expects on `day`: linear from 0% on the start day to 100% on the deadline,
+    never below 0% or above 100% (a deadline on or before the start expects 100%)."""
+    span = (deadline - start).days
+    if span <= 0:
+        return Fraction(100)
+    return min(Fraction(100), max(Fraction(0), Fraction(100 * (day - start).days, span)))
+
+
+def percent_text(value: Fraction) -> str:
+    """A planned percent as both pages print it: hundredths rounded half up, no trailing zeros
+    (53.13, 50)."""
+    hundredths = (value * 100 + Fraction(1, 2)).__floor__()
+    return format((Decimal(hundredths) / 100).normalize(), "f")
 
 
 def essential_revisions(

@@ -8,16 +8,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
 from tracker.rules.lights import Rag, behind_milestone, light_of
 from tracker.rules.periods import Quarter, Year, cutoff_moment, end_of_day, end_of_minute, local_date
-from tracker.rules.progress import Reading, read
+from tracker.rules.progress import Reading, percent_text, read
 from tracker.rules.status import ReportStatus, day_label, period_status
-from tracker.rules.values import AssignmentFacts, Finding, ReportingRules, Unit
+from tracker.rules.values import AssignmentFacts, Direction, Finding, IndicatorSpec, ReportingRules, Unit
 
 CENT = Decimal("0.01")
 MINUS = "\u2212"
@@ -126,18 +126,29 @@ def on_time_lines(
                 losses.append((Fraction(1, 2), f"{_measure(facts)} {state.reason}"))
             elif state.status is ReportStatus.MISSING:
                 losses.append((Fraction(1), f"{_measure(facts)} {state.reason}"))
-    due = len(losses)
-    full = f"按时报送（应报 {due} 期）" if due else "按时报送（本期无应报）"
+    due, weight = len(losses), _points(rules.weights.on_time)
+    full = (
+        f"按时报送（权重 {weight} 分，应报 {due} 期）" if due else f"按时报送（权重 {weight} 分，本期无应报）"
+    )
     return _part(Part.ON_TIME, rules.weights.on_time, full, losses)
 
 
-def expected_percent(start: date, deadline: date, day: date) -> Fraction:
-    """The progress a plan expects on `day`: linear from 0% on the start day to 100% on the deadline,
-    never below 0% or above 100% (a deadline on or before the start expects 100%)."""
-    span = (deadline - start).days
-    if span <= 0:
-        return Fraction(100)
-    return min(Fraction(100), max(Fraction(0), Fraction(100 * (day - start).days, span)))
+def _points(weight: Decimal) -> str:
+    return f"{weight.normalize():f}"
+
+
+def _milestone_ratio(reading: Reading, spec: IndicatorSpec) -> Fraction | None:
+    """How much of its current milestone an indicator that is behind has made (0 when unreported;
+    for a ceiling, the ceiling over the value); None when it is not behind."""
+    if behind_milestone(reading, spec) is None:
+        return None
+    milestone = [m for m in spec.milestones if end_of_day(m.date) < reading.as_of][-1]
+    value = reading.indicator_value(spec.name)
+    if value is None or value <= 0 and spec.direction is Direction.UP:
+        return Fraction(0)
+    goal, value = Fraction(milestone.value), Fraction(value)
+    ratio = goal / value if spec.direction is Direction.DOWN else (value / goal if goal else Fraction(1))
+    return min(Fraction(1), ratio)
 
 
 def progress_lines(readings: Sequence[Reading], rules: ReportingRules) -> list[ScoreLine]:
@@ -145,10 +156,13 @@ def progress_lines(readings: Sequence[Reading], rules: ReportingRules) -> list[S
 
     Counted: every assignment started by the day of that moment that has a dated deadline or an
     indicator with milestones (recurring and 长期坚持 duties without milestones have no plan to be
-    behind). Each is worth an equal share and keeps it when it is done, or when its last reported
-    percent (none = 0%) is at least `expected_percent` on that day, towards the deadline in force
-    (an approved extension stretches the plan), and no indicator is behind its current milestone;
-    otherwise it loses the whole share. With nothing counted, the part is full.
+    behind). Each is worth an equal share. A done assignment keeps it whole. Otherwise it earns its
+    share in proportion, never as a cliff: its last reported percent (none = 0%) over the percent
+    planned that day (`Reading.planned`, the value the board's light compares with; an approved
+    extension stretches the plan), and each indicator behind its current milestone its value over
+    the milestone (a ceiling: the ceiling over the value); the lowest of these, capped at full, is
+    what it earns. 46% against 53.13% planned earns 46/53.13 of the share; the line states both.
+    With nothing counted, the part is full.
     """
     losses: list[tuple[Fraction, str]] = []
     for reading in readings:
@@ -159,17 +173,29 @@ def progress_lines(readings: Sequence[Reading], rules: ReportingRules) -> list[S
         if reading.done_since() is not None:
             losses.append((Fraction(0), ""))
             continue
-        behind = []
-        if facts.has_dated_deadline:
+        ratios, behind = [Fraction(1)], []
+        planned = reading.planned
+        if planned is not None:
             percent = reading.percent or 0
-            expected = expected_percent(facts.start, reading.deadline or day, day)
-            if percent < expected:
-                behind.append(f"进度 {percent}%，按计划应达 {_cents(expected).normalize():f}%")
-        behind += [text for spec in facts.indicators if (text := behind_milestone(reading, spec))]
-        losses.append(
-            (Fraction(1), f"{_measure(facts)} {'；'.join(behind)}") if behind else (Fraction(0), "")
+            if percent < planned:
+                ratios.append(Fraction(percent) / planned)
+                behind.append(f"进度 {percent}%，计划 {percent_text(planned)}%")
+        for spec in facts.indicators:
+            ratio = _milestone_ratio(reading, spec)
+            if ratio is not None:
+                ratios.append(ratio)
+                behind.append(behind_milestone(reading, spec))
+        earned = min(ratios)
+        text = (
+            f"{_measure(facts)} {'；'.join(behind)}，按比例得 {percent_text(earned * 100)}%" if behind else ""
         )
-    full = f"按计划推进（计 {len(losses)} 项）" if losses else "按计划推进（无可比进度）"
+        losses.append((1 - earned, text))
+    weight = _points(rules.weights.progress)
+    full = (
+        f"按计划推进（权重 {weight} 分，计 {len(losses)} 项）"
+        if losses
+        else f"按计划推进（权重 {weight} 分，无可比进度）"
+    )
     return _part(Part.PROGRESS, rules.weights.progress, full, losses)
 
 
@@ -196,7 +222,12 @@ def finding_lines(
             )
         else:
             losses.append((Fraction(0), ""))
-    full = f"问题按期整改（应整改 {len(losses)} 个）" if losses else "问题按期整改（本期无到期问题）"
+    weight = _points(rules.weights.findings)
+    full = (
+        f"问题按期整改（权重 {weight} 分，应整改 {len(losses)} 个）"
+        if losses
+        else f"问题按期整改（权重 {weight} 分，本期无到期问题）"
+    )
     return _part(Part.FINDINGS, rules.weights.findings, full, losses)
 
 
@@ -208,11 +239,19 @@ def quality_lines(rating: Decimal | None, rules: ReportingRules) -> list[ScoreLi
     """
     weight = rules.weights.quality
     if rating is None:
-        return [ScoreLine(Part.QUALITY, weight.quantize(CENT), "质量评价未录入，按满分计")]
+        return [
+            ScoreLine(
+                Part.QUALITY, weight.quantize(CENT), f"质量评价未录入，按满分计（权重 {_points(weight)} 分）"
+            )
+        ]
     if not 0 <= rating <= 100:
         raise ValueError(f"a quality rating is 0..100, got {rating}")
     points = _cents(Fraction(weight) * Fraction(rating) / 100)
-    return [ScoreLine(Part.QUALITY, points, f"质量评价 {Decimal(rating).normalize():f} 分")]
+    return [
+        ScoreLine(
+            Part.QUALITY, points, f"质量评价 {Decimal(rating).normalize():f} 分（权重 {_points(weight)} 分）"
+        )
+    ]
 
 
 def red_lines(readings: Sequence[Reading], rules: ReportingRules) -> list[ScoreLine]:
@@ -224,7 +263,12 @@ def red_lines(readings: Sequence[Reading], rules: ReportingRules) -> list[ScoreL
         light = light_of(reading)
         if light.rag is Rag.RED:
             lines.append(
-                ScoreLine(Part.RED, -penalty, f"{_measure(reading.facts)} 红灯：{'；'.join(light.reasons)}")
+                ScoreLine(
+                    Part.RED,
+                    -penalty,
+                    f"{_measure(reading.facts)} 红灯（每项扣 {_points(rules.weights.red_penalty)} 分）："
+                    f"{'；'.join(light.reasons)}",
+                )
             )
     return lines
 

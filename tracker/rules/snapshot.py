@@ -11,7 +11,7 @@ from typing import Any
 
 from tracker.rules.lights import Light, Rag, behind_milestone, combine, leads_of, light_of
 from tracker.rules.periods import Period, cutoff_moment, end_of_minute, local_date
-from tracker.rules.progress import Reading, read
+from tracker.rules.progress import Reading, percent_text, read
 from tracker.rules.status import ReportState, ReportStatus, period_status
 from tracker.rules.values import AssignmentFacts, ReportingRules, Role
 
@@ -36,6 +36,7 @@ class MeasureRow:
     percent: int | None
     report: ReportStatus
     report_reasons: tuple[str, ...]
+    planned: Decimal | None = None  # the progress the plan expects at the cut-off (see `planned_of`)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,14 @@ def measure_percent(leads: Iterable[Reading]) -> int | None:
     return min((lead.percent for lead in leads if lead.percent is not None), default=None)
 
 
+def planned_of(leads: Iterable[Reading]) -> Decimal | None:
+    """The progress a measure's plan expects at the reading's moment, in hundredths as both the
+    board and the bulletin print it (see `Reading.planned`); with several leads the highest; None
+    when no lead has a dated deadline."""
+    values = [lead.planned for lead in leads if lead.planned is not None]
+    return Decimal(percent_text(max(values))) if values else None
+
+
 def board(facts: Iterable[AssignmentFacts], period: Period, rules: ReportingRules) -> Board:
     """The board of `period` from the facts recorded up to its cut-off (23:59, the whole minute).
 
@@ -157,6 +166,7 @@ def board(facts: Iterable[AssignmentFacts], period: Period, rules: ReportingRule
                 light=light.rag,
                 reasons=light.reasons,
                 percent=measure_percent(leads),
+                planned=planned_of(leads),
                 report=report,
                 report_reasons=tuple(
                     f"{r.facts.unit.label}：{state.reason}" if several else state.reason
@@ -224,6 +234,7 @@ def board_json(board: Board, plan: str) -> dict[str, Any]:
                 "light": row.light.value,
                 "reasons": list(row.reasons),
                 "percent": row.percent,
+                "planned": None if row.planned is None else float(row.planned),
                 "report": row.report.value,
                 "report_reasons": list(row.report_reasons),
             }

@@ -56,6 +56,7 @@ MEASURE_COLUMNS = (
     "findings_total",
     "findings_open",
     "summary",
+    "planned",
 )
 UNIT_COLUMNS = (
     "plan",
@@ -133,6 +134,11 @@ def percent_text(value) -> str:
     return "—" if value is None else f"{value}%"
 
 
+def planned_text(value) -> str:
+    """The planned percent as the bulletin's progress line prints it: 53.13%, 50%."""
+    return "" if value is None else f"{value:.2f}".rstrip("0").rstrip(".") + "%"
+
+
 def points_text(value) -> str:
     """Points as the score lines print them: +30.0, −2.14."""
     text = f"{abs(value):.2f}".rstrip("0")
@@ -161,6 +167,7 @@ def _environment() -> Environment:
         part=lambda p: PART_WORDS.get(p, p),
         cn_date=cn_date,
         pct=percent_text,
+        planned=planned_text,
         points=points_text,
         value=value_text,
         window_label=window_label,
@@ -302,6 +309,7 @@ def _measure_rows(doc):
             "lead": "、".join(m["lead"]),
             "light": m["light"],
             "percent": m["percent"],
+            "planned": m["planned"],
             "report": m["report"],
             "deadline": m["deadline"],
             "findings_total": m["findings"]["total"],
@@ -455,6 +463,11 @@ CSV_SCHEMAS = {
         ("findings_total", "integer", "截至截止时记录的问题数"),
         ("findings_open", "integer", "其中未销号的问题数"),
         ("summary", "string", "牵头单位公开的进展摘要"),
+        (
+            "planned",
+            "number",
+            "按完成时限均衡推算截止时应达的进度(%),与季通报、年考核的“按计划推进”所比的计划值相同;无完成时限为空",
+        ),
     ],
     "units": [
         ("plan", "string", "方案编号"),

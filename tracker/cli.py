@@ -241,6 +241,65 @@ def _set_active(name: str, active: bool) -> None:
 
 
 @cli.group()
+def tokens():
+    """API tokens: printed once, stored only as a hash, with the user's role and unit scope."""
+
+
+@tokens.command("add")
+@click.argument("user")
+@click.option("--name", help="What the token is for, e.g. 政务平台对接 (default: the date).")
+@click.option("--days", type=int, default=90, show_default=True, help="Days until it expires (1–366).")
+@click.option("--read-only", is_flag=True, help="The token may read but never change anything.")
+def tokens_add(user, name, days, read_only):
+    """Make a token for USER and print it once."""
+    from tracker.services import admin
+    from tracker.services import tokens as token_service
+
+    _open_database()
+    try:
+        made = token_service.add("cli", admin.user_by_name(user), name, days, read_only)
+    except (admin.AdminNotFound, token_service.TokenError) as exc:
+        _fail(str(exc))
+    t = made.token
+    click.echo(f"token {t.id} for {user} ({t.name}), expires {t.expires_at:%Y-%m-%d %H:%M}:")
+    click.echo(made.secret)
+    click.echo("(shown once: only its hash is stored)", err=True)
+
+
+@tokens.command("list")
+def tokens_list():
+    """Every token: id, user, name, state, expiry and last use (never the secret)."""
+    from tracker.services import tokens as token_service
+
+    _open_database()
+    rows = token_service.every()
+    if not rows:
+        click.echo("no tokens")
+    for t in rows:
+        used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
+        expires = f"{t.expires_at:%Y-%m-%d}" if t.expires_at else "never"
+        ro = " read-only" if t.read_only else ""
+        click.echo(
+            f"{t.id}\t{t.user.username}\t{t.prefix}…\t{t.name}\t{token_service.state(t)}{ro}"
+            f"\texpires {expires}\tlast used {used}"
+        )
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id):
+    """Revoke token ID at once."""
+    from tracker.services import tokens as token_service
+
+    _open_database()
+    try:
+        t = token_service.revoke_by_id("cli", token_id)
+    except token_service.TokenError as exc:
+        _fail(str(exc))
+    click.echo(f"token {t.id} ({t.name}) of {t.user.username}: revoked")
+
+
+@cli.group()
 def audit():
     """The audit trail (留痕)."""
 

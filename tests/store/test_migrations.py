@@ -5,9 +5,10 @@ from __future__ import annotations
 import peewee as pw
 from playhouse.migrate import migrate
 
+from tracker.clock import now
 from tracker.store import models
 from tracker.store.db import db
-from tracker.store.migrations import MIGRATIONS, Migration, current_version, upgrade
+from tracker.store.migrations import CREATED, MIGRATIONS, Migration, current_version, upgrade
 
 
 def test_a_new_database_gets_the_latest_schema(database):
@@ -49,3 +50,19 @@ def test_a_lower_numbered_migration_that_lands_later_is_still_applied(database):
     assert upgrade([*MIGRATIONS, earlier, later]) == [f"upgraded to version {base + 10}: add setting.a"]
     assert [tuple(r) for r in db.execute_sql("SELECT key, a, b FROM setting").fetchall()] == []
     assert upgrade([*MIGRATIONS, earlier, later]) == [f"schema is up to date (version {base + 20})"]
+
+
+def test_versions_80_to_89_add_the_api_tables_to_an_older_database(database):
+    """Issue 18's migrations: a database from before them gains the API's tables, rows intact."""
+    ours = [m for m in MIGRATIONS if 80 <= m.version <= 89]
+    tables = [models.ApiToken]
+    db.drop_tables(tables)
+    models.SchemaVersion.delete().where(models.SchemaVersion.version >= 80).execute()
+    models.Setting.create(key="keep", value="me")
+    before = max(m.version for m in MIGRATIONS if m.version < 80)
+    if not models.SchemaVersion.get_or_none(models.SchemaVersion.version == before):
+        models.SchemaVersion.create(version=before, description=CREATED, applied_at=now())
+    upgrade([m for m in MIGRATIONS if m.version < 80 or m in ours])
+    assert {t._meta.table_name for t in tables} <= set(db.get_tables())
+    assert models.Setting.get_by_id("keep").value == "me"
+    assert current_version() == ours[-1].version

@@ -23,7 +23,7 @@ import pytest
 
 from tests.web.conftest import csrf_token, sign_in
 from tests.web.world import PASSWORD, World
-from tracker.services import admin, notices
+from tracker.services import admin, notices, tokens
 from tracker.store.models import ExtensionRequest, ReportRevision
 
 ROLES = ("anonymous", "reporter", "unit_leader", "inspector", "leader", "admin")
@@ -43,6 +43,7 @@ UNIT_OWN_READERS = ("ok|404", "ok|404", "ok", "ok", "ok")
 UNIT_OWN = ("ok|404", "ok|404", "403", "403", "403")  # a change a unit makes to its own object only
 READERS_ONLY = ("login", "403", "403", "ok", "ok", "ok")  # the office's pages and the leaders' dashboard
 OFFICE_ONLY = ("login", "403", "403", "ok", "403", "ok")  # the office's changes (and their forms)
+NO_SESSION = ("401",) * 6  # the JSON API: a session cookie opens nothing
 
 # endpoint: ("METHODS /rule", anonymous, reporter, unit_leader, inspector, leader, admin)
 ROUTES: dict[str, tuple[str, ...]] = {
@@ -152,6 +153,29 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "findings.detail": ("GET /findings/<int:finding_id>", "login", *UNIT_OWN),
     "findings.answer": ("POST /findings/<int:finding_id>/answer", "login", *UNIT_OWN),
     "findings.list_docx": ("GET /findings/lists/<int:list_id>.docx", "login", *UNIT_OWN),
+    # 我的令牌: everyone their own; an admin revokes anyone's (a fresh token of each side's clerk).
+    "tokens.index": ("GET /tokens/", *SIGNED_IN),
+    "tokens.create": ("POST /tokens/", *SIGNED_IN),
+    "tokens.revoke": ("POST /tokens/<int:token_id>/revoke", "login", "ok|404", "404", "404", "404", "ok"),
+    # The JSON API never takes a session cookie: signed in or not, only a bearer token opens it
+    # (tests/api/test_api_access.py walks it with tokens). Its description is public.
+    "api.openapi": ("GET /api/v1/openapi.json", *EVERYONE),
+    "api.docs": ("GET /api/v1/docs", *EVERYONE),
+    **{
+        endpoint: (rule, *NO_SESSION)
+        for endpoint, rule in {
+            "api.plans": "GET /api/v1/plans",
+            "api.measures": "GET /api/v1/plans/<code>/measures",
+            "api.board": "GET /api/v1/plans/<code>/boards/<period>",
+            "api.assignments": "GET /api/v1/assignments",
+            "api.assignment": "GET /api/v1/assignments/<int:assignment_id>",
+            "api.reports": "GET /api/v1/assignments/<int:assignment_id>/reports",
+            "api.report_save": "POST /api/v1/assignments/<int:assignment_id>/reports",
+            "api.findings": "GET /api/v1/findings",
+            "api.finding": "GET /api/v1/findings/<int:finding_id>",
+            "api.finding_answer": "POST /api/v1/findings/<int:finding_id>/answer",
+        }.items()
+    },
 }
 
 Builder = Callable[[World, str], object]  # (world, "own" | "other") → the URL argument's value
@@ -183,6 +207,7 @@ ARGS: dict[str, Builder] = {
     "token": lambda w, side: _staged_plan(w),
     "notice_token": lambda w, side: _staged_notice(w),
     "ledger": lambda w, side: "findings",
+    "token_id": lambda w, side: _fresh_token(w, side),
 }
 
 # endpoint → form data sent with its POST besides the CSRF token (default: none), so that an allowed
@@ -199,12 +224,18 @@ FORMS: dict[str, Builder] = {
     "office.chase": lambda w, side: {"message": "请按时报送", "slip": "1"},
     "unit.extension_request": lambda w, side: _extension_form(w, side),
     "unit.sheet_import": lambda w, side: {"sheet": (io.BytesIO(_sheet(w)), "调度表.xlsx")},
+    "tokens.create": lambda w, side: {"name": "对接测试", "days": "30"},
 }
 
 # endpoint → query string for a route that reads one (default: none).
 QUERIES: dict[str, Builder] = {
     "unit.sheet_template": lambda w, side: {"plan": w.plan.code, "period": w.period},
 }
+
+
+def _fresh_token(w: World, side: str) -> int:
+    """A new token of the side's clerk for every request: a revoke uses it up."""
+    return tokens.add("fixture", w.side(side).clerk).token.id
 
 
 def _latest(w: World, side: str) -> str:

@@ -28,7 +28,7 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 from tracker.clock import now
 from tracker.plans.load import LoadError, LoadSummary, load_plans
 from tracker.plans.schema import Problem
-from tracker.services import auth, users
+from tracker.services import auth, tokens, users
 from tracker.services.users import ROLES, UNIT_ROLES, UserError
 from tracker.store import audit
 from tracker.store.db import write_transaction
@@ -137,6 +137,7 @@ def set_active(actor: str, user_id: int, active: bool) -> User:
         )
         if not active:
             auth.revoke_all(user, "disabled", actor)
+            tokens.revoke_all(user, "disabled", actor)
     return user
 
 
@@ -178,6 +179,7 @@ def change_role(actor: str, user_id: int, role: str, unit_id: int | None) -> Use
             {"role": role, "unit": unit.name if unit else None},
         )
         auth.revoke_all(user, "role_change", actor)
+        tokens.revoke_all(user, "role_change", actor)  # a token never acts under rights it was not made with
     return user
 
 

@@ -49,12 +49,17 @@ def _indicator_kind_direction(migrator: SchemaMigrator) -> None:
     )
 
 
+def _api_tokens(migrator: SchemaMigrator) -> None:
+    db.create_tables([models.ApiToken])
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: plans, units, assignments, indicators, users, reports, audit", _initial),
     Migration(20, "delivery outbox: sending/unknown states, claimer, payload and dedupe key", _outbox),
     Migration(
         60, "indicator kind (count/amount/percent/rate) and direction (up/down)", _indicator_kind_direction
     ),
+    Migration(80, "API tokens (stored as hashes, with their user's scope)", _api_tokens),
 ]
 
 

@@ -459,6 +459,22 @@ class Publication(BaseModel):
         indexes = ((("plan", "board"), True),)
 
 
+class ApiToken(BaseModel):
+    """A personal API token: only its SHA-256 is kept; it acts with its user's role and unit scope."""
+
+    user = pw.ForeignKeyField(User, backref="api_tokens", on_delete="RESTRICT")
+    name = pw.CharField(max_length=100)
+    token_hash = pw.CharField(unique=True, max_length=64)
+    prefix = pw.CharField(max_length=16)  # the first characters, so a person can tell tokens apart
+    read_only = pw.BooleanField(default=False)
+    created_by = pw.CharField(max_length=64)
+    created_at = MomentField()
+    expires_at = MomentField(null=True)
+    last_used_at = MomentField(null=True)
+    revoked_at = MomentField(null=True)
+    revoked_why = pw.CharField(null=True, max_length=32)
+
+
 class AuditEvent(BaseModel):
     """Append-only, hash-chained record of a change: who, when, what before and after."""
 
@@ -504,5 +520,6 @@ MODELS = [
     Bulletin,
     QualityRating,
     Publication,
+    ApiToken,
     AuditEvent,
 ]

@@ -71,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.init_app(app)
     auth_session.init_app(app)
 
+    from tracker.web import api
     from tracker.web.admin import bp as admin_bp
     from tracker.web.auth import bp as auth_bp
     from tracker.web.browse import bp as browse_bp
@@ -79,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.web.notices import bp as notices_bp
     from tracker.web.office import bp as office_bp
     from tracker.web.published import bp as published_bp
+    from tracker.web.tokens import bp as tokens_bp
     from tracker.web.unit import bp as unit_bp
 
     app.register_blueprint(browse_bp)
@@ -90,5 +92,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(findings_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(notices_bp)
+    app.register_blueprint(tokens_bp)
+    api.init_app(app)
     access.init_app(app)
     return app

@@ -56,7 +56,10 @@ def init():
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing.")
-def load(files, dry_run):
+@click.option(
+    "--allow-unknown", is_flag=True, help="Warn about keys the plan format does not know instead of refusing."
+)
+def load(files, dry_run, allow_unknown):
     """Load plan files (measures/*.yaml) into the database, idempotently.
 
     Every unit name must resolve (through the file's units: name, short, aliases, or units already
@@ -66,7 +69,7 @@ def load(files, dry_run):
 
     _open_database()
     try:
-        summaries = load_plans(list(files), dry_run=dry_run)
+        summaries = load_plans(list(files), dry_run=dry_run, allow_unknown=allow_unknown)
     except LoadError as exc:
         _fail(f"加载失败,数据库未作任何改动:\n{exc}")
     for s in summaries:

@@ -110,12 +110,12 @@ class _Resolver:
         return None, f"单位名称 {name!r} 无法识别;请在文件的 units 中加入它(name/short/aliases)"
 
 
-def read_files(paths: list[str | Path]) -> list[PlanFile]:
+def read_files(paths: list[str | Path], allow_unknown: bool = False) -> list[PlanFile]:
     """Parse every file, collecting problems across all of them before failing."""
     plans, problems = [], []
     for path in paths:
         try:
-            plans.append(load_plan_file(path))
+            plans.append(load_plan_file(path, allow_unknown))
         except PlanFileError as exc:
             problems.extend(exc.problems)
     codes = Counter(p.code for p in plans)
@@ -144,9 +144,11 @@ def _check_units(plans: list[PlanFile], resolver: _Resolver) -> None:
         raise LoadError(problems)
 
 
-def load_plans(paths: list[str | Path], *, dry_run: bool = False, actor: str = "cli") -> list[LoadSummary]:
+def load_plans(
+    paths: list[str | Path], *, dry_run: bool = False, actor: str = "cli", allow_unknown: bool = False
+) -> list[LoadSummary]:
     """Load plan files; with `dry_run`, report what would change and leave the database as it was."""
-    plans = read_files(paths)
+    plans = read_files(paths, allow_unknown)
     summaries: list[LoadSummary] = []
     try:
         with write_transaction():

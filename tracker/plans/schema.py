@@ -16,6 +16,9 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
+
+from tracker.store import models
 
 ROLES = ("lead", "responsible", "supporting")
 RECURRING = ("monthly", "quarterly", "half-yearly", "yearly")
@@ -112,6 +115,33 @@ KNOWN_KEYS = {
     "phase": {"name", "start", "end"},
     "target": {"name", "kind", "parent", "tags"},
 }
+
+
+# The longest text each (kind, key) may hold, read from the columns that store it, so a name that
+# fits SQLite's untyped text but not PostgreSQL's varchar is refused on both, with its line.
+LIMITS: dict[tuple[str, str], int] = {
+    ("plan", "code"): models.Plan.code.max_length,
+    ("plan", "doc_number"): models.Plan.doc_number.max_length,
+    ("unit", "name"): models.Unit.name.max_length,
+    ("unit", "short"): models.Unit.short.max_length,
+    ("unit", "aliases"): models.Unit.short.max_length,
+    ("unit", "members"): models.Unit.name.max_length,
+    ("unit", "kind"): models.Unit.kind.max_length,
+    ("section", "code"): models.Section.code.max_length,
+    ("measure", "code"): models.Measure.code.max_length,
+    ("measure", "recurring"): models.Measure.recurring.max_length,
+    ("measure", "lead"): models.Assignment.printed_name.max_length,
+    ("measure", "responsible"): models.Assignment.printed_name.max_length,
+    ("measure", "supporting"): models.Assignment.printed_name.max_length,
+    ("indicator", "code"): models.Indicator.code.max_length,
+    ("indicator", "unit"): models.Indicator.unit.max_length,
+    ("reporting", "cadence"): models.Plan.cadence.max_length,
+}
+
+# Bounds on the YAML itself, checked on its event stream before any document is built.
+MAX_BYTES = 2 * 1024 * 1024  # the shipped plans are under 100 KB
+MAX_EVENTS = 200_000
+MAX_DEPTH = 40
 
 
 @dataclass(frozen=True)
@@ -264,10 +294,12 @@ class PlanFile:
 class _Reader:
     """Walks the parsed document, converting values and collecting problems with their lines."""
 
-    def __init__(self, origin: str):
+    def __init__(self, origin: str, allow_unknown: bool = False):
         self.origin = origin
+        self.allow_unknown = allow_unknown
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
+        self.kinds: dict[int, str] = {}  # id(mapping) → its kind, for LIMITS
 
     @staticmethod
     def line_of(node: Any, key: Any = None) -> int | None:
@@ -288,14 +320,32 @@ class _Reader:
         if not isinstance(node, dict):
             self.fail(node, path, f"应为映射(key: value),实为 {type(node).__name__}")
             return {}
+        self.kinds[id(node)] = kind
         for key in node:
             if key not in KNOWN_KEYS[kind]:
-                self.warnings.append(
-                    Problem(
-                        self.origin, self.line_of(node, key), f"{path}.{key}".lstrip("."), "未知字段,已忽略"
+                where = f"{path}.{key}".lstrip(".")
+                line = self.line_of(node, key)
+                if self.allow_unknown:
+                    self.warnings.append(Problem(self.origin, line, where, "未知字段,已忽略"))
+                else:
+                    known = "、".join(sorted(KNOWN_KEYS[kind]))
+                    self.problems.append(
+                        Problem(
+                            self.origin,
+                            line,
+                            where,
+                            f"未知字段 {key!r}(此处可用:{known});确需忽略请加 --allow-unknown",
+                        )
                     )
-                )
         return node
+
+    def limit(self, node: dict, key: str, path: str, value: str) -> bool:
+        """True when `value` fits the column that stores it; otherwise a problem naming the line."""
+        most = LIMITS.get((self.kinds.get(id(node), ""), key))
+        if most is not None and len(value) > most:
+            self.fail(node, path, f"长度 {len(value)} 字,超过上限 {most} 字", key)
+            return False
+        return True
 
     def text(self, node: dict, key: str, path: str, required: bool = False) -> str | None:
         value = node.get(key)
@@ -304,11 +354,12 @@ class _Reader:
                 self.fail(node, _join(path, key), "必填,不能为空", key)
             return None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
+            value = str(value)
         if not isinstance(value, str):
             self.fail(node, _join(path, key), f"应为文字,实为 {type(value).__name__}", key)
             return None
-        return value.strip()
+        value = value.strip()
+        return value if self.limit(node, key, _join(path, key), value) else None
 
     def day(self, node: dict, key: str, path: str, required: bool = False) -> date | None:
         value = node.get(key)
@@ -360,7 +411,8 @@ class _Reader:
             if not isinstance(item, str) or not item.strip():
                 self.fail(node, f"{_join(path, key)}[{i}]", f"{item!r} 不是单位名称", key)
                 continue
-            out.append(normalize_name(item))
+            if self.limit(node, key, f"{_join(path, key)}[{i}]", normalize_name(item)):
+                out.append(normalize_name(item))
         return tuple(out)
 
     def items(self, node: dict, key: str, path: str) -> list:
@@ -385,9 +437,13 @@ def normalize_name(name: str) -> str:
     return re.sub(r"\s+", "", name.translate(_WIDTH))
 
 
-def parse_plan(data: Any, origin: str = "<plan>") -> PlanFile:
-    """Check a parsed plan document and return it typed; raise `PlanFileError` listing every problem."""
-    r = _Reader(origin)
+def parse_plan(data: Any, origin: str = "<plan>", allow_unknown: bool = False) -> PlanFile:
+    """Check a parsed plan document and return it typed; raise `PlanFileError` listing every problem.
+
+    A key the schema does not know (KNOWN_KEYS) is a problem, as a typo such as `leader:` for `lead:`
+    would otherwise silently drop an assignment; `allow_unknown` makes it a warning instead.
+    """
+    r = _Reader(origin, allow_unknown)
     doc = r.mapping(data, "", "")
     plan_node = r.mapping(doc.get("plan"), "plan", "plan") if "plan" in doc else {}
     if "plan" not in doc:
@@ -427,7 +483,7 @@ def parse_plan(data: Any, origin: str = "<plan>") -> PlanFile:
         t = r.mapping(node, f"targets[{i}]", "target")
         name = r.text(t, "name", f"targets[{i}]", required=True)
         if name:
-            tags = tuple(str(x) for x in (t.get("tags") or []))
+            tags = r.names(t, "tags", f"targets[{i}]")
             targets.append(
                 TargetSpec(
                     name, r.text(t, "kind", f"targets[{i}]"), r.text(t, "parent", f"targets[{i}]"), tags
@@ -683,25 +739,75 @@ class _LenientDates(RoundTripConstructor):
 _LenientDates.add_constructor("tag:yaml.org,2002:timestamp", _LenientDates.construct_yaml_timestamp)
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML plan file, keeping line numbers for messages."""
+def check_yaml_text(text: str, origin: str) -> None:
+    """Refuse, before any document is built, what a plan file never needs and an attacker uses:
+    anchors and aliases (a 1 KB "billion laughs" expands to gigabytes; a self-reference loops),
+    nesting deeper than MAX_DEPTH, more than MAX_EVENTS nodes, and binary content."""
+    if "\x00" in text:
+        raise PlanFileError([Problem(origin, None, "", "文件含有二进制内容,不是方案文件")])
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise PlanFileError([Problem(origin, None, "", f"文件过大(上限 {MAX_BYTES // 1024 // 1024} MB)")])
+    depth = events = 0
+    try:
+        for event in YAML(typ="safe", pure=True).parse(text):
+            events += 1
+            line = event.start_mark.line + 1 if event.start_mark else None
+            if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+                raise PlanFileError([Problem(origin, line, "", "方案文件不能使用 YAML 锚点或别名(& 与 *)")])
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise PlanFileError(
+                        [Problem(origin, line, "", f"层级过深(超过 {MAX_DEPTH} 层),不是有效的方案文件")]
+                    )
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+            if events > MAX_EVENTS:
+                raise PlanFileError([Problem(origin, line, "", "内容过多,不是有效的方案文件")])
+    except YAMLError as exc:
+        raise PlanFileError([_yaml_problem(origin, exc)]) from None
+
+
+def _yaml_problem(origin: str, exc: YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark else None
+    reason = getattr(exc, "problem", None) or str(exc)
+    return Problem(origin, line, "", f"YAML 格式错误:{reason}")
+
+
+def read_yaml_text(text: str, origin: str) -> Any:
+    """Parse a plan file's text after `check_yaml_text`, keeping line numbers for messages."""
+    check_yaml_text(text, origin)
     yaml = YAML(typ="rt")
     yaml.Constructor = _LenientDates
     try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh)
+        return yaml.load(text)
+    except YAMLError as exc:
+        raise PlanFileError([_yaml_problem(origin, exc)]) from None
+    except RecursionError:  # pragma: no cover - MAX_DEPTH keeps documents far from the limit
+        raise PlanFileError([Problem(origin, None, "", "层级过深,不是有效的方案文件")]) from None
+
+
+def read_yaml(path: Path) -> Any:
+    """Read and parse a YAML plan file with the guards of `check_yaml_text`."""
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_BYTES:
+            raise PlanFileError(
+                [Problem(str(path), None, "", f"文件过大(上限 {MAX_BYTES // 1024 // 1024} MB)")]
+            )
+        with open(path, encoding="utf-8-sig") as fh:
+            text = fh.read()
     except FileNotFoundError:
         raise PlanFileError([Problem(str(path), None, "", "文件不存在")]) from None
+    except IsADirectoryError:
+        raise PlanFileError([Problem(str(path), None, "", "是目录,不是方案文件")]) from None
     except UnicodeDecodeError as exc:
         raise PlanFileError([Problem(str(path), None, "", f"不是 UTF-8 文本({exc.reason})")]) from None
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise PlanFileError([Problem(str(path), line, "", f"YAML 格式错误:{reason}")]) from None
+    return read_yaml_text(text, str(path))
 
 
-def load_plan_file(path: str | Path) -> PlanFile:
+def load_plan_file(path: str | Path, allow_unknown: bool = False) -> PlanFile:
     """Read and check one plan file (YAML or JSON, which YAML reads too)."""
     path = Path(path)
-    return parse_plan(read_yaml(path), str(path))
+    return parse_plan(read_yaml(path), str(path), allow_unknown)

@@ -28,7 +28,7 @@ from tracker.plans.convert import ConversionError, convert_bytes, dump_yaml
 from tracker.plans.convert.blocks import Table
 from tracker.plans.convert.safety import LIMITS
 from tracker.plans.load import LoadError, LoadSummary, load_plans
-from tracker.plans.schema import PlanFileError, Problem, load_plan_file
+from tracker.plans.schema import PlanFileError, Problem, check_yaml_text, load_plan_file
 from tracker.services.admin import MAX_PLAN_BYTES, AdminError, check_plan_bytes
 from tracker.store import audit
 from tracker.store.db import write_transaction
@@ -47,7 +47,6 @@ _NOTE_MEASURE = re.compile(r"^措施 ([0-9A-Za-z._-]+)")
 _PROBLEM_MEASURE = re.compile(r"^measure (\S+)")
 _UNRESOLVED = re.compile(r"单位名称 '([^']+)'")
 _NO_UNITS = "未列明牵头或责任单位"
-_LINE = re.compile(r"^(YAML 格式错误)第 (\d+) 行(:.*)$", re.S)
 
 
 class NoticeError(ValueError):
@@ -507,17 +506,11 @@ def _named(notice: Notice, problems: list[Problem]) -> list[Problem]:
 
 
 def _guard(text: str) -> None:
-    """The same checks as an uploaded plan file: size, no YAML anchors, bounded nesting."""
+    """The same checks as `tracker load` and an uploaded plan file: size, no YAML anchors, bounded nesting."""
     try:
-        check_plan_bytes(text.encode("utf-8"), "draft.yaml")
-    except AdminError as exc:
-        # "YAML 格式错误第 3 行:…": the line goes in its column, as for every other problem.
-        match = _LINE.match(str(exc))
-        if match:
-            raise LoadError(
-                [Problem(DRAFT, int(match.group(2)), "", match.group(1) + match.group(3))]
-            ) from None
-        raise LoadError([Problem(DRAFT, None, "", str(exc))]) from None
+        check_yaml_text(text, DRAFT)
+    except PlanFileError as exc:
+        raise LoadError(exc.problems) from None
 
 
 def check_draft(notice: Notice, actor: str) -> DraftCheck:

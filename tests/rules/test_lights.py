@@ -305,9 +305,21 @@ RED_LEAD = dict(revisions=monthly_reports("2024-01", "2024-04"))
         ),
         pytest.param(
             [lead(ORG, **GREEN_LEAD), assignment(unit=FIN, role=Role.RESPONSIBLE, **RED_LEAD)],
+            RED,
+            ("市财政局：5月报送缺报",),
+            id="a-responsible-unit-colours-the-measure-naming-it",
+        ),
+        pytest.param(
+            [lead(ORG, **DONE_LEAD), assignment(unit=FIN, role=Role.RESPONSIBLE, **RED_LEAD)],
+            DONE,
+            ("办结已确认（5月22日）",),
+            id="a-confirmed-lead-closes-the-measure-whatever-its-responsible-units",
+        ),
+        pytest.param(
+            [lead(ORG, **GREEN_LEAD), assignment(unit=FIN, role=Role.SUPPORTING, **RED_LEAD)],
             GREEN,
             ("按计划推进",),
-            id="a-responsible-unit-does-not-colour-the-measure",
+            id="a-supporting-unit-does-not-colour-the-measure",
         ),
         pytest.param(
             [assignment(unit=ORG, role=Role.RESPONSIBLE, **RED_LEAD)],

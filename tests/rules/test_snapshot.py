@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tracker.rules.lights import Rag, assignment_light, behind_milestone
+from tracker.rules.lights import SEVERITY, Rag, assignment_light, behind_milestone
 from tracker.rules.periods import Period
 from tracker.rules.progress import latest_indicator_value, latest_percent, read
 from tracker.rules.snapshot import IndicatorReading, LightCounts, board, board_json, code_key
@@ -50,17 +50,19 @@ def plan_facts(*extra_revisions):
     ]
 
 
-def test_a_board_shows_each_measure_through_its_leads():
+def test_a_board_shows_each_measure_through_its_leads_and_responsible_units():
     result = board(plan_facts(), MAY, DEFAULT)
     assert result.cutoff == at("2024-05-31 23:59")
     first, second = result.measures
+    # The lead reported on time at 40%; its responsible unit missed May, and the light says who.
     assert (first.code, first.lead, first.light, first.percent, first.report) == (
         "1.1",
         ("市委组织部",),
-        Rag.GREEN,
+        Rag.RED,
         40,
         ReportStatus.ON_TIME,
     )
+    assert first.reasons == ("市财政局：5月报送缺报",)
     assert (second.code, second.lead, second.light, second.percent, second.report) == (
         "1.2",
         ("市委组织部", "市发改委"),
@@ -133,7 +135,7 @@ def test_board_json_has_the_fields_cli_md_fixes():
         "1.1",
         "加强党政班子建设",
         ["市委组织部"],
-        "green",
+        "red",
         40,
         "on_time",
     )
@@ -186,7 +188,8 @@ def test_the_rows_agree_with_the_measures_and_the_unit_counts():
     result = board(plan_facts(), MAY, DEFAULT)
     rows = {row.id: row for row in result.assignments}
     first, second = result.measures
-    assert (first.light, first.percent, first.report) == (rows[1].light, rows[1].percent, rows[1].report)
+    assert (first.percent, first.report) == (rows[1].percent, rows[1].report)
+    assert first.light == max(rows[1].light, rows[2].light, key=SEVERITY.__getitem__)
     assert second.percent == min(rows[3].percent, rows[4].percent)
     for unit in result.units:
         mine = [row for row in result.assignments if row.unit == unit.name]

@@ -91,6 +91,8 @@ class _Resolver:
 
     def __init__(self, stored: list[Unit]):
         self.by_name = {u.name: u for u in stored}
+        names = {u.id: u.name for u in stored}
+        self.parent_of = {u.name: names.get(u.parent_id) for u in stored}
         self.by_other: dict[str, set[str]] = {}
         for u in stored:
             for n in u.names()[1:]:
@@ -135,11 +137,44 @@ def _check_units(plans: list[PlanFile], resolver: _Resolver) -> None:
                 _, why = resolver.resolve(plan, member)
                 if why:
                     problems.append(Problem(plan.origin, None, f"units {spec.name} members", why))
+            if spec.parent:
+                _, why = resolver.resolve(plan, spec.parent)
+                if why:
+                    problems.append(Problem(plan.origin, None, f"units {spec.name} parent", why))
         for m in plan.measures():
             for role, name in m.assignments():
                 _, why = resolver.resolve(plan, name)
                 if why:
                     problems.append(Problem(plan.origin, m.line, f"measure {m.code} {role}", why))
+            for ind in m.indicators:
+                for name, _ in ind.shares:
+                    _, why = resolver.resolve(plan, name)
+                    if why:
+                        problems.append(
+                            Problem(plan.origin, m.line, f"measure {m.code} {ind.name} shares", why)
+                        )
+    if problems:
+        raise LoadError(problems)
+    _check_levels(plans, resolver)
+
+
+def _check_levels(plans: list[PlanFile], resolver: _Resolver) -> None:
+    """Refuse a `parent` chain that comes back to where it started (a unit above itself)."""
+    parent_of = dict(resolver.parent_of)
+    for plan in plans:
+        for spec in plan.units:
+            target = resolver.resolve(plan, spec.parent)[0] if spec.parent else None
+            parent_of[spec.name] = target.name if target else None
+    problems = []
+    for plan in plans:
+        for spec in plan.units:
+            chain, name = [spec.name], parent_of.get(spec.name)
+            while name is not None and name not in chain:
+                chain.append(name)
+                name = parent_of.get(name)
+            if name is not None:
+                loop = " → ".join([*chain[chain.index(name) :], name])
+                problems.append(Problem(plan.origin, None, f"units {spec.name} parent", f"上下级循环:{loop}"))
     if problems:
         raise LoadError(problems)
 
@@ -245,12 +280,19 @@ class _Loader:
                 "aliases": aliases,
                 "kind": spec.kind,
                 "reconstructed": spec.reconstructed,
+                # Another plan's tags on the same unit are kept: a pilot county stays one.
+                "tags": sorted(set(spec.tags) | set(row.tags if row else [])),
             }
             if row is None:
                 values["created_at"] = self.moment
             stored[spec.name] = self._upsert(
                 Unit, row, {"name": spec.name} if row is None else {}, values, "unit"
             )
+        for spec in self.plan.units:
+            if spec.parent:
+                # A file that names no parent leaves the stored one: another plan may have placed it.
+                parent = stored[self.resolver.resolve(self.plan, spec.parent)[0].name]
+                self._upsert(Unit, stored[spec.name], {}, {"parent": parent.id}, "unit")
         for spec in self.plan.units:
             group = stored[spec.name]
             have = {link.member_id for link in UnitMember.select().where(UnitMember.group == group)}
@@ -416,6 +458,8 @@ class _Loader:
                 "kind": ind.kind,
                 "direction": ind.direction,
                 "position": position,
+                "rollup": ind.rollup,
+                "shares": {self.resolver.resolve(self.plan, n)[0].name: v for n, v in ind.shares},
             }
             existing = stored.get(ind.code)
             key = {"measure": measure.id, "code": ind.code} if existing is None else {}

@@ -64,7 +64,8 @@ COUNT_UNITS = frozenset(
         "份",
     ]
 )
-UNIT_KINDS = ("department", "county", "town", "village", "enterprise", "group", "other")
+UNIT_KINDS = ("city", "county", "town", "village", "department", "enterprise", "group", "other")
+ROLLUPS = ("sum", "mean", "min", "max", "none")
 CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")
 PLAN_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
@@ -83,8 +84,8 @@ KNOWN_KEYS = {
         "phases",
     },
     "reporting": {"cadence", "due_day", "cutoff_day", "signoff", "holiday_shift", "amber_days"},
-    "unit": {"name", "short", "aliases", "kind", "members", "reconstructed"},
-    "section": {"code", "title", "text", "sections", "measures", "reconstructed"},
+    "unit": {"name", "short", "aliases", "kind", "members", "reconstructed", "parent", "tags", "source"},
+    "section": {"code", "title", "text", "sections", "measures", "reconstructed", "source"},
     "measure": {
         "code",
         "title",
@@ -99,6 +100,7 @@ KNOWN_KEYS = {
         "reconstructed",
         "start",
         "public",
+        "source",
     },
     "indicator": {
         "code",
@@ -108,6 +110,9 @@ KNOWN_KEYS = {
         "baseline",
         "cumulative",
         "milestones",
+        "rollup",
+        "shares",
+        "source",
         "kind",
         "direction",
     },
@@ -191,6 +196,8 @@ class UnitSpec:
     kind: str = "department"
     members: tuple[str, ...] = ()
     reconstructed: bool = False
+    parent: str | None = None  # a printed name, resolved by the loader
+    tags: tuple[str, ...] = ()
 
     def names(self) -> tuple[str, ...]:
         """Every name this unit answers to: full name, short name, aliases."""
@@ -214,6 +221,8 @@ class IndicatorSpec:
     milestones: tuple[Milestone, ...] = ()
     kind: str = "amount"
     direction: str = "up"
+    rollup: str = "none"
+    shares: tuple[tuple[str, float], ...] = ()  # (printed member name, its part of the target)
 
 
 @dataclass(frozen=True)
@@ -551,6 +560,7 @@ def _units(r: _Reader, doc: dict) -> list[UnitSpec]:
         if members and kind != "group":
             r.fail(u, f"{path}.members", "只有 kind: group 的单位可以列 members", "members")
         short = r.text(u, "short", path)
+        parent = r.text(u, "parent", path)
         spec = UnitSpec(
             name=normalize_name(name),
             short=normalize_name(short) if short else None,
@@ -558,13 +568,52 @@ def _units(r: _Reader, doc: dict) -> list[UnitSpec]:
             kind=kind,
             members=members,
             reconstructed=r.flag(u, "reconstructed", path, False),
+            parent=normalize_name(parent) if parent else None,
+            tags=_tags(r, u, path),
         )
+        if spec.parent and spec.parent in spec.names():
+            r.fail(u, f"{path}.parent", "单位不能是自己的上级", "parent")
         for n in spec.names():
             if n in seen and seen[n] != spec.name:
                 r.fail(u, path, f"名称 {n!r} 已被单位 {seen[n]!r} 使用,无法区分")
             seen.setdefault(n, spec.name)
         units.append(spec)
     return units
+
+
+def _tags(r: _Reader, node: dict, path: str) -> tuple[str, ...]:
+    value = node.get("tags")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+        r.fail(node, f"{path}.tags", "应为标签文字列表,如 [试点区县]", "tags")
+        return ()
+    return tuple(dict.fromkeys(x.strip() for x in value))
+
+
+def _shares(r: _Reader, node: dict, path: str, target: float | None) -> tuple[tuple[str, float], ...]:
+    """An indicator's `shares`: member name → its part of the target, each a number not below 0."""
+    value = node.get("shares")
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not value:
+        r.fail(node, f"{path}.shares", "应为 单位: 分解数 的映射,如 {城关街道: 8}", "shares")
+        return ()
+    out: dict[str, float] = {}
+    for name, part in value.items():
+        if not isinstance(name, str) or not name.strip():
+            r.fail(node, f"{path}.shares", f"{name!r} 不是单位名称", "shares")
+        elif isinstance(part, bool) or not isinstance(part, (int, float)) or part < 0:
+            r.fail(node, f"{path}.shares.{name}", f"{part!r} 应为不小于 0 的数", "shares")
+        elif normalize_name(name) in out:
+            r.fail(node, f"{path}.shares.{name}", "单位重复", "shares")
+        else:
+            out[normalize_name(name)] = part
+    if target is None and out:
+        r.fail(node, f"{path}.shares", "有分解数(shares)的指标必须有目标值(target)", "shares")
+    return tuple(out.items())
 
 
 def _sections(r: _Reader, node: dict, path: str, plan_start: date | None) -> list[SectionSpec]:
@@ -640,6 +689,12 @@ def _measure(r: _Reader, node: Any, path: str) -> MeasureSpec | None:
             why = _implausible(kind, number)
             if why:
                 r.fail(ind, f"{ipath}.{label}", why, "target" if label == "target" else "milestones")
+        rollup = r.text(ind, "rollup", ipath) or "none"
+        if rollup not in ROLLUPS:
+            r.fail(ind, f"{ipath}.rollup", f"{rollup!r} 应为 {' / '.join(ROLLUPS)}", "rollup")
+        shares = _shares(r, ind, ipath, target)
+        if shares and rollup == "none":
+            r.fail(ind, f"{ipath}.rollup", "有分解数(shares)的指标须写明汇总方式 rollup(如 sum)", "rollup")
         if name:
             indicators.append(
                 IndicatorSpec(
@@ -653,6 +708,8 @@ def _measure(r: _Reader, node: Any, path: str) -> MeasureSpec | None:
                     milestones=tuple(sorted(milestones, key=lambda x: x.date)),
                     kind=kind,
                     direction=direction,
+                    rollup=rollup,
+                    shares=shares,
                 )
             )
     codes = [i.code for i in indicators]

@@ -149,6 +149,27 @@ def leads_of(assignments: Sequence[AssignmentFacts]) -> list[AssignmentFacts]:
     return leads or list(assignments)
 
 
+def judged_of(assignments: Sequence[AssignmentFacts]) -> list[AssignmentFacts]:
+    """The assignments whose lights make a measure's: its leads and its responsible units (supporting
+    units help and are not judged on the measure)."""
+    return leads_of(assignments) + [f for f in assignments if f.role is Role.RESPONSIBLE]
+
+
+def measure_combine(leads: Sequence[tuple[str, Light]], responsible: Sequence[tuple[str, Light]]) -> Light:
+    """A measure's light: done once every lead is done (the office confirmed the measure); otherwise
+    the worst of its leads' and its responsible units' lights, each reason naming its unit."""
+    if leads and all(light.rag is Rag.DONE for _, light in leads):
+        return combine(leads)
+    if not responsible:
+        return combine(leads)
+    everyone = [*leads, *responsible]
+    worst = max((light.rag for _, light in everyone), key=SEVERITY.__getitem__)
+    reasons = tuple(
+        f"{label}：{reason}" for label, light in everyone if light.rag is worst for reason in light.reasons
+    )
+    return Light(worst, reasons)
+
+
 def combine(lights: Sequence[tuple[str, Light]]) -> Light:
     """The light of a measure from its leads' lights (unit label, light).
 
@@ -170,7 +191,15 @@ def combine(lights: Sequence[tuple[str, Light]]) -> Light:
 
 
 def measure_light(assignments: Sequence[AssignmentFacts], rules: ReportingRules, as_of: datetime) -> Light:
-    """The light of a measure as of `as_of`: its leads' lights combined (see `combine`, `leads_of`)."""
-    return combine(
-        [(facts.unit.label, assignment_light(facts, rules, as_of)) for facts in leads_of(assignments)]
+    """The light of a measure as of `as_of`: its leads' and responsible units' lights (see
+    `measure_combine`)."""
+    leads = leads_of(assignments)
+    lead_ids = {id(f) for f in leads}
+    return measure_combine(
+        [(f.unit.label, assignment_light(f, rules, as_of)) for f in leads],
+        [
+            (f.unit.label, assignment_light(f, rules, as_of))
+            for f in assignments
+            if f.role is Role.RESPONSIBLE and id(f) not in lead_ids
+        ],
     )

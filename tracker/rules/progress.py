@@ -15,6 +15,7 @@ from fractions import Fraction
 from functools import cached_property
 
 from tracker.rules.periods import Period, local_date
+from tracker.rules.rollup import roll_up, rolls_up
 from tracker.rules.values import AssignmentFacts, ExtensionDecision, ReportingRules, Revision
 
 
@@ -80,7 +81,20 @@ class Reading:
         return None if self.current is None else self.current.percent
 
     def indicator_value(self, name: str) -> Decimal | None:
-        """The last value reported for indicator `name` in a submitted, not returned revision."""
+        """The last value reported for indicator `name` in a submitted, not returned revision; for an
+        indicator that rolls up (see `rollup.rolls_up`) on an assignment with members, the roll-up of
+        the members' values as they read at the same moment (the whole's own report does not count)."""
+        spec = next((s for s in self.facts.indicators if s.name == name), None)
+        if spec is not None and self.facts.members and rolls_up(spec):
+            return roll_up(spec.rollup, (m.indicator_value(name) for m in self.member_readings))
+        return self.own_indicator_value(name)
+
+    @cached_property
+    def member_readings(self) -> tuple[Reading, ...]:
+        return tuple(Reading(m, self.rules, self.as_of) for m in self.facts.members)
+
+    def own_indicator_value(self, name: str) -> Decimal | None:
+        """The last value this assignment itself reported for indicator `name`."""
         for _, revision in reversed(self.submitted):
             value = revision.indicator(name)
             if value is not None and not revision.returned_by(self.as_of):

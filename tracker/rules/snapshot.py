@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from tracker.rules.lights import Light, Rag, behind_milestone, combine, leads_of, light_of
+from tracker.rules.lights import Light, Rag, behind_milestone, leads_of, light_of, measure_combine
 from tracker.rules.periods import Period, cutoff_moment, end_of_minute, local_date
 from tracker.rules.progress import Reading, percent_text, read
 from tracker.rules.status import ReportState, ReportStatus, period_status
@@ -37,6 +37,19 @@ class MeasureRow:
     report: ReportStatus
     report_reasons: tuple[str, ...]
     planned: Decimal | None = None  # the progress the plan expects at the cut-off (see `planned_of`)
+    indicators: tuple[MeasureIndicator, ...] = ()
+
+
+@dataclass(frozen=True)
+class MeasureIndicator:
+    """A measure's indicator on the board: the whole target and the value read at the (first) lead,
+    i.e. the roll-up of its members' latest values up to the cut-off where it rolls up."""
+
+    name: str
+    unit: str | None
+    target: Decimal | None
+    value: Decimal | None
+    direction: str = "up"
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,9 @@ class UnitRow:
     missing: int
     not_due: int
     lights: LightCounts
+    kind: str = ""
+    parent: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,7 +170,14 @@ def board(facts: Iterable[AssignmentFacts], period: Period, rules: ReportingRule
     measures = []
     for code in sorted(by_measure, key=code_key):
         leads = [reading_of[id(item)] for item in leads_of([r.facts for r in by_measure[code]])]
-        light = combine([(r.facts.unit.label, lights[id(r)]) for r in leads])
+        lead_ids = {id(r) for r in leads}
+        responsible = [
+            r for r in by_measure[code] if r.facts.role is Role.RESPONSIBLE and id(r) not in lead_ids
+        ]
+        light = measure_combine(
+            [(r.facts.unit.label, lights[id(r)]) for r in leads],
+            [(r.facts.unit.label, lights[id(r)]) for r in responsible],
+        )
         lead_states = [states[id(r)] for r in leads]
         report = max((s.status for s in lead_states), key=REPORT_SEVERITY.__getitem__)
         several = len(leads) > 1
@@ -171,6 +194,16 @@ def board(facts: Iterable[AssignmentFacts], period: Period, rules: ReportingRule
                 report_reasons=tuple(
                     f"{r.facts.unit.label}：{state.reason}" if several else state.reason
                     for r, state in zip(leads, lead_states, strict=True)
+                ),
+                indicators=tuple(
+                    MeasureIndicator(
+                        spec.name,
+                        spec.unit,
+                        spec.target,
+                        leads[0].indicator_value(spec.name),
+                        str(spec.direction),
+                    )
+                    for spec in leads[0].facts.indicators
                 ),
             )
         )
@@ -193,6 +226,9 @@ def board(facts: Iterable[AssignmentFacts], period: Period, rules: ReportingRule
                 missing=statuses.count(ReportStatus.MISSING),
                 not_due=statuses.count(ReportStatus.NOT_DUE),
                 lights=LightCounts(**{rag.value: rags.count(rag) for rag in Rag}),
+                kind=items[0].facts.unit.kind,
+                parent=items[0].facts.unit.parent,
+                tags=items[0].facts.unit.tags,
             )
         )
     assignments = tuple(_assignment_row(r, lights[id(r)], states[id(r)]) for r in readings)
@@ -237,6 +273,16 @@ def board_json(board: Board, plan: str) -> dict[str, Any]:
                 "planned": None if row.planned is None else float(row.planned),
                 "report": row.report.value,
                 "report_reasons": list(row.report_reasons),
+                "indicators": [
+                    {
+                        "name": i.name,
+                        "unit": i.unit,
+                        "target": _plain(i.target),
+                        "value": _plain(i.value),
+                        "direction": i.direction,
+                    }
+                    for i in row.indicators
+                ],
             }
             for row in board.measures
         ],
@@ -250,7 +296,17 @@ def board_json(board: Board, plan: str) -> dict[str, Any]:
                 "missing": row.missing,
                 "not_due": row.not_due,
                 "lights": {rag.value: getattr(row.lights, rag.value) for rag in Rag},
+                "kind": row.kind or None,
+                "parent": row.parent,
+                "tags": list(row.tags),
             }
             for row in board.units
         ],
     }
+
+
+def _plain(value: Decimal | None) -> int | float | None:
+    """A number as JSON writes it: 60, not 60.0 or "60"."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)

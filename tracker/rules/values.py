@@ -103,6 +103,9 @@ class Unit:
 
     name: str
     short: str = ""
+    kind: str = ""
+    parent: str | None = None  # the full name of the unit above it, if any
+    tags: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -144,6 +147,8 @@ class IndicatorSpec:
     `direction` up: the target is an "at least" value; down: an "at most" value (贷款逾期率 ≤ 0.5%),
     where a value above it is behind, not implausible. A cumulative indicator reports running totals,
     which never fall. A derived milestone was computed (linear from the baseline), not printed.
+    `rollup` says how members' values make the whole (see `rollup.roll_up`); a member's spec is its
+    share (`target` is the share, `whole` the measure's target), see `rollup.member_spec`.
     """
 
     name: str
@@ -153,10 +158,14 @@ class IndicatorSpec:
     milestones: tuple[Milestone, ...] = ()
     kind: IndicatorKind = IndicatorKind.AMOUNT
     direction: Direction = Direction.UP
+    rollup: str = "none"
+    whole: Decimal | None = None
 
     def __post_init__(self) -> None:
         if self.target is not None:
             object.__setattr__(self, "target", Decimal(self.target))
+        if self.whole is not None:
+            object.__setattr__(self, "whole", Decimal(self.whole))
         object.__setattr__(self, "milestones", tuple(sorted(self.milestones, key=lambda m: m.date)))
         object.__setattr__(self, "kind", IndicatorKind(self.kind))
         object.__setattr__(self, "direction", Direction(self.direction))
@@ -324,6 +333,8 @@ class AssignmentFacts:
 
     `start` is the day reporting starts (the later of the plan's and the measure's start). A
     `deadline` of None with `recurring` None is 长期坚持. `findings` are those on this measure.
+    `members` are the assignments whose values roll up into this one's indicators: a lead's are the
+    measure's responsible units, a broken-down assignment's are its children (分解).
     """
 
     id: int
@@ -340,6 +351,7 @@ class AssignmentFacts:
     findings: tuple[Finding, ...] = ()
     confirmations: tuple[Confirmation, ...] = ()
     reopenings: tuple[Reopening, ...] = ()
+    members: tuple[AssignmentFacts, ...] = ()
 
     @property
     def has_dated_deadline(self) -> bool:
@@ -354,6 +366,7 @@ class AssignmentFacts:
             "findings": _present(finding.as_of(moment) for finding in self.findings),
             "confirmations": tuple(c for c in self.confirmations if c.recorded_at <= moment),
             "reopenings": tuple(r for r in self.reopenings if r.recorded_at <= moment),
+            "members": tuple(member.as_of(moment) for member in self.members),
         }
         # Most facts are entirely in the past: keep the very same object, which is cheaper to compare.
         if all(_same(items, getattr(self, name)) for name, items in kept.items()):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -18,6 +18,7 @@ from peewee import JOIN, fn
 
 from tracker.rules import values as rv
 from tracker.rules.periods import Period
+from tracker.rules.rollup import member_spec, rolls_up
 from tracker.store.models import (
     Assignment,
     Completion,
@@ -85,7 +86,18 @@ def gather(
     measure_existed = Measure.archived_at.is_null() | (Measure.archived_at > as_of)
     in_plan = (Measure.plan == plan.id) & measure_existed & existed
     if unit_id is not None:
-        in_plan &= Assignment.unit == unit_id
+        # A unit's own assignments, plus the other units' on measures where its values roll up from
+        # theirs (it leads, or it split its assignment): its indicators read their reports.
+        rolled = Indicator.select(Indicator.measure).where(
+            Indicator.archived_at.is_null(), Indicator.rollup.in_(("sum", "mean", "min", "max"))
+        )
+        mine = Assignment.select(Assignment.measure).where(
+            Assignment.unit == unit_id,
+            Assignment.measure.in_(rolled),
+            (Assignment.role == "lead")
+            | Assignment.id.in_(Assignment.select(Assignment.parent).where(Assignment.parent.is_null(False))),
+        )
+        in_plan &= (Assignment.unit == unit_id) | Assignment.measure.in_(mine)
 
     rows = list(
         Assignment.select(Assignment, Measure, Unit)
@@ -206,14 +218,19 @@ def gather(
         ):
             indicator_names[i.measure_id][i.code] = i.name
             indicators[i.measure_id].append(
-                rv.IndicatorSpec(
-                    name=i.name,
-                    unit=i.unit,
-                    target=None if i.target is None else Decimal(str(i.target)),
-                    cumulative=i.cumulative,
-                    milestones=tuple(milestones[i.id]),
-                    kind=i.kind,
-                    direction=i.direction,
+                (
+                    i.code,
+                    i.shares or {},
+                    rv.IndicatorSpec(
+                        name=i.name,
+                        unit=i.unit,
+                        target=None if i.target is None else Decimal(str(i.target)),
+                        cumulative=i.cumulative,
+                        milestones=tuple(milestones[i.id]),
+                        kind=i.kind,
+                        direction=i.direction,
+                        rollup=i.rollup or "none",
+                    ),
                 )
             )
 
@@ -264,31 +281,100 @@ def gather(
 
     findings_by_key, unit_findings = _findings(plan, as_of, unit_id)
 
-    facts = []
+    parent_names = _parent_names({a.unit.parent_id for a in rows} - {None})
+    own = {}
     unit_ids = {}
+    by_id = {a.id: a for a in rows}
     for a in rows:
         m, u = a.measure, a.unit
         unit_ids[u.name] = u.id
         start = max(plan.start, m.start) if m.start else plan.start
-        facts.append(
-            rv.AssignmentFacts(
-                id=a.id,
-                unit=rv.Unit(u.name, u.short or ""),
-                measure_code=m.code,
-                role=rv.Role(a.role),
-                start=start,
-                deadline=m.deadline,
-                recurring=rv.Recurring(m.recurring) if m.recurring else None,
-                measure_title=m.title,
-                indicators=tuple(indicators.get(m.id, ())),
-                revisions=tuple(sorted(revisions.get(a.id, ()), key=lambda r: r.recorded_at)),
-                extensions=tuple(extensions.get(a.id, ())),
-                findings=tuple(findings_by_key.get((u.id, m.id), ())),
-                confirmations=tuple(confirmations.get(a.id, ())),
-                reopenings=tuple(reopenings.get(a.id, ())),
-            )
+        own[a.id] = rv.AssignmentFacts(
+            id=a.id,
+            unit=rv.Unit(u.name, u.short or "", u.kind, parent_names.get(u.parent_id), tuple(u.tags or ())),
+            measure_code=m.code,
+            role=rv.Role(a.role),
+            start=start,
+            deadline=a.deadline or m.deadline,  # a split child's own, never later than its parent's
+            recurring=rv.Recurring(m.recurring) if m.recurring else None,
+            measure_title=m.title,
+            indicators=_specs_of(a, by_id, indicators.get(m.id, ())),
+            revisions=tuple(sorted(revisions.get(a.id, ()), key=lambda r: r.recorded_at)),
+            extensions=tuple(extensions.get(a.id, ())),
+            findings=tuple(findings_by_key.get((u.id, m.id), ())),
+            confirmations=tuple(confirmations.get(a.id, ())),
+            reopenings=tuple(reopenings.get(a.id, ())),
         )
+    rolling = {m_id for m_id, specs in indicators.items() if any(rolls_up(spec) for _, _, spec in specs)}
+    facts = _with_members(rows, own, rolling)
+    if unit_id is not None:
+        facts = [f for f, a in zip(facts, rows, strict=True) if a.unit_id == unit_id]
     return PlanFacts(plan, reporting_rules(plan), as_of, tuple(facts), tuple(unit_findings), unit_ids)
+
+
+def _parent_names(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {u.id: u.name for u in Unit.select(Unit.id, Unit.name).where(Unit.id.in_(sorted(ids)))}
+
+
+def _specs_of(a: Assignment, by_id: dict, measure_specs) -> tuple[rv.IndicatorSpec, ...]:
+    """The indicators assignment `a` is judged by: the whole for a lead; a member's share of it
+    (from the plan's `shares`, or from the split that made it) for the others (see
+    `rollup.member_spec`)."""
+    out = []
+    for code, shares, spec in measure_specs:
+        if a.role == "lead" and a.parent_id is None:
+            out.append(spec)
+            continue
+        chain, node = [], a
+        while node is not None and node.parent_id is not None:
+            chain.append(node)
+            node = by_id.get(node.parent_id)
+        top = node if node is not None else a
+        judged = member_spec(
+            spec,
+            None if top.unit.name not in shares else Decimal(str(shares[top.unit.name])),
+            bool(shares),
+        )
+        for child in reversed(chain):
+            # Each split gives a part of the share above it.
+            part = (child.shares or {}).get(code)
+            judged = member_spec(judged, None if part is None else Decimal(str(part)), True)
+        out.append(judged)
+    return tuple(out)
+
+
+def _with_members(
+    rows: list, own: dict[int, rv.AssignmentFacts], rolling: set[int]
+) -> list[rv.AssignmentFacts]:
+    """Attach to each assignment the ones that roll up into it: a lead's are the measure's top-level
+    responsible units, a split assignment's are its children; built bottom-up, so a town's facts
+    carry its villages' when they reach the county."""
+    children: dict[int, list[int]] = defaultdict(list)
+    tops: dict[int, list[int]] = defaultdict(list)
+    for a in rows:
+        if a.parent_id is not None:
+            children[a.parent_id].append(a.id)
+        elif a.role == "responsible":
+            tops[a.measure_id].append(a.id)
+    done: dict[int, rv.AssignmentFacts] = {}
+
+    def build(a_id: int, seen: frozenset) -> rv.AssignmentFacts:
+        if a_id in done:
+            return done[a_id]
+        base = own[a_id]
+        row = by_row[a_id]
+        if row.measure_id not in rolling:
+            done[a_id] = base
+            return base
+        kids = children.get(a_id) or (tops.get(row.measure_id, []) if row.role == "lead" else [])
+        members = tuple(build(k, seen | {a_id}) for k in kids if k not in seen and k != a_id and k in own)
+        done[a_id] = replace(base, members=members) if members else base
+        return done[a_id]
+
+    by_row = {a.id: a for a in rows}
+    return [build(a.id, frozenset()) for a in rows]
 
 
 def _findings(plan: Plan, as_of: datetime, unit_id: int | None):

@@ -53,9 +53,24 @@ def _api_tokens(migrator: SchemaMigrator) -> None:
     db.create_tables([models.ApiToken])
 
 
+def _levels(migrator: SchemaMigrator) -> None:
+    migrate(
+        migrator.add_column("unit", "parent_id", models.Unit.parent),
+        migrator.add_column("unit", "tags", models.Unit.tags),
+        migrator.add_column("indicator", "rollup", models.Indicator.rollup),
+        migrator.add_column("indicator", "shares", models.Indicator.shares),
+        migrator.add_column("assignment", "parent_id", models.Assignment.parent),
+        migrator.add_column("assignment", "deadline", models.Assignment.deadline),
+        migrator.add_column("assignment", "shares", models.Assignment.shares),
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: plans, units, assignments, indicators, users, reports, audit", _initial),
     Migration(20, "delivery outbox: sending/unknown states, claimer, payload and dedupe key", _outbox),
+    Migration(
+        50, "levels: unit parent and tags, indicator roll-up and shares, assignment breakdown", _levels
+    ),
     Migration(
         60, "indicator kind (count/amount/percent/rate) and direction (up/down)", _indicator_kind_direction
     ),

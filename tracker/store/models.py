@@ -68,6 +68,9 @@ class Unit(BaseModel):
     kind = pw.CharField(default="department", max_length=20)
     reconstructed = pw.BooleanField(default=False)
     created_at = MomentField()
+    # Its place in the levels (市 → 县 → 镇 → 村); a scoped office supervises a unit and all below it.
+    parent = pw.ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    tags = JSONField(default=list)  # sets boards rank by: 试点区县, 重点帮扶村
 
     def names(self) -> list[str]:
         return [n for n in (self.name, self.short, *(self.aliases or [])) if n]
@@ -160,6 +163,11 @@ class Assignment(BaseModel):
     position = pw.IntegerField(default=0)
     created_at = MomentField(null=True)
     archived_at = MomentField(null=True)
+    # A breakdown (分解): the assignment this one was split from, the child's own deadline (never
+    # later than its parent's) and its share of each indicator (indicator code → part of the target).
+    parent = pw.ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    deadline = pw.DateField(null=True)
+    shares = JSONField(default=dict)
 
     class Meta:
         indexes = ((("measure", "unit"), True),)
@@ -181,6 +189,8 @@ class Indicator(BaseModel):
     direction = pw.CharField(default="up", max_length=4)  # up: at least the target; down: at most
     position = pw.IntegerField(default=0)
     archived_at = MomentField(null=True)
+    rollup = pw.CharField(default="none", max_length=8)  # sum | mean | min | max | none
+    shares = JSONField(default=dict)  # member unit's full name → its part of the target
 
     class Meta:
         indexes = ((("measure", "code"), True),)

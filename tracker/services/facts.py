@@ -73,9 +73,14 @@ def _decimal(value) -> Decimal | None:
 
 
 def gather(
-    plan: Plan, as_of: datetime, unit_id: int | None = None, periods: Iterable[Period] | None = None
+    plan: Plan,
+    as_of: datetime,
+    unit_id: int | None = None,
+    periods: Iterable[Period] | None = None,
+    units: frozenset[int] | None = None,
 ) -> PlanFacts:
-    """Facts of `plan` as recorded up to `as_of` (for one unit's assignments when `unit_id` is given).
+    """Facts of `plan` as recorded up to `as_of` (for one unit's assignments when `unit_id` is given;
+    for a level's office, `units` from its `Scope`: only those units' assignments).
 
     With `periods`, only the revisions a board of those periods reads are fetched (see below); the
     board is the same as one read from every revision (a test holds this).
@@ -98,6 +103,8 @@ def gather(
             | Assignment.id.in_(Assignment.select(Assignment.parent).where(Assignment.parent.is_null(False))),
         )
         in_plan &= (Assignment.unit == unit_id) | Assignment.measure.in_(mine)
+    if units is not None:
+        in_plan &= Assignment.unit.in_(sorted(units) or [0])
 
     rows = list(
         Assignment.select(Assignment, Measure, Unit)

@@ -1,8 +1,10 @@
 """Unit scoping, in one place: what a signed-in person may read and change.
 
 Unit people (reporter, unit_leader) see only their own unit's data; the office roles see everything;
-a leader reads everything and changes nothing. Every query for a unit's data goes through `Scope`,
-and every refusal raises `OutOfScope`, which the app answers with 404 and records.
+a leader reads everything and changes nothing. An inspector or leader with a unit is a level's office
+(a county's 督查室): it sees that unit and every unit under it, and nothing else. Every query for a
+unit's data goes through `Scope`, and every refusal raises `OutOfScope`, which the app answers with
+404 and records.
 """
 
 from __future__ import annotations
@@ -25,10 +27,25 @@ from tracker.store.models import (
 UNIT_ROLES = frozenset({"reporter", "unit_leader"})
 OFFICE_ROLES = frozenset({"inspector", "admin"})
 READ_ALL_ROLES = frozenset({"inspector", "leader", "admin"})
+SCOPABLE_ROLES = frozenset({"inspector", "leader"})  # a level's office: scoped to a unit and below
 
 
 class OutOfScope(LookupError):
     """The object exists but is not this person's to see or change; shown to them as 'not found'."""
+
+
+def subtree(unit_id: int) -> frozenset[int]:
+    """A unit and every unit under it (its `parent` chain leads up to `unit_id`)."""
+    children: dict[int | None, list[int]] = {}
+    for uid, parent in Unit.select(Unit.id, Unit.parent).tuples():
+        children.setdefault(parent, []).append(uid)
+    found, todo = set(), [unit_id]
+    while todo:
+        uid = todo.pop()
+        if uid not in found:
+            found.add(uid)
+            todo.extend(children.get(uid, ()))
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -37,37 +54,57 @@ class Scope:
     username: str
     role: str
     unit_id: int | None
+    # A level's office (inspector or leader with a unit): the units it supervises; None = all.
+    units: frozenset[int] | None = None
 
     @classmethod
     def of(cls, user: User) -> Scope:
-        return cls(user.id, user.username, user.role, user.unit_id)
+        units = None
+        if user.role in SCOPABLE_ROLES and user.unit_id is not None:
+            units = subtree(user.unit_id)
+        return cls(user.id, user.username, user.role, user.unit_id, units)
 
     @property
     def sees_all(self) -> bool:
-        return self.role in READ_ALL_ROLES
+        """Reads every unit's data: an office role without a unit (admins always)."""
+        return self.role in READ_ALL_ROLES and self.units is None
+
+    @property
+    def is_scoped_office(self) -> bool:
+        return self.role in READ_ALL_ROLES and self.units is not None
 
     @property
     def is_unit(self) -> bool:
         return self.role in UNIT_ROLES
 
+    def covers(self, unit_id: int | None) -> bool:
+        """Whether this person may read unit `unit_id`'s data."""
+        if self.sees_all:
+            return True
+        if self.units is not None:
+            return unit_id in self.units
+        return self.unit_id is not None and unit_id == self.unit_id
+
     def restrict(self, query: pw.ModelSelect, unit_field: pw.Field) -> pw.ModelSelect:
         """Narrow a query to the rows this person may read, by the row's unit column."""
         if self.sees_all:
             return query
+        if self.units is not None:
+            return query.where(unit_field.in_(sorted(self.units)))
         if self.unit_id is None:
             return query.where(pw.SQL("1 = 0"))
         return query.where(unit_field == self.unit_id)
 
     def check_unit(self, unit_id: int | None) -> None:
         """Refuse reading a unit's data that is not this person's."""
-        if self.sees_all:
-            return
-        if self.unit_id is None or unit_id != self.unit_id:
+        if not self.covers(unit_id):
             raise OutOfScope(f"unit {unit_id}")
 
     def check_write_unit(self, unit_id: int | None) -> None:
         """Refuse changing a unit's data: a unit changes only its own; the leader changes nothing."""
         if self.role in OFFICE_ROLES:
+            if self.units is not None and unit_id not in self.units:
+                raise OutOfScope(f"write unit {unit_id}")
             return
         if self.role in UNIT_ROLES and self.unit_id is not None and unit_id == self.unit_id:
             return

@@ -14,6 +14,7 @@ from tracker.store.models import Unit, User
 
 ROLES = ("reporter", "unit_leader", "inspector", "leader", "admin")
 UNIT_ROLES = ("reporter", "unit_leader")
+SCOPABLE_ROLES = ("inspector", "leader")  # a level's office: scoped to a unit and everything under it
 ROLE_LABELS = {
     "reporter": "单位填报员",
     "unit_leader": "单位负责人",
@@ -63,7 +64,7 @@ def add_user(
         raise UserError(f"角色 {role!r} 无效,可选:{', '.join(ROLES)}")
     if role in UNIT_ROLES and not unit_name:
         raise UserError(f"角色 {role} 必须指定 --unit")
-    if role not in UNIT_ROLES and unit_name:
+    if role not in UNIT_ROLES and role not in SCOPABLE_ROLES and unit_name:
         raise UserError(f"角色 {role} 不属于某个单位,不能指定 --unit")
     if not username or len(username) > 64:
         raise UserError("用户名不能为空,且不超过 64 个字符")

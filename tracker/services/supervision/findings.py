@@ -110,6 +110,7 @@ def open_finding(
     """Record a problem in the ledger (问题台账) against a unit and, where there is one, a measure the
     unit is assigned to, with a rectification deadline, a severity and what may be published."""
     require_office(scope, "open finding")
+    scope.check_write_unit(unit_id)  # a county's office records findings in its county only
     at = at or now()
     title = checked_text(title, "问题摘要", limit=TITLE_LIMIT)
     detail = checked_text(detail, "问题详情", required=False)
@@ -219,6 +220,7 @@ def create_rectification_list(
     """Send findings to their unit as a rectification list (整改清单): every finding must be the unit's
     and not closed; each gets a 'send' step in its history. The 文号 is numbered per year when blank."""
     require_office(scope, "create rectification list")
+    scope.check_write_unit(unit_id)
     at = at or now()
     ids = sorted(set(finding_ids))
     if not ids:

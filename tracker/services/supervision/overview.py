@@ -114,12 +114,13 @@ def overview(
     light: str | None = None,
     report: str | None = None,
     period: Period | None = None,
+    units: frozenset[int] | None = None,
 ) -> Overview:
     """Every assignment of `plan` with its light as of `as_of` and its report status for `period`
     (default: `reporting_period`), narrowed by section (a section code and everything under it),
-    unit, light and report status."""
+    unit, light and report status; a level's office passes its `units` (see `Scope.units`)."""
     period = period or reporting_period(plan, as_of)
-    facts = gather(plan, as_of)
+    facts = gather(plan, as_of, units=units)
     rows = assignment_rows(plan, facts, as_of, period)
     total = len(rows)
     units = sorted({(r.unit_id, r.unit_label) for r in rows}, key=lambda u: u[1])
@@ -162,12 +163,15 @@ class PlanLights:
     pending_completions: int
 
 
-def plan_lights(as_of: datetime) -> list[PlanLights]:
-    """For every plan: its measures' lights as of `as_of`, and what needs the office's attention."""
+def plan_lights(as_of: datetime, units: frozenset[int] | None = None) -> list[PlanLights]:
+    """For every plan: its measures' lights as of `as_of`, and what needs the office's attention
+    (a level's office: within its `units`)."""
     out = []
     today = local_date(as_of)
     for plan in Plan.select().order_by(Plan.code):
-        facts = gather(plan, as_of)
+        facts = gather(plan, as_of, units=units)
+        if units is not None and not facts.assignments:
+            continue
         period = reporting_period(plan, as_of)
         by_measure: dict[str, list] = {}
         statuses = Counter()
@@ -190,6 +194,9 @@ def plan_lights(as_of: datetime) -> list[PlanLights]:
             .join(Measure)
             .where(Measure.plan == plan.id, ExtensionRequest.decision.is_null())
         )
+        if units is not None:
+            open_q = open_q.where(Finding.unit.in_(sorted(units)))
+            pending = pending.where(Assignment.unit.in_(sorted(units)))
         out.append(
             PlanLights(
                 plan,
@@ -212,10 +219,12 @@ class ChaseRow:
     reminders: int  # chases already logged for this assignment and period
 
 
-def missing_and_late(plan: Plan, as_of: datetime, period: Period | None = None) -> list[ChaseRow]:
+def missing_and_late(
+    plan: Plan, as_of: datetime, period: Period | None = None, units: frozenset[int] | None = None
+) -> list[ChaseRow]:
     """The assignments whose report for `period` (default `reporting_period`) is missing or late as of
     `as_of`, missing first, then by unit and measure; with how often each was chased."""
-    view = overview(plan, as_of, period=period)
+    view = overview(plan, as_of, period=period, units=units)
     rows = [r for r in view.rows if r.report in ("missing", "late")]
     counts = Counter(
         r.assignment_id
@@ -266,14 +275,14 @@ class Matrix:
     rows: tuple[MatrixRow, ...]
 
 
-def unit_matrix(as_of: datetime) -> Matrix:
+def unit_matrix(as_of: datetime, units: frozenset[int] | None = None) -> Matrix:
     """Every unit × every plan: how many of the unit's assignments in the plan show each light as of
     `as_of`. Units with most red first, then most amber, then by name."""
     plans = tuple(Plan.select().order_by(Plan.code))
     cells: dict[int, dict[str, Counter]] = {}
     labels: dict[int, str] = {}
     for plan in plans:
-        facts = gather(plan, as_of)
+        facts = gather(plan, as_of, units=units)
         for f in facts.assignments:
             uid = facts.unit_ids[f.unit.name]
             labels[uid] = f.unit.label
@@ -304,11 +313,11 @@ class LightChange:
 
 
 def light_changes(
-    plan: Plan, since: datetime, until: datetime
+    plan: Plan, since: datetime, until: datetime, units: frozenset[int] | None = None
 ) -> tuple[list[LightChange], list[LightChange]]:
     """What changed between `since` and `until`: the measures whose light changed, and the
     assignments whose light changed; each in measure order, worse ones first."""
-    facts = gather(plan, until)
+    facts = gather(plan, until, units=units)
     by_measure: dict[str, list] = {}
     assignments = []
     for f in facts.assignments:
@@ -505,12 +514,15 @@ class MeasureOverview:
     units: tuple[MeasureUnitLine, ...]
 
 
-def measure_overview(plan: Plan, measure_code: str, as_of: datetime) -> MeasureOverview | None:
-    """A measure's light through its leads and every unit's light on it, as of `as_of`."""
+def measure_overview(
+    plan: Plan, measure_code: str, as_of: datetime, units: frozenset[int] | None = None
+) -> MeasureOverview | None:
+    """A measure's light through its leads and responsible units and every unit's light on it, as of
+    `as_of` (a level's office: its `units` only)."""
     measure = Measure.get_or_none(Measure.plan == plan.id, Measure.code == measure_code)
     if measure is None:
         return None
-    facts = gather(plan, as_of)
+    facts = gather(plan, as_of, units=units)
     items = [f for f in facts.assignments if f.measure_code == measure_code]
     if not items:
         return MeasureOverview(plan, measure, "not_started", (), ())

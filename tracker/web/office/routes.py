@@ -111,7 +111,7 @@ def _form_errors(form) -> None:
 def overview():
     as_of, day = _as_of()
     plan = _plan_arg()
-    summary = sv.plan_lights(as_of)
+    summary = sv.plan_lights(as_of, _scope().units)
     view = None
     page = max(1, _int_arg("page") or 1)
     if plan is not None:
@@ -122,6 +122,7 @@ def overview():
             unit_id=_int_arg("unit"),
             light=request.args.get("light") or None,
             report=request.args.get("report") or None,
+            units=_scope().units,
         )
     rows = view.rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE] if view else ()
     pages = max(1, -(-len(view.rows) // PAGE_SIZE)) if view else 1
@@ -144,7 +145,7 @@ def overview():
 @allow(*READERS)
 def missing():
     as_of, day = _as_of()
-    groups = [(plan, sv.missing_and_late(plan, as_of)) for plan in _plans()]
+    groups = [(plan, sv.missing_and_late(plan, as_of, units=_scope().units)) for plan in _plans()]
     return _render("office/missing.html", groups=groups, as_of=as_of, day=day)
 
 
@@ -152,7 +153,7 @@ def missing():
 @allow(*READERS)
 def matrix():
     as_of, day = _as_of()
-    return _render("office/matrix.html", matrix=sv.unit_matrix(as_of), as_of=as_of, day=day)
+    return _render("office/matrix.html", matrix=sv.unit_matrix(as_of, _scope().units), as_of=as_of, day=day)
 
 
 @bp.get("/changes")
@@ -161,7 +162,7 @@ def changes():
     until, day = _as_of()
     since = sv.month_before(until)
     plan = _plan_arg()
-    measures, assignments = sv.light_changes(plan, since, until) if plan else ([], [])
+    measures, assignments = sv.light_changes(plan, since, until, _scope().units) if plan else ([], [])
     return _render(
         "office/changes.html",
         plans=_plans(),
@@ -194,7 +195,7 @@ def measure(code: str, measure_code: str):
         plan = plan_by_code(code)
     except UnknownPlan:
         abort(404)
-    view = sv.measure_overview(plan, measure_code, now())
+    view = sv.measure_overview(plan, measure_code, now(), _scope().units)
     if view is None:
         abort(404)
     return _render("office/measure.html", m=view)

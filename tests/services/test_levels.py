@@ -261,3 +261,46 @@ def test_a_county_office_sees_its_county_and_towns_only(world):
     with pytest.raises(OutOfScope):
         office.finding(theirs.id)
     assert Measure.select().count() == 1
+
+
+def test_xunyi_judges_each_town_against_its_share_and_the_county_against_60_summed(database, monkeypatch):
+    from tests.conftest import MEASURES
+    from tracker.rules.periods import Year
+    from tracker.services.boards import assessment
+
+    load_plans([MEASURES / "xunyi-2024.yaml"])
+    plan = Plan.get(Plan.code == "xunyi-2024")
+    town = Scope.of(add_user("chengguan", "reporter", "城关街道", "a long password", must_change=False)[0])
+    taicun = Scope.of(add_user("taicun", "reporter", "太村镇", "a long password", must_change=False)[0])
+    (mine,) = town_assignments = [
+        a
+        for a in Assignment.select().join(Measure).where(Measure.plan == plan.id, Measure.code == "2.4")
+        if a.unit.short == "城关街道"
+    ]
+    (theirs,) = [
+        a
+        for a in Assignment.select().join(Measure).where(Measure.plan == plan.id, Measure.code == "2.4")
+        if a.unit.short == "太村镇"
+    ]
+    assert town_assignments
+    # 城关街道's share is 4 of 60 and it finished its 4 in October; 太村镇 (share 6) reached 5.
+    for month in range(plan.start.month, 13):
+        monkeypatch.setenv("TRACKER_NOW", at(f"2024-{month:02d}-20 10:00").isoformat())
+        period = f"2024-{month:02d}"
+        done = Decimal(4 if month >= 10 else max(0, month - 6))
+        values = {"危房改造竣工": done, "危房改造验收并兑付补助资金": Decimal(4 if month >= 11 else 0)}
+        reports.save_revision(
+            town, mine.id, period, reports.ReportInput(percent=100, indicator_values=values)
+        )
+        theirs_values = {"危房改造竣工": Decimal(min(5, max(0, month - 5))), "危房改造验收并兑付补助资金": Decimal(0)}
+        reports.save_revision(
+            taicun, theirs.id, period, reports.ReportInput(percent=100, indicator_values=theirs_values)
+        )
+    result = assessment(plan, Year(2024))
+    lines = {s.unit.label: [str(line) for line in s.lines] for s in result.scores}
+    assert not [line for line in lines["城关街道"] if "2.4" in line]
+    (behind,) = [line for line in lines["太村镇"] if "2.4" in line and "应达" in line]
+    assert "10月31日应达 6户，实报 5户" in behind and "11月30日应达 6户，实报 0户" in behind
+    # The county's lead is judged against the whole 60 from the towns' summed values: 4 + 5 = 9.
+    (lead,) = [line for line in lines["县住建局"] if "2.4" in line and "应达" in line]
+    assert "10月31日应达 60户，实报 9户" in lead

@@ -7,7 +7,7 @@ from playhouse.migrate import migrate
 
 from tracker.clock import now
 from tracker.store import models
-from tracker.store.db import db
+from tracker.store.db import db, is_postgres
 from tracker.store.migrations import CREATED, MIGRATIONS, Migration, current_version, upgrade
 
 
@@ -66,3 +66,37 @@ def test_versions_80_to_89_add_the_api_tables_to_an_older_database(database):
     assert {t._meta.table_name for t in tables} <= set(db.get_tables())
     assert models.Setting.get_by_id("keep").value == "me"
     assert current_version() == ours[-1].version
+
+
+def test_version_50_adds_the_levels_to_an_older_database_and_keeps_its_rows(database):
+    """A database from before the levels gains unit parent/tags, indicator roll-up/shares and the
+    breakdown columns of assignments; its units keep their rows."""
+    from playhouse.migrate import SchemaMigrator
+
+    migrator = SchemaMigrator.from_database(db.obj)
+    # SQLite refuses DROP COLUMN on a foreign key: rebuild the table instead (the legacy way).
+    legacy = {"legacy": True} if not is_postgres() else {}
+    migrate(
+        migrator.drop_column("unit", "parent_id", **legacy),
+        migrator.drop_column("unit", "tags"),
+        migrator.drop_column("indicator", "rollup"),
+        migrator.drop_column("indicator", "shares"),
+        migrator.drop_column("assignment", "parent_id", **legacy),
+        migrator.drop_column("assignment", "deadline"),
+        migrator.drop_column("assignment", "shares"),
+    )
+    # Every other version recorded as applied one by one: only 50 is missing.
+    models.SchemaVersion.delete().execute()
+    for m in MIGRATIONS:
+        if m.version != 50:
+            models.SchemaVersion.create(version=m.version, description=m.description, applied_at=now())
+    db.execute_sql(
+        "INSERT INTO unit (name, aliases, kind, reconstructed, created_at)"
+        " VALUES ('旬邑县', '[]', 'county', false, '2024-01-01 00:00:00')"
+    )
+    assert upgrade() == [
+        "upgraded to version 50: levels: unit parent and tags, indicator roll-up and shares, assignment breakdown"
+    ]
+    unit = models.Unit.get(models.Unit.name == "旬邑县")
+    assert (unit.kind, unit.parent, unit.tags) == ("county", None, [])
+    assert models.Indicator.select(models.Indicator.rollup, models.Indicator.shares).count() == 0

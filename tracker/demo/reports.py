@@ -181,7 +181,7 @@ def seed_reports(now: datetime, echo: Callable[[str], None] = print) -> int:
             reports.append({"id": report_id, "assignment": a.id, "period": str(period), "created_at": at})
             author = clerks.get(a.unit_id)
             text = _narrative(rng, m.title, percent)
-            values, notes = _indicator_values(indicators.get(m.id, []), percent)
+            values, notes = _indicator_values(indicators.get(m.id, []), percent, a.unit.name)
             base = {
                 "report": report_id,
                 "author": author.id if author else None,
@@ -266,15 +266,17 @@ def _narrative(rng: random.Random, title: str, percent: int) -> str:
     return f"围绕“{title}”,本月{parts[0]};{parts[1]}。目前完成进度约 {percent}%。"
 
 
-def _indicator_values(items: list[Indicator], percent: int) -> tuple[dict, dict]:
+def _indicator_values(items: list[Indicator], percent: int, unit: str) -> tuple[dict, dict]:
     values, notes = {}, {}
     for ind in items:
         if ind.target is None:
             continue
-        value = round(ind.baseline + (ind.target - ind.baseline) * percent / 100, 1)
+        # A town with a share of a county-wide target reports its own part (8 of 60), not the whole.
+        target = (ind.shares or {}).get(unit, ind.target)
+        value = round(ind.baseline + (target - ind.baseline) * percent / 100, 1)
         if ind.kind == "count":
             value = int(value)  # 48 户, never 48.6 户
         values[ind.code] = int(value) if float(value).is_integer() else value
-        if ind.direction == "up" and value > ind.target:
+        if ind.direction == "up" and value > target:
             notes[ind.code] = "超额完成"
     return values, notes

@@ -51,6 +51,14 @@ sections:
             rollup: sum
             shares: {东岭县: 60, 西川县: 40}
             milestones: [{date: 2024-06-15, value: 50}]
+      - code: "1.2"
+        title: 控制危房鉴定超期
+        lead: [市住建局]
+        responsible: [东岭县, 西川县]
+        deadline: 2024-12-31
+        indicators:
+          - {name: 鉴定超期率, unit: "%", kind: rate, direction: down, target: 5, rollup: max,
+             milestones: [{date: 2024-06-15, value: 5}]}
 """
 
 
@@ -80,7 +88,13 @@ def world(database, tmp_path, monkeypatch):
         for name, (role, unit) in people.items()
     }
     plan = Plan.get(Plan.code == "levels-2024")
-    rows = Assignment.select(Assignment, Unit).join(Unit, on=(Assignment.unit == Unit.id))
+    rows = (
+        Assignment.select(Assignment, Unit)
+        .join(Unit, on=(Assignment.unit == Unit.id))
+        .switch(Assignment)
+        .join(Measure)
+        .where(Measure.code == "1.1")
+    )
     of = {a.unit.label: a for a in rows}
 
     def now(text: str) -> None:
@@ -147,7 +161,7 @@ def test_shares_split_and_roll_up_give_the_hand_computed_lights_and_values(world
     report(scope["zhujian"], of["市住建局"], None, percent=40)
 
     board, _ = monthly_board(plan, Period(2024, 6))
-    rows = {r.short or r.unit: r for r in board.assignments}
+    rows = {r.short or r.unit: r for r in board.assignments if r.measure == "1.1"}
     # Milestone 50 by 6-15 scales with each share: 东岭 60/100 → 30, 西川 40/100 → 20,
     # 甲镇 35/60 of 30 → 17.5, 乙镇 25/60 of 30 → 12.5; the lead holds the whole 50.
     values = {name: row.indicators[0].value for name, row in rows.items()}
@@ -164,7 +178,7 @@ def test_shares_split_and_roll_up_give_the_hand_computed_lights_and_values(world
     assert lights["乙镇"] == ("amber", ("指标「危房改造竣工」落后于节点（6月15日应达 12.5户，实报 10户）",))
     assert lights["西川县"] == ("amber", ("指标「危房改造竣工」落后于节点（6月15日应达 20户，实报 15户）",))
     assert lights["市住建局"] == ("amber", ("指标「危房改造竣工」落后于节点（6月15日应达 50户，实报 45户）",))
-    (measure,) = board.measures
+    measure = board.measures[0]
     assert measure.light.value == "amber"
     assert set(measure.reasons) == {
         "市住建局：指标「危房改造竣工」落后于节点（6月15日应达 50户，实报 45户）",
@@ -224,9 +238,18 @@ def test_a_county_office_sees_its_county_and_towns_only(world):
         "东岭县乙镇",
     }
     view = overview(plan, at("2024-06-20 10:00"), units=office.units)
-    assert sorted(r.unit_label for r in view.rows) == ["东岭县", "甲镇"]
+    assert sorted((r.measure_code, r.unit_label) for r in view.rows) == [
+        ("1.1", "东岭县"),
+        ("1.1", "甲镇"),
+        ("1.2", "东岭县"),
+    ]
     city = overview(plan, at("2024-06-20 10:00"), units=scope["city-office"].units)
-    assert sorted(r.unit_label for r in city.rows) == ["东岭县", "市住建局", "甲镇", "西川县"]
+    assert sorted(r.unit_label for r in city.rows if r.measure_code == "1.1") == [
+        "东岭县",
+        "市住建局",
+        "甲镇",
+        "西川县",
+    ]
 
     # Outside its part: not found, whatever the way in; inside: it works as the city's office does.
     with pytest.raises(OutOfScope):
@@ -260,7 +283,48 @@ def test_a_county_office_sees_its_county_and_towns_only(world):
     assert {r.finding.id for r in supervision.finding_ledger(scope["city-office"])} == {mine.id, theirs.id}
     with pytest.raises(OutOfScope):
         office.finding(theirs.id)
-    assert Measure.select().count() == 1
+    assert Measure.select().count() == 2
+
+
+def test_a_down_indicator_with_max_holds_each_county_to_the_ceiling_and_the_whole_to_the_worst(world):
+    plan, scope, of, now = world
+    ceiling = {
+        a.unit.label: a
+        for a in Assignment.select(Assignment, Unit)
+        .join(Unit, on=(Assignment.unit == Unit.id))
+        .switch(Assignment)
+        .join(Measure)
+        .where(Measure.code == "1.2")
+    }
+    now("2024-06-10 10:00")
+    for who, label, value in (("dongling", "东岭县", "3"), ("xichuan", "西川县", "7.5")):
+        reports.save_revision(
+            scope[who],
+            ceiling[label].id,
+            "2024-06",
+            reports.ReportInput(percent=50, indicator_values={"鉴定超期率": Decimal(value)}),
+        )
+    reports.save_revision(
+        scope["zhujian"], ceiling["市住建局"].id, "2024-06", reports.ReportInput(percent=50)
+    )
+    board, _ = monthly_board(plan, Period(2024, 6))
+    rows = {r.short or r.unit: r for r in board.assignments if r.measure == "1.2"}
+    # Each county is held to ≤ 5% itself (no shares): 3 meets it, 7.5 does not. The whole is the
+    # worst county, max(3, 7.5) = 7.5, judged against the same ceiling at the lead.
+    assert rows["东岭县"].light.value == "green"
+    assert rows["西川县"].reasons == ("指标「鉴定超期率」落后于节点（6月15日应不高于 5%，实报 7.5%）",)
+    assert rows["市住建局"].indicators[0].value == Decimal("7.5")
+    assert rows["市住建局"].reasons == ("指标「鉴定超期率」落后于节点（6月15日应不高于 5%，实报 7.5%）",)
+    measure = next(m for m in board.measures if m.code == "1.2")
+    assert (measure.light.value, set(measure.reasons)) == (
+        "amber",
+        {
+            "市住建局：指标「鉴定超期率」落后于节点（6月15日应不高于 5%，实报 7.5%）",
+            "西川县：指标「鉴定超期率」落后于节点（6月15日应不高于 5%，实报 7.5%）",
+        },
+    )
+    (indicator,) = board_json(board, plan.code)["measures"][1]["indicators"]
+    assert indicator == {"name": "鉴定超期率", "unit": "%", "target": 5, "value": 7.5, "direction": "down"}
 
 
 def test_xunyi_judges_each_town_against_its_share_and_the_county_against_60_summed(database, monkeypatch):
@@ -292,7 +356,10 @@ def test_xunyi_judges_each_town_against_its_share_and_the_county_against_60_summ
         reports.save_revision(
             town, mine.id, period, reports.ReportInput(percent=100, indicator_values=values)
         )
-        theirs_values = {"危房改造竣工": Decimal(min(5, max(0, month - 5))), "危房改造验收并兑付补助资金": Decimal(0)}
+        theirs_values = {
+            "危房改造竣工": Decimal(min(5, max(0, month - 5))),
+            "危房改造验收并兑付补助资金": Decimal(0),
+        }
         reports.save_revision(
             taicun, theirs.id, period, reports.ReportInput(percent=100, indicator_values=theirs_values)
         )

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
 
-from tracker.rules.values import IndicatorSpec, Milestone
+from tracker.rules.values import IndicatorSpec
 
 ROLLUPS = ("sum", "mean", "min", "max", "none")
 ROLLUP_LABELS = {"sum": "合计", "mean": "平均", "min": "最低", "max": "最高", "none": "不汇总"}
@@ -51,7 +51,7 @@ def member_spec(spec: IndicatorSpec, share: Decimal | None, shared: bool) -> Ind
             spec,
             target=share,
             whole=whole,
-            milestones=tuple(Milestone(m.date, _tidy(m.value * ratio)) for m in spec.milestones),
+            milestones=tuple(replace(m, value=_tidy(m.value * ratio)) for m in spec.milestones),
         )
     if shared or spec.rollup == "sum":
         return replace(spec, target=None, whole=spec.target, milestones=())

@@ -54,14 +54,19 @@ def _api_tokens(migrator: SchemaMigrator) -> None:
 
 
 def _levels(migrator: SchemaMigrator) -> None:
+    # Columns with a default are added NOT NULL DEFAULT in one statement: SQLite would otherwise
+    # rebuild the table to add NOT NULL, which its foreign keys (reports → assignment) refuse.
+    for table, column, kind, default in (
+        ("unit", "tags", "TEXT", "'[]'"),
+        ("indicator", "rollup", "VARCHAR(8)", "'none'"),
+        ("indicator", "shares", "TEXT", "'{}'"),
+        ("assignment", "shares", "TEXT", "'{}'"),
+    ):
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind} NOT NULL DEFAULT {default}')
     migrate(
         migrator.add_column("unit", "parent_id", models.Unit.parent),
-        migrator.add_column("unit", "tags", models.Unit.tags),
-        migrator.add_column("indicator", "rollup", models.Indicator.rollup),
-        migrator.add_column("indicator", "shares", models.Indicator.shares),
         migrator.add_column("assignment", "parent_id", models.Assignment.parent),
         migrator.add_column("assignment", "deadline", models.Assignment.deadline),
-        migrator.add_column("assignment", "shares", models.Assignment.shares),
     )
 
 

@@ -176,3 +176,44 @@ def test_quality_ratings_are_saved_per_unit_and_checked(as_, people, now_is):
     leader_view = as_("leader").get("/office/ratings?plan=ankang-2023&quarter=2024Q2").text
     assert "8.5" in leader_view and "材料翔实" in leader_view
     supervision.quality_sheet(plan, "2024Q2")  # still readable after the save
+
+
+def test_the_office_publishes_a_board_and_republishes_it_with_commentary_written_later(as_, app, now_is):
+    from pathlib import Path
+
+    now_is("2024-06-03T10:00:00")
+    office = as_("inspector")
+    listing = office.get("/office/bulletins?plan=ankang-2023")
+    row = listing.html.find(id="board-2024-06")
+    assert "截止时间未到" in row.text and not row.find("form")  # June's board cannot go out in June
+    now_is("2024-07-20T10:00:00")
+    office = as_("inspector")  # weeks later: a new session
+    listing = office.get("/office/bulletins?plan=ankang-2023")
+    assert "未发布" in listing.html.find(id="board-2024-06").text
+    done = submit(listing, "/office/bulletins/ankang-2023/2024-06/publish").follow()
+    assert "2024年6月月通报已发布到公开网站" in done.text
+    board = Path(app.config["SITES_DIR"]) / "ankang-2023" / "2024-06" / "index.html"
+    assert board.is_file() and "督查室点评" not in board.read_text(encoding="utf-8")
+    assert "已发布" in done.html.find(id="board-2024-06").text
+
+    # Commentary written after publication: the app says it is not public yet, and republishing puts it out.
+    now_is("2024-07-20T10:05:00")
+    page = office.get("/office/bulletins/ankang-2023/2024-06")
+    saved = submit(
+        page, "/office/bulletins/ankang-2023/2024-06", {"commentary": "六月**整体平稳**。"}, button="save"
+    )
+    saved = saved.follow()
+    assert "点评须重新发布才会出现在公开网站上" in saved.text and "尚未公开" in saved.text
+    assert saved.forms[[k for k, f in saved.forms.items() if f.action.endswith("/publish")][0]][
+        "correct"
+    ].checked
+    done = submit(saved, "/office/bulletins/ankang-2023/2024-06/publish").follow()
+    assert "已按现在的数据和点评更正发布" in done.text and "尚未公开" not in done.text
+    assert "<strong>整体平稳</strong>" in board.read_text(encoding="utf-8")
+
+    # Without ticking 更正 a published board that would now differ stays as it was.
+    page = office.get("/office/bulletins/ankang-2023/2024-06")
+    submit(page, "/office/bulletins/ankang-2023/2024-06", {"commentary": "改过的点评。"}, button="save")
+    page = office.get("/office/bulletins/ankang-2023/2024-06")
+    kept = submit(page, "/office/bulletins/ankang-2023/2024-06/publish", {"correct": False}).follow()
+    assert "公开网站未改动" in kept.text and "改过的点评" not in board.read_text(encoding="utf-8")

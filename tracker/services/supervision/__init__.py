@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from tracker.services.supervision.bulletins import (
     BoardLine,
+    Published,
     RatingInput,
     RatingLine,
+    board_line,
     bulletin,
     bulletin_boards,
+    publish_board,
     quality_sheet,
     save_bulletin,
     save_quality_ratings,
@@ -178,6 +181,9 @@ __all__ = [
     "confirm_completion",
     "reopen_completion",
     "BoardLine",
+    "Published",
+    "board_line",
+    "publish_board",
     "bulletin_boards",
     "bulletin",
     "save_bulletin",

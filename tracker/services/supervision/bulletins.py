@@ -1,4 +1,5 @@
-"""Ranked bulletins' commentary (季通报) and the quarterly quality ratings of units."""
+"""Ranked bulletins' commentary (季通报), publishing a board from the app, and the quarterly quality
+ratings of units."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import datetime
 
 from tracker.clock import now
 from tracker.rules.periods import Period, Quarter, local_date
+from tracker.services import publishing
+from tracker.services.boards import board_moment
 from tracker.services.scoping import Scope
 from tracker.services.supervision.common import (
     COMMENTARY_LIMIT,
@@ -24,6 +27,7 @@ from tracker.store.models import (
     Bulletin,
     Measure,
     Plan,
+    Publication,
     QualityRating,
     Unit,
 )
@@ -34,11 +38,24 @@ class BoardLine:
     board: str
     label: str
     bulletin: Bulletin | None
+    publication: Publication | None = None
+    publishable: bool = False  # its cut-off has passed: `tracker publish` would take it
+
+    @property
+    def commentary_unpublished(self) -> bool:
+        """The commentary was saved after the board last went out: the public site lacks it."""
+        return bool(
+            self.publication
+            and self.bulletin
+            and self.bulletin.updated_at > self.publication.last_published_at
+        )
 
 
 def bulletin_boards(plan: Plan, as_of: datetime) -> list[BoardLine]:
-    """Every month and quarter of the plan that has begun by `as_of`, newest first, with its commentary."""
+    """Every month and quarter of the plan that has begun by `as_of`, newest first, with its commentary
+    and whether (and when) it is published."""
     written = {b.board: b for b in Bulletin.select().where(Bulletin.plan == plan.id)}
+    published = {p.board: p for p in Publication.select().where(Publication.plan == plan.id)}
     boards = []
     period, first = Period.of(min(local_date(as_of), plan.end)), Period.of(plan.start)
     seen_quarters = set()
@@ -50,7 +67,51 @@ def bulletin_boards(plan: Plan, as_of: datetime) -> list[BoardLine]:
         boards.append(str(period))
         period = period.prev()
     boards += sorted(set(written) - set(boards), reverse=True)
-    return [BoardLine(b, board_label(b), written.get(b)) for b in boards]
+    return [
+        BoardLine(
+            b,
+            board_label(b),
+            written.get(b),
+            published.get(b),
+            _cut_off(plan, b) < as_of,
+        )
+        for b in boards
+    ]
+
+
+def _cut_off(plan: Plan, board: str) -> datetime:
+    """When a board may go out: its last month's cut-off, as `tracker publish` reads it."""
+    return board_moment(plan, parse_board(board).periods[-1])
+
+
+def board_line(plan: Plan, board: str, as_of: datetime) -> BoardLine:
+    key = str(parse_board(board))
+    return next((line for line in bulletin_boards(plan, as_of) if line.board == key), None) or BoardLine(
+        key, board_label(key), bulletin(plan, key)
+    )
+
+
+@dataclass(frozen=True)
+class Published:
+    board: str
+    status: str  # new, same, changed, forced: written; kept: it differs and was left as published
+    files: int
+
+
+def publish_board(
+    scope: Scope, plan: Plan, board: str, out: str, *, correct: bool = False, at: datetime | None = None
+) -> Published:
+    """The office publishes one board (with its commentary) to the public site, by the rules of
+    `tracker publish`: not before its cut-off; a published board that would now read differently is
+    kept as it is unless the office asks to correct it (`correct`, like `--force`: audited)."""
+    require_office(scope, "publish board")
+    key = str(parse_board(board))
+    try:
+        result = publishing.publish(plan.code, [key], out, force=correct, actor=scope.username, now=at)
+    except publishing.PublishError as exc:
+        raise SupervisionError(f"未发布：{exc}") from None
+    outcome = result.boards[0]
+    return Published(key, outcome.status, outcome.files)
 
 
 def bulletin(plan: Plan, board: str) -> Bulletin | None:

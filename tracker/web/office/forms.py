@@ -82,6 +82,10 @@ class BulletinForm(FlaskForm):
     save = SubmitField("保存")
 
 
+class PublishForm(FlaskForm):
+    correct = BooleanField("更正已发布的内容（按现在的数据和点评重写，记入审计）")
+
+
 class ChaseForm(FlaskForm):
     message = TextAreaField("催办内容", validators=[DataRequired("请填写催办内容"), Length(max=500)])
     slip = RadioField(

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from io import BytesIO
 from urllib.parse import quote
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -21,6 +21,7 @@ from tracker.services.boards import UnknownPlan, plan_by_code
 from tracker.services.text import render_markdown
 from tracker.store.models import Inspection, Plan, Unit
 from tracker.web.access import OFFICE, READERS, allow
+from tracker.web.filters import cn_date
 from tracker.web.office import bp
 from tracker.web.office.forms import (
     BulletinForm,
@@ -29,6 +30,7 @@ from tracker.web.office.forms import (
     FindingForm,
     InspectionForm,
     NoteForm,
+    PublishForm,
     RatingsForm,
     RectificationForm,
     choices,
@@ -583,7 +585,13 @@ def rectification_xlsx(list_id: int):
 def bulletins():
     plan = _plan_arg()
     boards = sv.bulletin_boards(plan, now()) if plan else []
-    return _render("office/bulletins.html", plans=_plans(), plan=plan, boards=boards)
+    return _render(
+        "office/bulletins.html",
+        plans=_plans(),
+        plan=plan,
+        boards=boards,
+        publish_form=PublishForm(formdata=None),
+    )
 
 
 @bp.route("/bulletins/<code>/<board>", methods=["GET", "POST"])
@@ -604,7 +612,15 @@ def bulletin(code: str, board: str):
             except sv.SupervisionError as exc:
                 flash(str(exc), "error")
             else:
-                flash(f"{label}点评已保存。", "info")
+                line = sv.board_line(plan, board, now())
+                if line.publication is not None:
+                    flash(
+                        f"{label}点评已保存。该期已于{cn_date(line.publication.last_published_at)}发布，"
+                        "点评须重新发布才会出现在公开网站上。",
+                        "warning",
+                    )
+                    return redirect(url_for("office.bulletin", code=plan.code, board=board))
+                flash(f"{label}点评已保存，将随该期通报发布。", "info")
                 return redirect(url_for("office.bulletins", plan=plan.code))
         preview = Markup(render_markdown(form.commentary.data))  # sanitized by nh3
     elif request.method == "POST":
@@ -619,7 +635,44 @@ def bulletin(code: str, board: str):
         form=form,
         preview=preview,
         existing=existing,
+        line=sv.board_line(plan, board, now()),
+        publish_form=PublishForm(formdata=None),
     )
+
+
+@bp.post("/bulletins/<code>/<board>/publish")
+@allow(*OFFICE)
+def bulletin_publish(code: str, board: str):
+    try:
+        plan = plan_by_code(code)
+        label = sv.board_label(board)
+    except (UnknownPlan, sv.SupervisionError):
+        abort(404)
+    back = _back(url_for("office.bulletins", plan=plan.code))
+    form = PublishForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(back)
+    try:
+        done = sv.publish_board(
+            _scope(), plan, board, current_app.config["SITES_DIR"], correct=form.correct.data
+        )
+    except sv.SupervisionError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    messages = {
+        "new": (f"{label}已发布到公开网站（{done.files} 个文件）。", "info"),
+        "same": (f"{label}已重新发布，公开内容没有变化。", "info"),
+        "changed": (f"{label}已重新发布。", "info"),
+        "forced": (f"{label}已按现在的数据和点评更正发布，更正已记入审计。", "info"),
+        "kept": (
+            f"{label}已发布过，现在生成的内容（如新写的点评）与公开的不同，公开网站未改动。"
+            "确需更正，请勾选“更正已发布的内容”后再发布。",
+            "warning",
+        ),
+    }
+    flash(*messages[done.status])
+    return redirect(back)
 
 
 @bp.get("/ratings")

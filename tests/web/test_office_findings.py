@@ -243,3 +243,22 @@ def test_the_ledger_filters_by_state_unit_and_overdue(as_, finding, people, monk
     mine = office.get(f"/office/findings?unit={other_unit.id}").text
     assert "汉滨区宣传不到位" in mine and "资金拨付滞后" not in mine
     assert "资金拨付滞后" not in office.get("/office/findings?state=closed").text
+
+
+def test_a_list_with_no_finding_ticked_is_refused_and_uses_no_number(as_, finding, people):
+    supervision.open_finding(
+        Scope.of(people["inspector"]),
+        unit_id=finding.unit_id,
+        title="宣传栏未更新",
+        rectify_by=date(2024, 7, 31),
+    )
+    office = as_("inspector")
+    before = RectificationList.select().count()
+    page = office.get(f"/office/rectifications/new?unit={finding.unit_id}")
+    refused = submit(page, f"/office/rectifications/new?unit={finding.unit_id}", {"finding": []})
+    assert refused.status_int == 200 and "请至少选择一个问题" in refused.text
+    assert RectificationList.select().count() == before
+    issued = submit(refused, f"/office/rectifications/new?unit={finding.unit_id}").follow()
+    numbers = [r.doc_number for r in RectificationList.select().order_by(RectificationList.id)]
+    assert numbers[-1] in issued.text and numbers[-1] != numbers[-2]
+    assert int(numbers[-1].split("〕")[1].rstrip("号")) == int(numbers[-2].split("〕")[1].rstrip("号")) + 1

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.web.conftest import csrf_token, sign_in
+from tests.web.conftest import csrf_token, sign_in, submit
 from tracker.store.db import write_transaction
 from tracker.store.models import Assignment, AuditEvent, Indicator, Measure, Plan, ReportRevision, Unit
 
@@ -249,3 +249,23 @@ def test_the_leader_reads_a_report_but_has_no_form(client, signed_in, mine):
     assert page.status_code == 200
     assert 'name="percent"' not in page.get_data(as_text=True)
     assert client.get("/unit/").status_code == 403
+
+
+def test_after_the_due_day_an_unsigned_report_waits_for_the_leader_not_counted_as_missing(
+    app, people, mine, web_as, monkeypatch
+):
+    with write_transaction():
+        Plan.update(signoff=True).where(Plan.code == "ankang-2023").execute()
+    clerk = web_as("clerk")
+    page = clerk.get(report_url(mine))
+    submit(page, report_url(mine), {"percent": "40", "narrative": "完成选址。"}, button="save")
+    monkeypatch.setenv("TRACKER_NOW", "2024-06-12T10:00:00+08:00")  # May's report is now due
+    boss = web_as("boss")
+    home = boss.get("/unit/")
+    header = home.html.find("header").text
+    assert "待签发 1" in " ".join(header.split())
+    waiting = home.html.find(id="h-sign").parent.text
+    assert "待签发(1)" in waiting and "2.2.2" in waiting and "2024-05" in waiting
+    missing = home.html.find(id="h-missing")
+    assert missing is None or "2.2.2 " not in missing.parent.text
+    assert "待签发" not in " ".join(web_as("clerk").get("/unit/").html.find("header").text.split())

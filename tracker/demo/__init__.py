@@ -18,7 +18,9 @@ from tracker.store import models
 from tracker.store.db import database_url, db, init_database
 from tracker.store.migrations import upgrade
 
-MEASURES_DIR = Path(__file__).resolve().parents[2] / "measures"
+# The shipped plans: measures/ of a source checkout, else tracker/measures/ of an installed wheel.
+_CHECKOUT = Path(__file__).resolve().parents[2] / "measures"
+MEASURES_DIR = _CHECKOUT if _CHECKOUT.is_dir() else Path(__file__).resolve().parents[1] / "measures"
 DEMO_MARK = "demo"
 
 

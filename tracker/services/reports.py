@@ -8,6 +8,7 @@ Every change writes its audit events in the same transaction. Every lookup goes 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from tracker.clock import TZ, now
 from tracker.rules.indicators import IndicatorWarning, check_indicator_value, plausibility_problem
@@ -1084,7 +1085,28 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
             if needs_sign:
                 awaiting.append(row)
             last = last_due_report(f, facts.rules, moment)
-            if last is not None and last.status.value == "missing":
+            unsigned = latest_by_key.get((f.id, str(last.period))) if last is not None else None
+            if (
+                last is not None
+                and last.status.value == "missing"
+                and plan.signoff
+                and unsigned is not None
+                and unsigned.id not in signed
+                and unsigned.id not in returned_rows
+            ):
+                # Filed but not yet signed: the leader's job (待签发), not a missing report.
+                if str(last.period) != str(period):
+                    awaiting.append(
+                        dataclasses.replace(
+                            row,
+                            period=str(last.period),
+                            latest_number=unsigned.number,
+                            latest_percent=unsigned.percent,
+                            latest_at=unsigned.recorded_at,
+                            awaiting_signoff=True,
+                        )
+                    )
+            elif last is not None and last.status.value == "missing":
                 missing.append(
                     MissingReport(
                         f.id, plan.code, f.measure_code, f.measure_title, str(last.period), last.reason
@@ -1142,6 +1164,29 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
         tuple(awaiting),
         tuple(findings),
         tuple(reminders),
+    )
+
+
+def awaiting_signoff_count(scope: Scope) -> int:
+    """How many of the unit's reports wait for the unit leader's signature (the latest revision of a
+    report in a plan with sign-off, neither signed nor returned): the count in a leader's header."""
+    if scope.unit_id is None:
+        return 0
+    latest = ReportRevision.select(fn.MAX(ReportRevision.id)).group_by(ReportRevision.report)
+    return (
+        ReportRevision.select()
+        .join(Report)
+        .join(Assignment)
+        .join(Measure)
+        .join(Plan)
+        .where(
+            ReportRevision.id.in_(latest),
+            Plan.signoff == True,  # noqa: E712
+            Assignment.unit == scope.unit_id,
+            ~fn.EXISTS(ReportSignoff.select().where(ReportSignoff.revision == ReportRevision.id)),
+            ~fn.EXISTS(ReportReturn.select().where(ReportReturn.revision == ReportRevision.id)),
+        )
+        .count()
     )
 
 

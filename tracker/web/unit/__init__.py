@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint
 from markupsafe import Markup
 
-from tracker.services.reports import decimal_text
+from tracker.services.reports import awaiting_signoff_count, decimal_text
 from tracker.services.text import render_markdown
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
@@ -20,6 +20,19 @@ def _markdown(text: str | None) -> Markup:
 @bp.app_template_filter("num")
 def _num(value) -> str:
     return "" if value is None else decimal_text(value)
+
+
+@bp.app_context_processor
+def _awaiting_signoff():
+    """`awaiting_signoff()` in templates: for a unit leader, the reports waiting for their signature."""
+    from flask_login import current_user
+
+    def count() -> int:
+        if not current_user.is_authenticated or current_user.role != "unit_leader":
+            return 0
+        return awaiting_signoff_count(current_user.scope)
+
+    return {"awaiting_signoff": count}
 
 
 from tracker.web.unit import routes  # noqa: E402,F401  (routes register on bp)

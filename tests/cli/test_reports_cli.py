@@ -96,3 +96,28 @@ def test_the_reports_commands_have_help(runner):
     for args in (["reports", "--help"], ["reports", "template", "--help"], ["reports", "import", "--help"]):
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, result.output
+
+
+def test_a_sheet_without_its_info_sheet_is_imported_into_the_one_plan_its_rows_belong_to(
+    runner, loaded, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TRACKER_NOW", "2024-05-20T10:00:00+08:00")
+    add_user("clerk", "reporter", "安康市乡村振兴局", "correct horse battery", must_change=False)
+    out = tmp_path / "调度表.xlsx"
+    args = ["reports", "template", "--plan", "ankang-2023", "--period", "2024-05", "--unit", "市乡村振兴局"]
+    assert runner.invoke(cli, [*args, "-o", str(out)]).exit_code == 0
+    fill(out)
+    book = load_workbook(out)
+    del book["说明"]  # as a clerk who copied the first sheet into a new workbook leaves it
+    book.save(out)
+    imported = runner.invoke(cli, ["reports", "import", str(out), "--as", "clerk"])
+    assert imported.exit_code == 0, imported.output
+    assert "新增修订 24 条" in imported.output
+
+    # Rows that fit no loaded plan: one line asking for --plan, nothing written.
+    book = load_workbook(out)
+    book.worksheets[0].cell(2, 1).value = "99.9"
+    book.save(out)
+    refused = runner.invoke(cli, ["reports", "import", str(out), "--as", "clerk"])
+    assert refused.exit_code == 1 and "--plan" in refused.output and "Traceback" not in refused.output
+    assert ReportRevision.select().count() == 24

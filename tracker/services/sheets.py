@@ -365,6 +365,37 @@ def _first_sheet(book, plan_code: str | None) -> tuple[str | None, list[tuple]]:
     return plan_code, grid
 
 
+def _infer_plan(grid: list[tuple]) -> str:
+    """The plan of a sheet that lost its 说明 sheet: the only plan loaded, else the only plan in which
+    every row's (措施编号, 单位) is an assignment. Asks for --plan only when that is ambiguous."""
+    plans = list(Plan.select().order_by(Plan.code))
+    if len(plans) == 1:
+        return plans[0].code
+    header = {_text(c): c.column for c in grid[0] if hasattr(c, "column")} if grid else {}
+    pairs = set()
+    if MEASURE in header and UNIT in header:
+        for cells in grid[1:]:
+            by_col = {c.column: c for c in cells if hasattr(c, "column")}
+            code = _text(by_col.get(header[MEASURE], _EMPTY))
+            unit = _text(by_col.get(header[UNIT], _EMPTY))
+            if code or unit:
+                pairs.add((code, unit))
+    if not pairs:
+        raise SheetError(
+            ["无法确定方案:表中没有“措施编号”和“单位”,请保留模板中的“说明”工作表,或用 --plan 指定"]
+        )
+    fitting = []
+    for plan in plans:
+        known = {(a.measure.code, name) for a in _plan_rows(plan) for name in a.unit.names()}
+        if pairs <= known:
+            fitting.append(plan.code)
+    if len(fitting) == 1:
+        return fitting[0]
+    if fitting:
+        raise SheetError([f"无法确定方案:表中的措施和单位同时符合 {'、'.join(fitting)},请用 --plan 指定"])
+    raise SheetError(["无法确定方案:表中的措施和单位不全属于任何一个已加载的方案,请用 --plan 指定"])
+
+
 def _text(cell) -> str:
     value = cell.value
     if value is None:
@@ -394,8 +425,7 @@ def import_sheet(
         plan_code, grid = _first_sheet(book, plan_code)
     finally:
         book.close()
-    if not plan_code:
-        raise SheetError(["无法确定方案:请保留模板中的“说明”工作表,或在命令行用 --plan 指定"])
+    plan_code = plan_code or _infer_plan(grid)
     plan = _plan(plan_code)
     if not grid:
         raise SheetError(["第1行:表格是空的"])

@@ -92,7 +92,8 @@ def score(folder: Path, known_units: tuple[str, ...] = ()) -> Score:
     for want in expected["measures"]:
         key = norm(want["key"])
         hit = next(
-            (i for i, m in enumerate(found) if i not in used and key in norm(m["title"] + m.get("text", ""))), None
+            (i for i, m in enumerate(found) if i not in used and key in norm(m["title"] + m.get("text", ""))),
+            None,
         )
         if hit is None:
             out.wrong.append(f"{want['key']}: 没有找到这项措施")
@@ -145,10 +146,14 @@ def main(argv: list[str]) -> None:
     for fmt, group in sorted(by_format.items()):
         right, total = sum(s.right for s in group), sum(s.expected for s in group)
         per_page = sum(s.seconds for s in group) / sum(s.pages for s in group)
-        print(f"{fmt:<11}{len(group):>3} notices {right:>4}/{total:<4} {100 * right / total:5.1f}%  {per_page:6.2f} s/page")
+        print(
+            f"{fmt:<11}{len(group):>3} notices {right:>4}/{total:<4} {100 * right / total:5.1f}%  {per_page:6.2f} s/page"
+        )
     right, total = sum(s.right for s in scores), sum(s.expected for s in scores)
     places = len({s.code.rsplit("-", 1)[0] for s in scores})
-    print(f"total      {len(scores):>3} notices {right:>4}/{total:<4} {100 * right / max(total, 1):5.1f}%  ({places} places)")
+    print(
+        f"total      {len(scores):>3} notices {right:>4}/{total:<4} {100 * right / max(total, 1):5.1f}%  ({places} places)"
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def docx(path: Path, n: Notice) -> None:
     from docx import Document
 
     doc = Document()
-    for line in (n.text.strip("\n").split("\n") if n.text else n.before):
+    for line in n.text.strip("\n").split("\n") if n.text else n.before:
         doc.add_paragraph(line)
     if n.rows:
         width = max(len(r) for r in n.rows)
@@ -54,7 +54,7 @@ def docx(path: Path, n: Notice) -> None:
                 cell.paragraphs[0].text = lines[0]
                 for line in lines[1:]:
                     cell.add_paragraph(line)
-        for line in n.after:
+        for line in n.after or [""]:  # Word ends a document with a paragraph, never with a table
             doc.add_paragraph(line)
     doc.save(path)
 
@@ -121,7 +121,11 @@ def build(n: Notice, folder: Path) -> Path:
             xlsx(target, n)
         elif n.fmt in ("doc", "wps", "pdf"):
             docx(tmp / "notice.docx", n)
-            made = soffice(tmp / "notice.docx", {"doc": "doc:MS Word 97", "wps": "doc:MS Word 97", "pdf": "pdf"}[n.fmt], tmp)
+            made = soffice(
+                tmp / "notice.docx",
+                {"doc": "doc:MS Word 97", "wps": "doc:MS Word 97", "pdf": "pdf"}[n.fmt],
+                tmp,
+            )
             shutil.copy(made, target)
         elif n.fmt in ("xls", "et"):
             xlsx(tmp / "notice.xlsx", n)
@@ -140,7 +144,9 @@ def build(n: Notice, folder: Path) -> Path:
         "code": n.code, "place": n.place, "year": n.year, "source": n.source, "format": n.fmt, "note": n.note,
         "measures": [{"key": e.key, "lead": e.lead, "others": e.others, "deadline": e.deadline} for e in n.expect],
     }  # fmt: skip
-    (folder / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (folder / "expected.json").write_text(
+        json.dumps(expected, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     return target
 
 

@@ -247,7 +247,14 @@ class SectionBuilder:
         lead: list[str] = []
         responsible: list[str] = []
         supporting: list[str] = []
-        if assignment and assignment.any_units():
+        group_lead = inherited.assignment.lead if inherited is not None and inherited.assignment else []
+        if assignment and assignment.any_units() and group_lead and not assignment.lead:
+            # the group's 总牵头单位 leads; the measure's own units answer to it
+            own = assignment.roles(False)
+            lead = list(group_lead)
+            responsible = [n for n in own[0] + own[1] if n not in lead]
+            supporting = [n for n in own[2] if n not in lead + responsible]
+        elif assignment and assignment.any_units():
             lead, responsible, supporting = assignment.roles(self.outline.first_is_lead)
         elif inherited is not None and inherited.assignment and inherited.assignment.any_units():
             lead, responsible, supporting = inherited.assignment.roles(self.outline.first_is_lead)
@@ -320,14 +327,21 @@ class SectionBuilder:
 
 # `5月底前完成…`, `2024年6月30日前`: a deadline printed inside the measure's wording.
 _PROSE_DEADLINE = re.compile(
-    r"((?:(?:19|20)\d{2}年)?(?:\d{1,2}月(?:底|末|\d{1,2}日)?|年底|年内|上半年|下半年|[一二三四]季度末?))前"
+    r"(?:(?:19|20)\d{2}年)?(?:\d{1,2}月(?:底|末|中旬|上旬|\d{1,2}日)?|上半年|下半年|[一二三四]季度末?)前"
+    r"|(?:(?:19|20)\d{2}年|本年|年)(?:底|末)(?:前|(?=完成|建成))|年内(?=完成|建成|实现)"
+    r"|每(?:月|季度|半年|年)(?=[^,，。;；]{0,12}(?:开展|报送|召开|调度|通报|检查))"
 )
+_PROSE_TARGET = re.compile(r"(?:到|至)(?:19|20)\d{2}年(?!\d{1,2}月|底|末)")
+# `5月底完成`: a month followed by 完成 reads like 5月底前
+_PROSE_DONE = re.compile(r"(?:(?:19|20)\d{2}年)?\d{1,2}月(?:底|末)(?=完成|建成)")
 
 
 def prose_deadline(text: str) -> str | None:
     """The one deadline printed in a measure's wording (`力争5月底前完成`), or None when there is
     none or several (which one governs is the reviewer's call)."""
-    found = list(dict.fromkeys(m.group(0) for m in _PROSE_DEADLINE.finditer(text)))
+    found = list(dict.fromkeys(m.group(0) for p in (_PROSE_DEADLINE, _PROSE_DONE) for m in p.finditer(text)))
+    if _PROSE_TARGET.search(text):
+        return None  # `到2025年,建成…`: a target year beside it; which one is the deadline is for a person
     return found[0] if len(found) == 1 else None
 
 

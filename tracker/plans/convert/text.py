@@ -14,16 +14,18 @@ from .deadlines import cn_number
 from .units import _LABEL_ROLE, CLOSE, FIRST_IS_LEAD, LABEL_RE, OPEN, Assignment, parse_clause
 
 # Same-length translation: full-width digits and brackets read like half-width ones.
-_FW = str.maketrans("０１２３４５６７８９（）．，：", "0123456789().,:")
+_FW = str.maketrans("０１２３４５６７８９（）．，：﹒﹐", "0123456789().,:.,")
 _CN = "一二三四五六七八九十"
 NUMBERING = [
     ("chapter", re.compile(rf"^第([{_CN}]{{1,3}})(部分|章|篇)\s*[、.,:\s]?\s*")),
+    ("article", re.compile(rf"^第([{_CN}]{{1,3}}|\d{{1,3}})条\s*[、.,:\s]?\s*")),
     ("cn", re.compile(rf"^([{_CN}]{{1,3}})\s*[、.,]\s*")),
     ("pcn", re.compile(rf"^\(\s*([{_CN}]{{1,3}})\s*\)\s*[、.]?\s*")),
     ("num", re.compile(r"^(\d{1,3})\s*[.、](?!\d)\s*")),
     ("pnum", re.compile(r"^\(\s*(\d{1,3})\s*\)\s*[、.]?\s*")),
     ("rnum", re.compile(r"^(\d{1,3})\s*\)\s*")),
     ("circled", re.compile(r"^([①-⑳])\s*")),
+    ("shi", re.compile(rf"^([{_CN}]{{1,3}})是(?=[^,，、。;；:：]{{2}})")),  # 一是、二是 …
 ]
 JUNK = re.compile(
     r"^(扫一扫|分享[:：]?$|【\s*纠\s*错|【\s*(加入收藏|打印|关闭|字体)|打印本页|关闭窗口|字号[:：]|【?字体[:：]|"
@@ -104,6 +106,9 @@ def match_numbering(line: str) -> tuple[str, int, str, str] | None:
             continue
         # "1.5万亩" or "2024.3" are numbers in a sentence, not item labels
         if style == "num" and re.match(r"^\d", rest):
+            continue
+        # `一是摸清底数;二是分类施策`: points run on in one line are the text of the item above
+        if style == "shi" and re.search(rf"[;；。,，]\s*[{_CN}]{{1,3}}是", rest):
             continue
         return style, number, line[: m.end()].strip(), rest
     return None

@@ -14,11 +14,13 @@ CLOSE = ")）〕】]］｝}〉》"
 
 # Longest labels first, so 牵头单位 wins over 牵头.
 _LABELS = {
-    "lead": "牵头责任单位|责任牵头单位|牵头单位|牵头部门|主责单位|主责部门|牵头",
-    "responsible": "具体责任单位|责任单位|责任部门|责任主体|主办单位|承办单位|实施单位|落实单位|负责单位|完成单位",
-    "supporting": "配合单位|配合部门|协办单位|协助单位|参与单位|协同单位|协作单位|支持单位|配合",
-    "deadline": "完成时限要求|完成时限|完成时间|完成期限|时间节点|时限要求|办结时限|截止时间|截止日期|完成日期|时间要求|时限",
-    "people": "责任领导|牵头领导|分管领导|联系领导|包抓领导|责任人|联系人",
+    "lead": "总牵头单位|牵头责任单位|责任牵头单位|主要责任单位|牵头单位|牵头部门|主责单位|主责部门|主办单位|主办|牵头",
+    "responsible": "具体责任单位|责任单位|责任部门|责任主体|承办单位|实施单位|落实单位|负责单位|完成单位",
+    "supporting": "协同责任单位|协同配合单位|配合责任单位|参与责任单位|配合单位|配合部门|协办单位|协助单位|参与单位|"
+    "协同单位|协作单位|支持单位|协办|配合",
+    "deadline": "完成时限要求|完成时限|完成时间|完成期限|整改时限|时间节点|时限要求|办结时限|截止时间|截止日期|完成日期|"
+    "时间要求|时限",
+    "people": "责任领导|牵头领导|分管领导|联系领导|包抓领导|责任区领导|项目责任人|责任人|联系人",
 }
 _LABEL_ROLE = {name: role for role, names in _LABELS.items() for name in names.split("|")}
 LABEL_RE = re.compile(r"(?P<label>" + "|".join(sorted(_LABEL_ROLE, key=len, reverse=True)) + r")\s*[:：]\s*")
@@ -48,6 +50,7 @@ class Assignment:
     unmarked: list[str] = field(default_factory=list)  # listed under 责任单位 with no 牵头 marker
     deadline_text: str | None = None
     leaders: list[str] = field(default_factory=list)  # people (责任领导, 分管领导), never units
+    collective: bool = False  # `各地各部门按职责分工负责`: every unit answers, none leads
 
     def any_units(self) -> bool:
         return bool(self.lead or self.responsible or self.supporting or self.unmarked)
@@ -58,6 +61,7 @@ class Assignment:
         self.supporting += other.supporting
         self.unmarked += other.unmarked
         self.leaders += [n for n in other.leaders if n not in self.leaders]
+        self.collective = self.collective or other.collective
         if other.deadline_text and not self.deadline_text:
             self.deadline_text = other.deadline_text
 
@@ -74,7 +78,7 @@ class Assignment:
         if not lead and unmarked and (len(unmarked) == 1 or first_is_lead):
             lead, unmarked = unmarked[:1], unmarked[1:]
         responsible = unmarked + responsible
-        if not lead and len(responsible) == 1 and not self.unmarked:
+        if not lead and len(responsible) == 1 and not self.unmarked and not self.collective:
             lead, responsible = responsible, []
         return _dedupe(lead, []), _dedupe(responsible, lead), _dedupe(self.supporting, lead + responsible)
 
@@ -128,10 +132,52 @@ def _split_spaces(text: str) -> list[str]:
     return out
 
 
+# `各地各部门按职责分工负责`, `国家发展改革委等按职责分工负责`: who answers, not a name.
+_DUTY = re.compile(
+    r"(等)?(按照?|根据|依据)?(各自|部门)?(职责|职能)(分工)?(负责|落实|抓好落实)?$|等?(分别|分工|各自)负责$"
+)
+# Suffixes that are words of the clause, not of the name (`配合落实`).
+_TRAIL = re.compile(r"(?<=..)(配合落实|抓好落实|负责落实|组织实施|具体实施|共同推进|落实)$")
+
+
+def _wrapped(lines: list[str]) -> list[str]:
+    """A cell's lines, with a name broken over two lines by the cell width joined again
+    (`县发改局、县` / `自然资源局`, `县经济开发区` / `管委会`)."""
+    out: list[str] = []
+    for line in lines:
+        piece = line.strip()
+        if (
+            out
+            and piece
+            and (
+                not _looks_like_unit(unicodedata.normalize("NFKC", out[-1]).split("、")[-1].strip() or "、")
+                and not out[-1].rstrip().endswith(("、", ",", "，", ";", "；"))
+                or re.fullmatch(
+                    r"(管委会|委员会|办公室|人民政府|政府|管理局|服务中心|中心|分局|支行|公司)", piece
+                )
+            )
+        ):
+            out[-1] = out[-1].rstrip() + piece
+        else:
+            out.append(line)
+    return out
+
+
 def split_units(text: str) -> list[tuple[str, str | None]]:
     """Printed unit list → [(name, role marker or None)], separators 、,，;；/ and new lines."""
     out: list[tuple[str, str | None]] = []
+    text = "\n".join(_wrapped(text.split("\n")))
+    parts: list[str] = []
     for part in split_top(text, "、,，;；/\n\r"):
+        # `市级各有关部门及各县市区政府`: 及/和 joins two units when both sides read as one
+        halves = (
+            re.split(r"(?<=[^\s])(?:及|和|以及)(?=[^\s])", part, maxsplit=1) if "(" not in part else [part]
+        )
+        if len(halves) == 2 and all(_looks_like_unit(_DUTY.sub("", h).strip()) for h in halves):
+            parts += halves
+        else:
+            parts.append(part)
+    for part in parts:
         for piece in split_top(part, "\u3000\t"):
             for name in _split_spaces(piece.strip()):
                 name = name.strip().strip(",，、;；。.:：")
@@ -149,6 +195,8 @@ def split_units(text: str) -> list[tuple[str, str | None]]:
                         role = "lead" if m.group(1) == "牵头" else "supporting"
                         name = name[: m.start()]
                 name = re.sub(r"^(由|请)", "", name.strip())
+                name = _DUTY.sub("", name).strip() or name
+                name = _TRAIL.sub("", name)
                 name = _ETC.sub("", name)
                 name = normalize_unit(name)
                 if name and not re.fullmatch(r"[\W_\d]*", name) and name not in ("无", "/", "—"):
@@ -201,12 +249,12 @@ def parse_clause(text: str) -> Assignment | None:
             a.deadline_text = value
             continue
         if role in ("lead", "responsible", "supporting"):
-            segments = split_top(value, ";；")
-            for j, seg in enumerate(segments):
-                if j and looks_like_deadline(seg) and not a.deadline_text:
-                    a.deadline_text = seg.strip()
+            for piece in split_top(value, ";；,，"):
+                # `…,6月底完成` or `;长期坚持`: a deadline printed at the end of a unit list
+                if looks_like_deadline(piece) and not _looks_like_unit(piece.strip()) and not a.deadline_text:
+                    a.deadline_text = piece.strip()
                     continue
-                a.merge(units_for(role, seg))
+                a.merge(units_for(role, piece))
     return a
 
 
@@ -232,6 +280,12 @@ def _unlabelled(text: str) -> Assignment | None:
     for part in parts:
         part = part.strip(" 。")
         m = _VERB.match(part)
+        if m and _DUTY.search(part) and not part.startswith(("按", "根据")):
+            # `各地各部门按职责分工负责`, `国家发展改革委等按职责分工负责`: responsible, no lead
+            units = _DUTY.sub("", part).strip()
+            if units and all(_looks_like_unit(n) for n, _ in split_units(units)):
+                a.merge(units_for("responsible", units) if a.lead or a.responsible else _responsible(units))
+                continue
         if m and all(_looks_like_unit(n) for n, _ in split_units(m.group("units"))):
             verb = m.group("verb")
             role = {"牵头": "lead", "负责": "responsible"}.get(verb, "supporting")
@@ -241,6 +295,11 @@ def _unlabelled(text: str) -> Assignment | None:
         else:
             return None
     return a if a.any_units() else None
+
+
+def _responsible(units: str) -> Assignment:
+    """Units that answer by their duties with no lead named: all responsible, none leads."""
+    return Assignment(responsible=[n for n, _ in split_units(units)], collective=True)
 
 
 _UNIT_END = re.compile(

@@ -59,17 +59,66 @@ def init():
 @click.option(
     "--allow-unknown", is_flag=True, help="Warn about keys the plan format does not know instead of refusing."
 )
-def load(files, dry_run, allow_unknown):
+@click.option(
+    "--adopt",
+    metavar="YYYY-MM-DD",
+    help="Adoption day for plans whose start is already past: nothing before it is chased, scored, "
+    "ranked or published (the file's plan.reporting.start does the same).",
+)
+def load(files, dry_run, allow_unknown, adopt):
     """Load plan files (measures/*.yaml) into the database, idempotently.
 
     Every unit name must resolve (through the file's units: name, short, aliases, or units already
-    stored); otherwise every unresolved name is listed and nothing is loaded.
+    stored); otherwise every unresolved name is listed and nothing is loaded. A plan whose start is
+    already past and that names no adoption day (plan.reporting.start) is asked for one at a
+    terminal; elsewhere `--adopt` gives it.
     """
-    from tracker.plans.load import LoadError, load_plans
+    from datetime import date
+
+    from tracker.clock import now as clock_now
+    from tracker.plans.load import LoadError, load_plans, read_files
+    from tracker.rules.periods import local_date
+    from tracker.store.models import Plan
 
     _open_database()
     try:
-        summaries = load_plans(list(files), dry_run=dry_run, allow_unknown=allow_unknown)
+        plans = read_files(list(files), allow_unknown)
+    except LoadError as exc:
+        _fail(f"加载失败,数据库未作任何改动:\n{exc}")
+    if adopt is not None:
+        try:
+            adopt = date.fromisoformat(adopt)
+        except ValueError:
+            _fail(f"--adopt {adopt!r} 不是日期(应为 YYYY-MM-DD)")
+    today = local_date(clock_now())
+    adopted = {}
+    for plan in plans:
+        stored = Plan.get_or_none(Plan.code == plan.code)
+        if plan.reporting.start or (stored and stored.adopted) or plan.start >= today:
+            continue
+        day = adopt
+        if day is None and sys.stdin.isatty():
+            answer = click.prompt(
+                f"方案 {plan.code} 自 {plan.start} 开始,早于今天。从哪天起催报、评分、发布?(回车为今天)",
+                default=today.isoformat(),
+                show_default=False,
+            )
+            try:
+                day = date.fromisoformat(answer.strip())
+            except ValueError:
+                _fail(f"{answer!r} 不是日期(应为 YYYY-MM-DD),未加载任何内容")
+        if day is None:
+            click.echo(
+                f"提示:方案 {plan.code} 自 {plan.start} 开始,未设采用日(plan.reporting.start),"
+                f"将从开始日起催报和评分;中途接入请用 --adopt {today}",
+                err=True,
+            )
+            continue
+        if not plan.start <= day <= plan.end:
+            _fail(f"采用日 {day} 不在方案 {plan.code} 的实施期内({plan.start} 至 {plan.end})")
+        adopted[plan.code] = day
+    try:
+        summaries = load_plans(list(files), dry_run=dry_run, allow_unknown=allow_unknown, adopted=adopted)
     except LoadError as exc:
         _fail(f"加载失败,数据库未作任何改动:\n{exc}")
     for s in summaries:

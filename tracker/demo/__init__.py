@@ -80,6 +80,24 @@ def _reset(url: str) -> None:
         db.drop_tables(list(reversed(models.MODELS)), safe=True, cascade=True)
 
 
+def _adoption_days(moment) -> dict:
+    """The demo's reports cover the last MONTHS months; a shipped plan that started earlier is loaded
+    mid-span, adopted on the first of those months, as an admin would set it (a file's own
+    reporting.start wins)."""
+    from tracker.demo.reports import MONTHS
+    from tracker.plans.load import read_files
+    from tracker.rules.periods import Period
+
+    first = Period.of(moment.date())
+    for _ in range(MONTHS):
+        first = first.prev()
+    return {
+        plan.code: first.first_day
+        for plan in read_files(shipped_plans())
+        if plan.start < first.first_day and plan.reporting.start is None
+    }
+
+
 def build_demo(
     force: bool = False, echo: Callable[[str], None] = print, out: str | None = None, publish: bool = True
 ) -> list[Login]:
@@ -98,7 +116,7 @@ def build_demo(
     upgrade()
     with db.atomic():
         models.Setting.create(key=DEMO_MARK, value="made by tracker demo")
-    for summary in load_plans(shipped_plans(), actor="demo"):
+    for summary in load_plans(shipped_plans(), actor="demo", adopted=_adoption_days(now())):
         echo(f"已加载 {summary.plan}:" + ";".join(summary.lines()))
     logins = []
     for username, role, unit, display in DEMO_USERS:

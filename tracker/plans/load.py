@@ -180,9 +180,18 @@ def _check_levels(plans: list[PlanFile], resolver: _Resolver) -> None:
 
 
 def load_plans(
-    paths: list[str | Path], *, dry_run: bool = False, actor: str = "cli", allow_unknown: bool = False
+    paths: list[str | Path],
+    *,
+    dry_run: bool = False,
+    actor: str = "cli",
+    allow_unknown: bool = False,
+    adopted: dict | None = None,
 ) -> list[LoadSummary]:
-    """Load plan files; with `dry_run`, report what would change and leave the database as it was."""
+    """Load plan files; with `dry_run`, report what would change and leave the database as it was.
+
+    `adopted` maps plan codes to an adoption day set by the admin at load time (a plan loaded in the
+    middle of its span); it wins over the file's `reporting.start`.
+    """
     plans = read_files(paths, allow_unknown)
     summaries: list[LoadSummary] = []
     try:
@@ -190,7 +199,7 @@ def load_plans(
             resolver = _Resolver(list(Unit.select()))
             _check_units(plans, resolver)
             for plan in plans:
-                summaries.append(_Loader(plan, resolver, actor).run())
+                summaries.append(_Loader(plan, resolver, actor, (adopted or {}).get(plan.code)).run())
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -199,8 +208,9 @@ def load_plans(
 
 
 class _Loader:
-    def __init__(self, plan: PlanFile, resolver: _Resolver, actor: str):
+    def __init__(self, plan: PlanFile, resolver: _Resolver, actor: str, adopted=None):
         self.plan = plan
+        self.adopted = adopted
         self.resolver = resolver
         self.actor = actor
         self.summary = LoadSummary(plan.code, plan.origin, warnings=list(plan.warnings))
@@ -335,8 +345,15 @@ class _Loader:
                 {"name": t.name, "kind": t.kind, "parent": t.parent, "tags": list(t.tags)} for t in p.targets
             ],
             "file_sha256": _sha256(p.origin),
+            "adopted": self.adopted or p.reporting.start,
+            "reviews": [{"code": v.code, "name": v.name, "months": list(v.months)} for v in p.reviews],
         }
+        if p.scoring is not None:
+            # Without `scoring` in the file, the weights the office set on its settings page stay.
+            values["scoring"] = p.scoring.as_dict()
         existing = Plan.get_or_none(Plan.code == p.code)
+        if values["adopted"] is None and existing is not None:
+            values["adopted"] = existing.adopted  # an adoption set at an earlier load stays
         if existing is None or any(
             _stored(existing.__data__.get(k)) != _stored(v) for k, v in values.items()
         ):

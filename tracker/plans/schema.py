@@ -82,8 +82,13 @@ KNOWN_KEYS = {
         "reporting",
         "source",
         "phases",
+        "reviews",
+        "scoring",
     },
-    "reporting": {"cadence", "due_day", "cutoff_day", "signoff", "holiday_shift", "amber_days"},
+    "reporting": {"cadence", "due_day", "cutoff_day", "signoff", "holiday_shift", "amber_days", "start"},
+    "review": {"code", "name", "months"},
+    "scoring": {"weights", "red_penalty"},
+    "weights": {"on_time", "progress", "findings", "quality"},
     "unit": {"name", "short", "aliases", "kind", "members", "reconstructed", "parent", "tags", "source"},
     "section": {"code", "title", "text", "sections", "measures", "reconstructed", "source"},
     "measure": {
@@ -116,7 +121,7 @@ KNOWN_KEYS = {
         "kind",
         "direction",
     },
-    "milestone": {"date", "value"},
+    "milestone": {"date", "value", "phase"},
     "phase": {"name", "start", "end"},
     "target": {"name", "kind", "parent", "tags"},
 }
@@ -179,6 +184,30 @@ class Reporting:
     signoff: bool = False
     holiday_shift: bool = False
     amber_days: int = 30
+    start: date | None = None  # adoption: nothing before it is chased, scored, ranked or published
+
+
+@dataclass(frozen=True)
+class ReviewSpec:
+    """A ranked bulletin the notice names (季调度, 半年点评, 年终总结) and the months it closes."""
+
+    code: str
+    name: str
+    months: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Score weights and the red-light penalty from the plan file (DOMAIN.md's defaults otherwise)."""
+
+    on_time: float = 30
+    progress: float = 40
+    findings: float = 20
+    quality: float = 10
+    red_penalty: float = 2
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("on_time", "progress", "findings", "quality", "red_penalty")}
 
 
 @dataclass(frozen=True)
@@ -290,6 +319,8 @@ class PlanFile:
     sections: tuple[SectionSpec, ...]
     phases: tuple[Phase, ...] = ()
     targets: tuple[TargetSpec, ...] = ()
+    reviews: tuple[ReviewSpec, ...] = ()
+    scoring: Scoring | None = None
     origin: str = "<plan>"
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
@@ -309,6 +340,7 @@ class _Reader:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.kinds: dict[int, str] = {}  # id(mapping) → its kind, for LIMITS
+        self.phase_ends: dict[str, date] = {}  # a milestone may fall on a phase's end
 
     @staticmethod
     def line_of(node: Any, key: Any = None) -> int | None:
@@ -480,6 +512,13 @@ def parse_plan(data: Any, origin: str = "<plan>", allow_unknown: bool = False) -
             phases.append(Phase(name, ps, pe))
 
     units = _units(r, doc)
+    reviews = _reviews(r, plan_node)
+    scoring = _scoring(r, plan_node)
+    if reporting.start and start and end and not start <= reporting.start <= end:
+        r.fail(
+            plan_node, "plan.reporting.start", f"采用日 {reporting.start} 不在方案实施期内({start} 至 {end})"
+        )
+    r.phase_ends = {x.name: x.end for x in phases}
     sections = _sections(r, doc, "", start)
     if not sections and "sections" in doc:
         r.fail(doc, "sections", "至少需要一个部分(section)", "sections")
@@ -515,6 +554,8 @@ def parse_plan(data: Any, origin: str = "<plan>", allow_unknown: bool = False) -
         sections=tuple(sections),
         phases=tuple(phases),
         targets=tuple(targets),
+        reviews=reviews,
+        scoring=scoring,
         origin=origin,
         warnings=tuple(r.warnings),
     )
@@ -538,11 +579,56 @@ def _reporting(r: _Reader, plan_node: dict) -> Reporting:
         else:
             values[key] = v
     return Reporting(
+        start=r.day(node, "start", "plan.reporting"),
         cadence=cadence,
         signoff=r.flag(node, "signoff", "plan.reporting", False),
         holiday_shift=r.flag(node, "holiday_shift", "plan.reporting", False),
         **values,
     )
+
+
+def _reviews(r: _Reader, plan_node: dict) -> tuple[ReviewSpec, ...]:
+    out, seen = [], set()
+    for i, node in enumerate(r.items(plan_node, "reviews", "plan")):
+        path = f"plan.reviews[{i}]"
+        v = r.mapping(node, path, "review")
+        code = r.text(v, "code", path, required=True)
+        name = r.text(v, "name", path, required=True)
+        if code and not re.fullmatch(r"[a-z][a-z0-9]{0,23}", code):
+            r.fail(v, f"{path}.code", f"{code!r} 只能用小写字母和数字(如 dispatch),它是网址的一部分", "code")
+        if code in seen:
+            r.fail(v, f"{path}.code", f"评比 {code!r} 重复", "code")
+        seen.add(code)
+        months = v.get("months")
+        if (
+            not isinstance(months, list)
+            or not months
+            or not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in months)
+        ):
+            r.fail(v, f"{path}.months", "应为 1 到 12 的月份列表,如 [5, 8, 11]", "months")
+            continue
+        if code and name:
+            out.append(ReviewSpec(code, name, tuple(sorted(set(months)))))
+    return tuple(out)
+
+
+def _scoring(r: _Reader, plan_node: dict) -> Scoring | None:
+    node = plan_node.get("scoring")
+    if node is None:
+        return None
+    node = r.mapping(node, "plan.scoring", "scoring")
+    weights = r.mapping(node.get("weights") or {}, "plan.scoring.weights", "weights")
+    values = {}
+    for key, source, path in [
+        *((k, weights, "plan.scoring.weights") for k in ("on_time", "progress", "findings", "quality")),
+        ("red_penalty", node, "plan.scoring"),
+    ]:
+        v = r.number(source, key, path)
+        if v is not None and v < 0:
+            r.fail(source, f"{path}.{key}", f"{v} 不能小于 0", key)
+        elif v is not None:
+            values[key] = v
+    return Scoring(**values)
 
 
 def _units(r: _Reader, doc: dict) -> list[UnitSpec]:
@@ -664,7 +750,16 @@ def _measure(r: _Reader, node: Any, path: str) -> MeasureSpec | None:
         milestones = []
         for n, ms_node in enumerate(r.items(ind, "milestones", ipath)):
             ms = r.mapping(ms_node, f"{ipath}.milestones[{n}]", "milestone")
-            when = r.day(ms, "date", f"{ipath}.milestones[{n}]", required=True)
+            phase = r.text(ms, "phase", f"{ipath}.milestones[{n}]")
+            if phase is not None:
+                # A phase's end carries the milestone: {phase: 集中实施, value: 60}.
+                when = r.phase_ends.get(phase)
+                if when is None:
+                    r.fail(
+                        ms, f"{ipath}.milestones[{n}].phase", f"没有名为 {phase!r} 的阶段(见 phases)", "phase"
+                    )
+            else:
+                when = r.day(ms, "date", f"{ipath}.milestones[{n}]", required=True)
             value = r.number(ms, "value", f"{ipath}.milestones[{n}]")
             if value is None and "value" not in ms:
                 r.fail(ms, f"{ipath}.milestones[{n}].value", "必填数值", None)

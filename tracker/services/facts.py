@@ -57,7 +57,21 @@ def reporting_rules(plan: Plan) -> rv.ReportingRules:
         holiday_shift=plan.holiday_shift,
         amber_days=plan.amber_days,
         signoff=plan.signoff,
+        weights=score_weights(plan),
     )
+
+
+def score_weights(plan: Plan) -> rv.ScoreWeights:
+    """The plan's weights and red penalty (its file's `scoring` or the office's settings page), each
+    missing one at DOMAIN.md's default."""
+    scoring = plan.scoring or {}
+    return rv.ScoreWeights(**{k: Decimal(str(v)) for k, v in scoring.items() if v is not None})
+
+
+def reporting_start(plan: Plan):
+    """The first day anything of the plan is chased, scored, ranked or published: its adoption day
+    (reporting.start) when set, else its start."""
+    return max(plan.start, plan.adopted) if plan.adopted else plan.start
 
 
 def _json(value):
@@ -234,8 +248,8 @@ def gather(
                         target=None if i.target is None else Decimal(str(i.target)),
                         cumulative=i.cumulative,
                         milestones=tuple(milestones[i.id]),
-                        kind=i.kind,
-                        direction=i.direction,
+                        kind=i.kind or "amount",
+                        direction=i.direction or "up",
                         rollup=i.rollup or "none",
                     ),
                 )
@@ -295,7 +309,8 @@ def gather(
     for a in rows:
         m, u = a.measure, a.unit
         unit_ids[u.name] = u.id
-        start = max(plan.start, m.start) if m.start else plan.start
+        # Nothing before adoption is due: a plan loaded mid-span never shows a false history.
+        start = max(reporting_start(plan), m.start) if m.start else reporting_start(plan)
         own[a.id] = rv.AssignmentFacts(
             id=a.id,
             unit=rv.Unit(u.name, u.short or "", u.kind, parent_names.get(u.parent_id), tuple(u.tags or ())),

@@ -33,6 +33,7 @@ from pathlib import Path
 from tracker.clock import now as clock_now
 from tracker.rules.periods import Period, Quarter, Window, Year, parse_window
 from tracker.services.boards import UnknownPlan, board_moment, plan_by_code
+from tracker.services.facts import reporting_start
 from tracker.site import gather as site_gather
 from tracker.site import public, render
 from tracker.site.write import MANIFEST, SiteWriter, manifest_for, read_bytes, sha256
@@ -94,6 +95,12 @@ def _check_window(plan: Plan, window: Window, moment: datetime) -> None:
     if window.periods[-1].last_day < plan.start or window.periods[0].first_day > plan.end:
         raise PublishError(
             f"{window} 不在方案 {plan.code} 的实施期内({plan.start.isoformat()} 至 {plan.end.isoformat()})"
+        )
+    adopted = reporting_start(plan)
+    if window.periods[-1].last_day < adopted:
+        raise PublishError(
+            f"{window} 早于方案 {plan.code} 的采用日 {adopted.isoformat()}(reporting.start),"
+            "采用前的看板不发布、不排名"
         )
     cutoff = board_moment(plan, window.periods[-1])
     if cutoff >= moment:
@@ -335,9 +342,9 @@ def set_schedule(plan_code: str, **changes) -> dict:
 
 
 def plan_windows(plan: Plan, kinds: Iterable[str] = ("month", "quarter", "year")) -> list[Window]:
-    """Every month, quarter and year that overlaps the plan's span, in order."""
+    """Every month, quarter and year that overlaps the plan's span from its adoption day, in order."""
     months = []
-    period = Period.of(plan.start)
+    period = Period.of(reporting_start(plan))
     while period.first_day <= plan.end:
         months.append(period)
         period = period.next()

@@ -244,8 +244,8 @@ def _spec(indicator: Indicator) -> IndicatorSpec:
         unit=indicator.unit,
         target=None if indicator.target is None else Decimal(str(indicator.target)),
         cumulative=indicator.cumulative,
-        kind=indicator.kind,
-        direction=indicator.direction,
+        kind=indicator.kind or "amount",
+        direction=indicator.direction or "up",
     )
 
 

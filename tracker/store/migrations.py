@@ -44,8 +44,16 @@ def _outbox(migrator: SchemaMigrator) -> None:
 
 def _indicator_kind_direction(migrator: SchemaMigrator) -> None:
     migrate(
-        migrator.add_column("indicator", "kind", pw.CharField(default="amount", max_length=12)),
-        migrator.add_column("indicator", "direction", pw.CharField(default="up", max_length=4)),
+        migrator.add_column("indicator", "kind", pw.CharField(default="amount", null=True, max_length=12)),
+        migrator.add_column("indicator", "direction", pw.CharField(default="up", null=True, max_length=4)),
+    )
+
+
+def _plan_calendar(migrator: SchemaMigrator) -> None:
+    migrate(
+        migrator.add_column("plan", "adopted", pw.DateField(null=True)),
+        migrator.add_column("plan", "reviews", pw.TextField(default="[]", null=True)),
+        migrator.add_column("plan", "scoring", pw.TextField(default="{}", null=True)),
     )
 
 
@@ -79,6 +87,7 @@ MIGRATIONS: list[Migration] = [
     Migration(
         60, "indicator kind (count/amount/percent/rate) and direction (up/down)", _indicator_kind_direction
     ),
+    Migration(61, "plan adoption day (reporting.start), review windows and score weights", _plan_calendar),
     Migration(80, "API tokens (stored as hashes, with their user's scope)", _api_tokens),
 ]
 

@@ -108,6 +108,9 @@ class Plan(BaseModel):
     source_note = pw.TextField(null=True)
     phases = JSONField(default=list)
     targets = JSONField(default=list)
+    adopted = pw.DateField(null=True)  # reporting.start: nothing before it is chased, scored or published
+    reviews = JSONField(default=list, null=True)  # [{code, name, months}]: the plan's own ranked bulletins
+    scoring = JSONField(default=dict, null=True)  # weights and red_penalty; empty = DOMAIN.md's defaults
     file_sha256 = pw.CharField(null=True, max_length=64)
     loaded_at = MomentField()
 
@@ -185,8 +188,9 @@ class Indicator(BaseModel):
     target = pw.FloatField(null=True)
     baseline = pw.FloatField(default=0)
     cumulative = pw.BooleanField(default=True)
-    kind = pw.CharField(default="amount", max_length=12)  # count | amount | percent | rate
-    direction = pw.CharField(default="up", max_length=4)  # up: at least the target; down: at most
+    # Nullable so that adding them to a first-release SQLite database needs no table rebuild.
+    kind = pw.CharField(default="amount", null=True, max_length=12)  # count | amount | percent | rate
+    direction = pw.CharField(default="up", null=True, max_length=4)  # up: at least the target; down: at most
     position = pw.IntegerField(default=0)
     archived_at = MomentField(null=True)
     rollup = pw.CharField(default="none", max_length=8)  # sum | mean | min | max | none

@@ -74,6 +74,7 @@ class Webhook:
 
     def __init__(self):
         self.posts: list[dict] = []
+        self.raw: list[tuple[dict, bytes]] = []  # headers and body of each accepted POST
         self.attempts = 0
         self.failing = 0
         self.errcode = 0
@@ -94,6 +95,7 @@ class Webhook:
                         answer = b'{"errcode": %d, "errmsg": "invalid webhook url"}' % hook.errcode
                     else:
                         hook.posts.append(json.loads(body.decode("utf-8")))
+                        hook.raw.append((dict(self.headers), body))
                         status, answer = 200, b'{"errcode": 0, "errmsg": "ok"}'
                 if hook.delay:
                     time.sleep(hook.delay)

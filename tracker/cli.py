@@ -352,6 +352,71 @@ def tokens_revoke(token_id):
 
 
 @cli.group()
+def events():
+    """Outgoing events: subscriptions that get a signed JSON POST of each event."""
+
+
+@events.command("subscribe")
+@click.argument("url")
+@click.option("--name", required=True, help="Who receives, e.g. 市督查督办系统.")
+@click.option(
+    "--kind", "kinds", multiple=True, help="An event type (repeatable; default: all), e.g. report.filed."
+)
+@click.option("--as", "owner", help="Hear only what this user may read (e.g. a county's inspector).")
+def events_subscribe(url, name, kinds, owner):
+    """Subscribe URL to events and print the secret its receiver checks signatures with."""
+    from tracker.services import admin
+    from tracker.services import events as event_service
+
+    _open_database()
+    try:
+        user = admin.user_by_name(owner) if owner else None
+        sub = event_service.subscribe("cli", name, url, list(kinds), user)
+    except (admin.AdminNotFound, event_service.SubscriptionError) as exc:
+        _fail(str(exc))
+    click.echo(f"subscription {sub.id} ({sub.name}) → {sub.url}")
+    click.echo(f"secret: {sub.secret}")
+    click.echo(
+        "each POST carries X-Tracker-Signature: sha256=<HMAC-SHA256 of the body with this secret>", err=True
+    )
+
+
+@events.command("list")
+def events_list():
+    """Every subscription and its last deliveries."""
+    from tracker.services import events as event_service
+
+    _open_database()
+    subs = event_service.subscriptions()
+    if not subs:
+        click.echo("no subscriptions")
+    for s in subs:
+        kinds = ",".join(s.kinds) or "all"
+        scope = s.owner.username if s.owner_id else "office"
+        state = "active" if s.active else "disabled"
+        click.echo(f"{s.id}\t{s.name}\t{s.url}\t{kinds}\tscope {scope}\t{state}")
+    for d in event_service.delivery_log(20):
+        event = d.payload["event"]
+        click.echo(
+            f"  {d.id}\t{event['type']}\t{d.recipient}\t{d.status}\t第{d.attempts}次\t{d.last_error or ''}"
+        )
+
+
+@events.command("disable")
+@click.argument("subscription_id", type=int)
+def events_disable(subscription_id):
+    """Stop sending to a subscription (queued events to it are dropped when their turn comes)."""
+    from tracker.services import events as event_service
+
+    _open_database()
+    try:
+        sub = event_service.set_active("cli", subscription_id, False)
+    except event_service.SubscriptionError as exc:
+        _fail(str(exc))
+    click.echo(f"subscription {sub.id} ({sub.name}): disabled")
+
+
+@cli.group()
 def audit():
     """The audit trail (留痕)."""
 

@@ -23,7 +23,7 @@ import pytest
 
 from tests.web.conftest import csrf_token, sign_in
 from tests.web.world import PASSWORD, World
-from tracker.services import admin, notices, tokens
+from tracker.services import admin, events, notices, tokens
 from tracker.store.models import ExtensionRequest, ReportRevision
 
 ROLES = ("anonymous", "reporter", "unit_leader", "inspector", "leader", "admin")
@@ -157,6 +157,9 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "tokens.index": ("GET /tokens/", *SIGNED_IN),
     "tokens.create": ("POST /tokens/", *SIGNED_IN),
     "tokens.revoke": ("POST /tokens/<int:token_id>/revoke", "login", "ok|404", "404", "404", "404", "ok"),
+    "integrations.events": ("GET /integrations/events", *ADMIN_ONLY),
+    "integrations.subscribe": ("POST /integrations/events", *ADMIN_ONLY),
+    "integrations.toggle": ("POST /integrations/events/<int:subscription_id>/toggle", *ADMIN_ONLY),
     # The JSON API never takes a session cookie: signed in or not, only a bearer token opens it
     # (tests/api/test_api_access.py walks it with tokens). Its description is public.
     "api.openapi": ("GET /api/v1/openapi.json", *EVERYONE),
@@ -208,6 +211,7 @@ ARGS: dict[str, Builder] = {
     "notice_token": lambda w, side: _staged_notice(w),
     "ledger": lambda w, side: "findings",
     "token_id": lambda w, side: _fresh_token(w, side),
+    "subscription_id": lambda w, side: events.subscribe("fixture", "测试订阅", "http://127.0.0.1:9/hook").id,
 }
 
 # endpoint → form data sent with its POST besides the CSRF token (default: none), so that an allowed
@@ -225,6 +229,11 @@ FORMS: dict[str, Builder] = {
     "unit.extension_request": lambda w, side: _extension_form(w, side),
     "unit.sheet_import": lambda w, side: {"sheet": (io.BytesIO(_sheet(w)), "调度表.xlsx")},
     "tokens.create": lambda w, side: {"name": "对接测试", "days": "30"},
+    "integrations.subscribe": lambda w, side: {
+        "name": "督查督办系统",
+        "url": "http://127.0.0.1:9/hook",
+        "owner": "0",
+    },
 }
 
 # endpoint → query string for a route that reads one (default: none).

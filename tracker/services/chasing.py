@@ -28,7 +28,7 @@ from tracker.rules import chasing as rules
 from tracker.rules import values as rv
 from tracker.rules.chasing import ChaseKind, ChasePolicy, Slip
 from tracker.rules.periods import Period, local_date
-from tracker.services import outbox
+from tracker.services import events, outbox
 from tracker.services.channels import DeliveryError, Mailer, SmtpConfig, WebhookConfig, post_webhook
 from tracker.services.facts import gather
 from tracker.services.scoping import OFFICE_ROLES, OutOfScope, Scope
@@ -293,6 +293,20 @@ def _record(drafts: list[_Draft], moment: datetime, actor: str) -> list[ChaseOut
             if rows:
                 Delivery.insert_many(rows).execute()
             channels = tuple(f"{c}:{r}" for c, r in routes)
+            events.emit(
+                "reminder.sent",
+                d.unit_id,
+                {
+                    "reminder": reminder.id,
+                    "kind": d.kind,
+                    "step": int(d.slip),
+                    "assignment": d.assignment_id,
+                    "finding": d.finding_id,
+                    "period": d.period,
+                    "message": d.message,
+                },
+                at=moment,
+            )
             changes.append(
                 audit.Change(
                     "reminder.create",

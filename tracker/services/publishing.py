@@ -32,6 +32,7 @@ from pathlib import Path
 
 from tracker.clock import now as clock_now
 from tracker.rules.periods import Period, Quarter, Window, Year, parse_window
+from tracker.services import events
 from tracker.services.boards import UnknownPlan, board_moment, plan_by_code
 from tracker.services.facts import reporting_start
 from tracker.site import gather as site_gather
@@ -294,6 +295,12 @@ def _record(plan: Plan, result: PublishResult, recorded: dict, actor: str, momen
                     f"{plan.code}/{outcome.key}",
                     None,
                     {"digest": outcome.digest, "files": outcome.files},
+                )
+                events.emit(
+                    "board.published",
+                    None,
+                    {"plan": plan.code, "board": outcome.key, "digest": outcome.digest},
+                    at=moment,
                 )
                 continue
             if outcome.status == "kept":

@@ -25,6 +25,7 @@ from tracker.rules.lights import assignment_light
 from tracker.rules.periods import Period, due_moment, end_of_day, local_date
 from tracker.rules.status import last_due_report, report_status
 from tracker.rules.values import IndicatorSpec, IndicatorValue, ReportingRules
+from tracker.services import events
 from tracker.services import evidence as evidence_service
 from tracker.services.facts import gather, reporting_rules
 from tracker.services.scoping import OutOfScope, Scope
@@ -651,6 +652,20 @@ def record_revision(
             )
         )
     before = {"number": latest_number} if latest else None
+    events.emit(
+        "report.filed",
+        assignment.unit_id,
+        {
+            "assignment": assignment.id,
+            "period": str(period),
+            "revision": revision.id,
+            "number": revision.number,
+            "percent": revision.percent,
+            "complete": revision.complete,
+            "source": source,
+        },
+        at=at,
+    )
     changes.append(
         audit.Change("report.revise", "report_revision", revision.id, before, _content(revision, stored))
     )
@@ -753,6 +768,17 @@ def return_revision(scope: Scope, revision_id: int, reason: str) -> ReportReturn
                 "number": revision.number,
                 "period": revision.report.period,
                 "assignment": revision.report.assignment_id,
+            },
+        )
+        events.emit(
+            "report.returned",
+            revision.report.assignment.unit_id,
+            {
+                "assignment": revision.report.assignment_id,
+                "period": revision.report.period,
+                "revision": revision.id,
+                "number": revision.number,
+                "reason": reason,
             },
         )
     return row

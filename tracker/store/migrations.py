@@ -78,6 +78,10 @@ def _levels(migrator: SchemaMigrator) -> None:
     )
 
 
+def _event_subscriptions(migrator: SchemaMigrator) -> None:
+    db.create_tables([models.EventSubscription])
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: plans, units, assignments, indicators, users, reports, audit", _initial),
     Migration(20, "delivery outbox: sending/unknown states, claimer, payload and dedupe key", _outbox),
@@ -89,6 +93,7 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(61, "plan adoption day (reporting.start), review windows and score weights", _plan_calendar),
     Migration(80, "API tokens (stored as hashes, with their user's scope)", _api_tokens),
+    Migration(81, "event subscriptions (signed POSTs of events to outside systems)", _event_subscriptions),
 ]
 
 

@@ -489,6 +489,20 @@ class ApiToken(BaseModel):
     revoked_why = pw.CharField(null=True, max_length=32)
 
 
+class EventSubscription(BaseModel):
+    """An outside system that is told of events by a signed POST (订阅). `owner`, when set, is the
+    person whose unit scope the subscription has: it hears only of what that person may read."""
+
+    name = pw.CharField(max_length=100)
+    url = pw.CharField(max_length=500)
+    secret = pw.CharField(max_length=100)  # the HMAC key; the receiver holds the same
+    kinds = JSONField(default=list)  # event types; empty for all
+    owner = pw.ForeignKeyField(User, null=True, backref="event_subscriptions", on_delete="RESTRICT")
+    active = pw.BooleanField(default=True)
+    created_by = pw.CharField(max_length=64)
+    created_at = MomentField()
+
+
 class AuditEvent(BaseModel):
     """Append-only, hash-chained record of a change: who, when, what before and after."""
 
@@ -535,5 +549,6 @@ MODELS = [
     QualityRating,
     Publication,
     ApiToken,
+    EventSubscription,
     AuditEvent,
 ]

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from tracker.clock import now
 from tracker.rules.periods import local_date
+from tracker.services import events
 from tracker.services.scoping import OutOfScope, Scope
 from tracker.services.supervision.common import (
     DECISION_LABELS,
@@ -136,5 +137,17 @@ def decide_extension(
                 "reason": reason,
                 "assignment": row.assignment_id,
             },
+        )
+        events.emit(
+            "extension.decided",
+            row.assignment.unit_id,
+            {
+                "extension": row.id,
+                "assignment": row.assignment_id,
+                "decision": row.decision,
+                "new_deadline": row.new_deadline,
+                "reason": reason,
+            },
+            at=at,
         )
     return row

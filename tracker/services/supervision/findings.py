@@ -16,6 +16,7 @@ from peewee import JOIN
 
 from tracker.clock import now
 from tracker.rules.periods import local_date
+from tracker.services import events
 from tracker.services.scoping import OutOfScope, Scope
 from tracker.services.supervision.common import (
     EVENT_LABELS,
@@ -89,6 +90,10 @@ def _event(finding: Finding, kind: str, scope: Scope, at: datetime, note: str, b
         before,
         {**after, "event": event.id, "note": note},
     )
+    kind_of = {"open": "finding.opened", "answer": "finding.answered", "close": "finding.closed"}
+    if kind in kind_of or kind == "reopen":
+        data = {"finding": finding.id, "title": finding.title, "state": finding.state, "note": note}
+        events.emit(kind_of.get(kind, "finding.reopened"), finding.unit_id, data, at=at)
     return event
 
 

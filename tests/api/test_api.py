@@ -25,6 +25,14 @@ def test_a_units_token_lists_only_its_own_assignments_and_findings(client, world
     assert client.get(f"/api/v1/assignments/{world.other.assignment.id}", headers=clerk).status_code == 404
 
 
+def test_a_county_offices_token_reads_its_county_only(client, world, county, token_of):
+    headers = bearer(token_of("county"))
+    units = {a["unit_id"] for a in client.get("/api/v1/assignments", headers=headers).get_json()["items"]}
+    assert units == {world.own.unit.id}
+    assert client.get(f"/api/v1/findings/{world.other.finding.id}", headers=headers).status_code == 404
+    assert client.get("/api/v1/plans/matrix-2024/boards/2024-05", headers=headers).status_code == 403
+
+
 def test_lists_page_with_a_cursor_and_refuse_a_forged_one(client, world, token_of):
     headers = bearer(token_of("admin"))
     first = client.get("/api/v1/assignments?limit=1", headers=headers).get_json()

@@ -14,22 +14,24 @@ from tests.web.world import World
 from tracker.store.models import ReportRevision
 from tracker.web.api.spec import OPERATIONS
 
-ROLES = ("reporter", "unit_leader", "inspector", "leader", "admin")
+# "county" is a county-level office: an inspector scoped to unit A and the units under it.
+ROLES = ("reporter", "unit_leader", "county", "inspector", "leader", "admin")
 AS = {
     "reporter": "clerk",
     "unit_leader": "boss",
+    "county": "county",
     "inspector": "inspector",
     "leader": "leader",
     "admin": "admin",
 }
-ALL = ("ok",) * 5
-OWN_READ = ("ok|404", "ok|404", "ok", "ok", "ok")
-OWN_WRITE = ("ok|404", "ok|404", "403", "403", "403")
+ALL = ("ok",) * 6
+OWN_READ = ("ok|404", "ok|404", "ok|404", "ok", "ok", "ok")
+OWN_WRITE = ("ok|404", "ok|404", "403", "403", "403", "403")
 
 TABLE = {
     "plans": ALL,
     "measures": ALL,
-    "board": ("403", "403", "ok", "ok", "ok"),
+    "board": ("403", "403", "403", "ok", "ok", "ok"),
     "assignments": ALL,
     "assignment": OWN_READ,
     "reports": OWN_READ,
@@ -63,7 +65,7 @@ def test_the_table_names_every_operation():
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.endpoint)
-def test_each_roles_token_gets_what_the_table_says(op, app, client, world, token_of):
+def test_each_roles_token_gets_what_the_table_says(op, app, client, world, county, token_of):
     url_of = app.url_map.bind("localhost")
     secrets = {role: token_of(AS[role]) for role in ROLES}
     wrong = []

@@ -25,8 +25,8 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
 ]
-# One token per kind of caller: a unit clerk, a unit leader, the office, a leader.
-CALLERS = ("clerk", "boss", "inspector", "admin")
+# One token per kind of caller: a unit clerk, a unit leader, a county office, the office, an admin.
+CALLERS = ("clerk", "boss", "county", "inspector", "admin")
 
 
 def test_the_document_is_valid_openapi_3_1_and_lists_every_operation(client, world):
@@ -60,7 +60,7 @@ def _real_values(world) -> dict[str, list]:
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.endpoint)
-def test_no_operation_answers_5xx_or_outside_its_schema(op, app, world, token_of):
+def test_no_operation_answers_5xx_or_outside_its_schema(op, app, world, county, token_of):
     app.config.update(API_RATE_LIMIT=100_000)
     secrets = [token_of(name) for name in CALLERS]
     real = _real_values(world)

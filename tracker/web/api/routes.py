@@ -172,7 +172,10 @@ def measures(code: str):
 )
 def board(code: str, period: str):
     """The monthly board of `period` as recorded up to now (or its cut-off once past), in the shape
-    of the published board.json. Unit tokens are refused: the board shows every unit."""
+    of the published board.json. Unit tokens and a county office's are refused: the board shows
+    every unit of the plan."""
+    if not _caller().scope.sees_all:
+        return error(403, "看板包含方案的全部单位,仅全市督查室和领导可读;请用 /assignments 读本范围的任务。")
     return jsonify(api_service.live_board(code, period))
 
 

@@ -630,16 +630,22 @@ def _settle(delivery_id: int, resend: bool) -> None:
 @click.option("--period", help="A monthly board (月调度), YYYY-MM.")
 @click.option("--quarter", help="A quarterly bulletin (季通报), YYYYQn.")
 @click.option("--year", help="A yearly assessment (年考核), YYYY.")
+@click.option(
+    "--review",
+    help="One of the plan's own review windows (plan.reviews), CODE:YYYY-MM, e.g. dispatch:2024-05.",
+)
 @click.option("--out", type=click.Path(file_okay=False), help="Site folder (TRACKER_SITES_DIR, sites/).")
 @click.option("--force", is_flag=True, help="Rewrite a published board that would now differ (audited).")
-def publish(plan_code, period, quarter, year, out, force):
+def publish(plan_code, period, quarter, year, review, out, force):
     """Write the static site for one board into the site folder (see README, "Publishing")."""
     from tracker.services.publishing import PublishError, UnknownPlan
     from tracker.services.publishing import publish as run
 
-    chosen = [w for w in (period, quarter, year) if w]
+    if review and ":" not in review:
+        raise click.UsageError(f"--review is written CODE:YYYY-MM (e.g. dispatch:2024-05), not {review!r}")
+    chosen = [w for w in (period, quarter, year, review) if w]
     if len(chosen) != 1:
-        raise click.UsageError("give exactly one of --period, --quarter or --year")
+        raise click.UsageError("give exactly one of --period, --quarter, --year or --review")
     _open_database()
     bars = []
 

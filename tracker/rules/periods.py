@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -153,17 +153,83 @@ class Year:
         return date(self.year, 12, 31)
 
 
-Window = Period | Quarter | Year
+_REVIEW = re.compile(r"([a-z][a-z0-9]{0,23})[-:](\d{4}-\d{2})")
+
+
+@dataclass(frozen=True, order=True)
+class Review:
+    """One of a plan's own review windows (季调度 closing with May, 半年点评, 年终总结): the months from
+    `first` to `end`, written `dispatch-2024-05` (the folder) or `dispatch:2024-05` (the command).
+
+    Each window runs from the day after the previous window of the plan ends (or from adoption) to
+    the last day of its month; see `review_windows`. A Review parsed from its key alone knows only
+    its closing month.
+    """
+
+    end: Period
+    code: str
+    first: Period | None = None
+    name: str = field(default="", compare=False)
+
+    @classmethod
+    def parse(cls, text: str) -> Review:
+        match = _REVIEW.fullmatch(text.strip())
+        if not match:
+            raise ValueError(f"a review window is written CODE:YYYY-MM, not {text!r}")
+        return cls(Period.parse(match[2]), match[1])
+
+    def __str__(self) -> str:
+        return f"{self.code}-{self.end}"
+
+    @property
+    def periods(self) -> tuple[Period, ...]:
+        found, period = [], self.first or self.end
+        while period <= self.end:
+            found.append(period)
+            period = period.next()
+        return tuple(found)
+
+    @property
+    def first_day(self) -> date:
+        return (self.first or self.end).first_day
+
+    @property
+    def last_day(self) -> date:
+        return self.end.last_day
+
+
+def review_windows(reviews: list[dict], start: date, end: date) -> tuple[Review, ...]:
+    """Every review window of a plan from its reporting start (adoption) to its end, in order.
+
+    `reviews` are the plan file's `{code, name, months}`. A window closes with the last day of one of
+    its months and opens the month after the previous window of the same review closed (the first
+    one at the start's month); a window whose month ends before the start is not held.
+    """
+    found = []
+    for review in reviews:
+        previous = None
+        period = Period.of(start)
+        while period.first_day <= end:
+            if period.month in review["months"]:
+                first = Period.of(start) if previous is None else previous.next()
+                found.append(Review(period, review["code"], first, review["name"]))
+                previous = period
+            period = period.next()
+    return tuple(sorted(found, key=lambda w: (w.end, w.code)))
+
+
+Window = Period | Quarter | Year | Review
 
 
 def parse_window(text: str) -> Window:
-    """`"2024-05"`, `"2024Q2"` or `"2024"` → the matching Period, Quarter or Year."""
-    for kind in (Period, Quarter, Year):
+    """`"2024-05"`, `"2024Q2"`, `"2024"` or `"dispatch-2024-05"` → the matching Period, Quarter,
+    Year or Review (a review knows only its closing month; see `review_windows`)."""
+    for kind in (Period, Quarter, Year, Review):
         try:
             return kind.parse(text)
         except ValueError:
             continue
-    raise ValueError(f"expected YYYY-MM, YYYYQn or YYYY, not {text!r}")
+    raise ValueError(f"expected YYYY-MM, YYYYQn, YYYY or CODE:YYYY-MM, not {text!r}")
 
 
 def at_2359(day: date) -> datetime:

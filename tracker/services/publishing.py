@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tracker.clock import now as clock_now
-from tracker.rules.periods import Period, Quarter, Window, Year, parse_window
+from tracker.rules.periods import Period, Quarter, Review, Window, Year, parse_window, review_windows
 from tracker.services import events
 from tracker.services.boards import UnknownPlan, board_moment, plan_by_code
 from tracker.services.facts import reporting_start
@@ -44,8 +44,8 @@ from tracker.store.models import Assignment, Measure, Plan, Publication, Report,
 
 DEFAULT_SITES_DIR = "sites"
 SCHEDULE_KEY = "publish:{code}"
-DEFAULT_SCHEDULE = {"enabled": True, "delay_days": 0, "windows": ["month", "quarter", "year"]}
-_KEY = re.compile(r"\d{4}(-\d{2}|Q[1-4])?")
+DEFAULT_SCHEDULE = {"enabled": True, "delay_days": 0, "windows": ["month", "quarter", "year", "review"]}
+_KEY = re.compile(r"\d{4}(-\d{2}|Q[1-4])?|[a-z][a-z0-9]{0,23}-\d{4}-\d{2}")
 
 __all__ = ["PublishError", "UnknownPlan", "publish", "publish_due", "publish_demo", "sites_dir"]
 
@@ -92,6 +92,27 @@ def window_of(text: str) -> Window:
         raise PublishError(str(exc)) from None
 
 
+def plan_reviews(plan: Plan) -> tuple[Review, ...]:
+    """The plan's own review windows (plan.reviews) from its adoption to its end."""
+    return review_windows(plan.reviews or [], reporting_start(plan), plan.end)
+
+
+def _resolve(plan: Plan, window: Window) -> Window:
+    """A review window named by its key alone, with its months and name from the plan."""
+    if not isinstance(window, Review):
+        return window
+    for known in plan_reviews(plan):
+        if (known.code, known.end) == (window.code, window.end):
+            return known
+    names = "、".join(
+        f"{r['code']}({r['name']},{'/'.join(str(m) for m in r['months'])}月)" for r in plan.reviews or []
+    )
+    raise PublishError(
+        f"方案 {plan.code} 没有在 {window.end} 结束的评比 {window.code!r}"
+        + (f";方案的评比:{names}" if names else ";方案未规定评比(plan.reviews)")
+    )
+
+
 def _check_window(plan: Plan, window: Window, moment: datetime) -> None:
     if window.periods[-1].last_day < plan.start or window.periods[0].first_day > plan.end:
         raise PublishError(
@@ -115,7 +136,7 @@ def _data_file(key: str) -> str:
     window = parse_window(key)
     if isinstance(window, Period):
         return "board.json"
-    return "bulletin.json" if isinstance(window, Quarter) else "assessment.json"
+    return "bulletin.json" if isinstance(window, Quarter | Review) else "assessment.json"
 
 
 def load_record(out: Path, plan_doc: dict) -> render.PlanRecord:
@@ -166,7 +187,10 @@ def publish(
     moment = now or clock_now()
     root = sites_dir(out)
     plan = plan_by_code(plan_code)
-    wanted = sorted({window_of(w) if isinstance(w, str) else w for w in windows}, key=render.window_order)
+    render.name_reviews(plan.reviews or [])
+    wanted = sorted(
+        {_resolve(plan, window_of(w) if isinstance(w, str) else w) for w in windows}, key=render.window_order
+    )
     if not wanted:
         raise PublishError("没有要发布的看板")
     for window in wanted:
@@ -348,7 +372,7 @@ def set_schedule(plan_code: str, **changes) -> dict:
     return after
 
 
-def plan_windows(plan: Plan, kinds: Iterable[str] = ("month", "quarter", "year")) -> list[Window]:
+def plan_windows(plan: Plan, kinds: Iterable[str] = ("month", "quarter", "year", "review")) -> list[Window]:
     """Every month, quarter and year that overlaps the plan's span from its adoption day, in order."""
     months = []
     period = Period.of(reporting_start(plan))
@@ -362,6 +386,8 @@ def plan_windows(plan: Plan, kinds: Iterable[str] = ("month", "quarter", "year")
         found += sorted({p.quarter for p in months})
     if "year" in kinds:
         found += sorted({Year(p.year) for p in months})
+    if "review" in kinds:
+        found += plan_reviews(plan)
     return sorted(found, key=render.window_order)
 
 

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from tracker.rules.lights import Rag
-from tracker.rules.periods import end_of_day, local_date
+from tracker.rules.periods import Quarter, Review, end_of_day, local_date
 from tracker.rules.scores import Part
 from tracker.rules.snapshot import AssignmentRow, board_json, code_key
 from tracker.rules.values import Finding
@@ -315,11 +315,22 @@ def window_document(g: WindowGathered) -> dict[str, Any]:
         "plan": g.plan.code,
         "plan_info": plan_document(g.plan),
         "window": str(g.window),
-        "kind": "quarter" if len(g.window.periods) == 3 else "year",
+        "kind": "review"
+        if isinstance(g.window, Review)
+        else "quarter"
+        if isinstance(g.window, Quarter)
+        else "year",
         "cutoff": local_date(result.as_of).isoformat(),
         "periods": [str(p) for p in g.window.periods],
         "ranking": ranking,
         "commentary": g.commentary,
+        "weights": {k: number(v) for k, v in vars(facts.rules.weights).items()},
     }
+    if isinstance(g.window, Review):
+        doc["review"] = {
+            "code": g.window.code,
+            "name": g.window.name,
+            "first_day": g.window.first_day.isoformat(),
+        }
     redact.check(doc)
     return doc

@@ -22,7 +22,7 @@ from feedgen.feed import FeedGenerator
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from tracker.rules.periods import TZ, Period, Quarter, Year, parse_window
+from tracker.rules.periods import TZ, Period, Quarter, Review, Year, parse_window
 from tracker.rules.snapshot import code_key
 from tracker.services.text import render_markdown
 from tracker.site import charts
@@ -108,9 +108,19 @@ def safe_name(text: str) -> str:
     return text
 
 
+# A plan's review windows are named by the plan (季调度, 半年点评); `name_reviews` records the names
+# of the plan being published so that a key alone (dispatch-2024-05) reads as 2024年5月季调度.
+REVIEW_NAMES: dict[str, str] = {}
+
+
+def name_reviews(reviews: list[dict]) -> None:
+    REVIEW_NAMES.update({r["code"]: r["name"] for r in reviews})
+
+
 def window_label(key: str) -> str:
     window = parse_window(key)
-    if isinstance(window, Period):
+    if isinstance(window, Period | Review):
+        window = window.end if isinstance(window, Review) else window
         return f"{window.year}年{window.month}月"
     if isinstance(window, Quarter):
         return f"{window.year}年第{window.number}季度"
@@ -119,6 +129,8 @@ def window_label(key: str) -> str:
 
 def window_title(key: str) -> str:
     window = parse_window(key)
+    if isinstance(window, Review):
+        return f"{window_label(key)}{REVIEW_NAMES.get(window.code, '评比')}"
     kind = {Period: "月调度", Quarter: "季通报", Year: "年度考核"}[type(window)]
     return f"{window_label(key)}{kind}"
 
@@ -339,7 +351,7 @@ def window_files(doc: dict[str, Any]) -> dict[str, bytes]:
     assessment.json) snapshot, with its page."""
     plan, key = safe_name(doc["plan"]), doc["window"]
     base = f"{plan}/{key}/"
-    quarter = doc["kind"] == "quarter"
+    quarter = doc["kind"] in ("quarter", "review")  # a review window's files are a quarter's
     rows = [
         {
             "plan": doc["plan"],
@@ -536,7 +548,7 @@ def datapackage(record: PlanRecord) -> dict[str, Any]:
             resources_.append(_resource(f"{key}/measures.csv", "measures", f"{label} 措施"))
             resources_.append(_resource(f"{key}/units.csv", "units", f"{label} 单位"))
         else:
-            name = "ranking.csv" if record.windows[key]["kind"] == "quarter" else "assessment.csv"
+            name = "ranking.csv" if record.windows[key]["kind"] in ("quarter", "review") else "assessment.csv"
             resources_.append(_resource(f"{key}/{name}", "scores", f"{window_title(key)} 排名与得分"))
     return {
         "profile": "tabular-data-package",

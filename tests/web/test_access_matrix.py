@@ -23,7 +23,7 @@ import pytest
 
 from tests.web.conftest import csrf_token, sign_in
 from tests.web.world import PASSWORD, World
-from tracker.services import admin, events, notices, tokens
+from tracker.services import admin, calendars, events, notices, tokens
 from tracker.store.models import ExtensionRequest, ReportRevision
 
 ROLES = ("anonymous", "reporter", "unit_leader", "inspector", "leader", "admin")
@@ -157,6 +157,18 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "tokens.index": ("GET /tokens/", *SIGNED_IN),
     "tokens.create": ("POST /tokens/", *SIGNED_IN),
     "tokens.revoke": ("POST /tokens/<int:token_id>/revoke", "login", "ok|404", "404", "404", "404", "ok"),
+    # 日历订阅: a unit resets its own feed, the office a plan's; the feed itself opens by its secret.
+    "calendars.index": ("GET /calendar/", "login", "ok", "ok", "ok", "403", "ok"),
+    "calendars.reset": (
+        "POST /calendar/<int:feed_id>/reset",
+        "login",
+        "ok|404",
+        "ok|404",
+        "404|ok",
+        "403",
+        "404|ok",
+    ),
+    "calendars.feed": ("GET /calendar/<key>.ics", *EVERYONE),
     "integrations.events": ("GET /integrations/events", *ADMIN_ONLY),
     "integrations.subscribe": ("POST /integrations/events", *ADMIN_ONLY),
     "integrations.toggle": ("POST /integrations/events/<int:subscription_id>/toggle", *ADMIN_ONLY),
@@ -211,6 +223,11 @@ ARGS: dict[str, Builder] = {
     "notice_token": lambda w, side: _staged_notice(w),
     "ledger": lambda w, side: "findings",
     "token_id": lambda w, side: _fresh_token(w, side),
+    # own: unit A's feed; other: the plan's feed (the office's)
+    "feed_id": lambda w, side: (
+        (calendars.unit_feed(w.own.unit.id) if side == "own" else calendars.plan_feed(w.plan.id)).id
+    ),
+    "key": lambda w, side: calendars.unit_feed(w.side(side).unit.id).key,
     "subscription_id": lambda w, side: events.subscribe("fixture", "测试订阅", "http://127.0.0.1:9/hook").id,
 }
 

@@ -82,6 +82,10 @@ def _event_subscriptions(migrator: SchemaMigrator) -> None:
     db.create_tables([models.EventSubscription])
 
 
+def _calendar_feeds(migrator: SchemaMigrator) -> None:
+    db.create_tables([models.CalendarFeed])
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: plans, units, assignments, indicators, users, reports, audit", _initial),
     Migration(20, "delivery outbox: sending/unknown states, claimer, payload and dedupe key", _outbox),
@@ -94,6 +98,7 @@ MIGRATIONS: list[Migration] = [
     Migration(61, "plan adoption day (reporting.start), review windows and score weights", _plan_calendar),
     Migration(80, "API tokens (stored as hashes, with their user's scope)", _api_tokens),
     Migration(81, "event subscriptions (signed POSTs of events to outside systems)", _event_subscriptions),
+    Migration(82, "calendar feeds: a secret iCalendar URL per unit and per plan", _calendar_feeds),
 ]
 
 

@@ -503,6 +503,20 @@ class EventSubscription(BaseModel):
     created_at = MomentField()
 
 
+class CalendarFeed(BaseModel):
+    """A secret iCalendar URL (日历订阅): a unit's due days and deadlines, or (no unit) a whole plan's
+    for the office. Resetting it gives a new secret; the old URL stops at once."""
+
+    key = pw.CharField(unique=True, max_length=64)
+    unit = pw.ForeignKeyField(Unit, null=True, backref="calendar_feeds", on_delete="RESTRICT")
+    plan = pw.ForeignKeyField(Plan, null=True, backref="calendar_feeds", on_delete="RESTRICT")
+    created_at = MomentField()
+    reset_by = pw.CharField(null=True, max_length=64)
+
+    class Meta:
+        indexes = ((("unit", "plan"), True),)
+
+
 class AuditEvent(BaseModel):
     """Append-only, hash-chained record of a change: who, when, what before and after."""
 
@@ -550,5 +564,6 @@ MODELS = [
     Publication,
     ApiToken,
     EventSubscription,
+    CalendarFeed,
     AuditEvent,
 ]

@@ -75,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.web.admin import bp as admin_bp
     from tracker.web.auth import bp as auth_bp
     from tracker.web.browse import bp as browse_bp
+    from tracker.web.calendars import bp as calendars_bp
     from tracker.web.findings import bp as findings_bp
     from tracker.web.integrations import bp as integrations_bp
     from tracker.web.leader import bp as leader_bp
@@ -95,6 +96,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(notices_bp)
     app.register_blueprint(tokens_bp)
     app.register_blueprint(integrations_bp)
+    app.register_blueprint(calendars_bp)
     api.init_app(app)
     access.init_app(app)
     return app

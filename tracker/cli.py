@@ -658,6 +658,8 @@ def publish(plan_code, period, quarter, year, review, out, force):
         result = run(plan_code, chosen, out, force=force, progress=progress)
     except (PublishError, UnknownPlan) as exc:
         _fail(f"未发布:{exc}")
+    except OSError as exc:
+        _fail(f"未发布:写入站点文件失败({exc.strerror or exc}),已发布的站点保持原样,未作任何改动。")
     finally:
         for bar in bars:
             bar.__exit__(None, None, None)

@@ -299,6 +299,10 @@ def _plans_on_site(root: Path, current: Plan, record: render.PlanRecord):
 
 def _record(plan: Plan, result: PublishResult, recorded: dict, actor: str, moment: datetime) -> None:
     with write_transaction():
+        # Each publication notes the audit chain's head, so `tracker audit verify` can later be
+        # checked against it: a chain truncated or rolled back below a publication is caught.
+        head = audit.head()
+        noted = {"audit_head": {"seq": head[0], "hash": head[1]}} if head else {}
         for outcome in result.boards:
             previous = recorded.get(outcome.key)
             if previous is None:
@@ -318,7 +322,7 @@ def _record(plan: Plan, result: PublishResult, recorded: dict, actor: str, momen
                     "publication",
                     f"{plan.code}/{outcome.key}",
                     None,
-                    {"digest": outcome.digest, "files": outcome.files},
+                    {"digest": outcome.digest, "files": outcome.files, **noted},
                 )
                 events.emit(
                     "board.published",
@@ -338,7 +342,7 @@ def _record(plan: Plan, result: PublishResult, recorded: dict, actor: str, momen
                     "publication",
                     f"{plan.code}/{outcome.key}",
                     {"digest": previous.digest, "files": previous.files},
-                    {"digest": outcome.digest, "files": outcome.files},
+                    {"digest": outcome.digest, "files": outcome.files, **noted},
                 )
             Publication.update(**changes).where(Publication.id == previous.id).execute()
 

@@ -1,21 +1,30 @@
-"""Write: the site's files into place, atomically, touching only what changed.
+"""Write: the site's files into place, staged, touching only what changed.
 
-Every file of a build is added first (a path added twice is refused: two pages would fight over it),
-then written in path order: bytes equal to the file on disk leave it alone (its time too), anything
-else goes to a temporary name in the same folder and is moved over the old file with `os.replace`,
-so a reader or a crash never sees half a file. `SHA256SUMS` lists every file of a plan's folder.
+Every file of a build is added first (a path added twice is refused: two pages would fight over it).
+Bytes equal to the file on disk leave it alone (its time too). Every changed file is first written
+and fsynced into a staging folder in the site root (`.staging-…`, on the same file system): a full
+disk or any other failure there leaves the published site exactly as it was. Then a journal listing
+the switch is fsynced, and each staged file is moved over the old one with `os.replace`, the
+`SHA256SUMS` files last; renames need no space, so the switch cannot stop halfway for a full disk,
+and a crash during it is rolled forward from the journal by the next publish (`recover`). Stale
+temporary files and staging folders of a crashed build are removed the same way.
+`SHA256SUMS` lists every file of a plan's folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 MANIFEST = "SHA256SUMS"
 TEMP_MARK = ".tmp-"
+STAGING = ".staging-"
+JOURNAL = ".switch"  # in a staging folder: the files to move, once every one of them is staged
 
 
 class DuplicatePath(ValueError):
@@ -86,27 +95,98 @@ class SiteWriter:
             self.add(rel, files[rel])
 
     def commit(self, progress: Callable[[int], Callable[[int], None]] | None = None) -> WriteResult:
-        """Write every changed file in path order; `progress(total)` returns a callback told of each file."""
+        """Stage every changed file, then switch them in (manifests last); `progress(total)` returns a
+        callback told of each file."""
+        recover(self.root)
         update = progress(len(self.files)) if progress else None
-        written, unchanged = [], 0
+        changed, unchanged = [], 0
         for rel in sorted(self.files):
-            data = self.files[rel]
-            target = self.root / rel
-            if same_bytes(target, data):
+            if same_bytes(self.root / rel, self.files[rel]):
                 unchanged += 1
+                if update:
+                    update(1)
             else:
-                replace_atomically(target, data)
-                written.append(rel)
-            if update:
-                update(1)
-        return WriteResult(tuple(written), unchanged)
+                changed.append(rel)
+        if not changed:
+            return WriteResult((), unchanged)
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / f"{STAGING}{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            for rel in changed:
+                _write_synced(staging / rel, self.files[rel])
+                if update:
+                    update(1)
+            for folder in {(staging / rel).parent for rel in changed}:
+                _fsync_dir(folder)
+            order = [r for r in changed if PurePosixPath(r).name != MANIFEST]
+            order += [r for r in changed if PurePosixPath(r).name == MANIFEST]
+            _write_synced(staging / JOURNAL, "\n".join(order).encode("utf-8"))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # nothing of the site was touched
+            raise
+        _switch(self.root, staging, order)
+        return WriteResult(tuple(changed), unchanged)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _switch(root: Path, staging: Path, order: list[str]) -> None:
+    """Move the staged files over the published ones in `order`, then drop the staging folder."""
+    folders = set()
+    for rel in order:
+        source, target = staging / rel, root / rel
+        if source.exists():  # a rolled-forward switch finds the files already moved
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            folders.add(target.parent)
+    for folder in folders:
+        _fsync_dir(folder)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def recover(root: Path) -> list[str]:
+    """Finish a switch a crash interrupted (its journal is complete), drop unfinished staging folders
+    and stray temporary files; returns what it did, one line each."""
+    done = []
+    if not Path(root).is_dir():
+        return done
+    for staging in sorted(Path(root).glob(f"{STAGING}*")):
+        journal = staging / JOURNAL
+        if journal.is_file():
+            order = [r for r in journal.read_text(encoding="utf-8").splitlines() if r]
+            _switch(Path(root), staging, order)
+            done.append(f"完成了中断的发布切换 {staging.name}({len(order)} 个文件)")
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
+            done.append(f"删除了未完成的发布暂存 {staging.name}")
+    for current, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(STAGING)]
+        for name in names:
+            if name.startswith(".") and TEMP_MARK in name:
+                Path(current, name).unlink(missing_ok=True)
+                done.append(f"删除了残留的临时文件 {name}")
+    return done
 
 
 def walk(folder: Path) -> list[str]:
     """Every file under `folder` as a relative path, in sorted order (temporary files left out)."""
     found = []
     for current, dirs, names in os.walk(folder):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if not d.startswith(STAGING))
         base = Path(current).relative_to(folder)
         for name in sorted(names):
             if TEMP_MARK in name and name.startswith("."):

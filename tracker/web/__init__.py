@@ -63,12 +63,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from flask_wtf import CSRFProtect
 
-    from tracker.web import access, filters, security
+    from tracker.web import access, failures, filters, security
     from tracker.web.auth import session as auth_session
 
     CSRFProtect(app)
     security.init_app(app)
     filters.init_app(app)
+    failures.init_app(app)
     auth_session.init_app(app)
 
     from tracker.web import api

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, jsonify, render_template
 
+from tracker.services import health
 from tracker.services.plans import measure_detail, plan_structure, plan_summaries
-from tracker.store.models import Plan
 from tracker.web.access import PUBLIC, allow
 
 bp = Blueprint("browse", __name__)
@@ -39,5 +39,12 @@ def measure(code: str, measure_code: str):
 @bp.get("/healthz")
 @allow(PUBLIC)
 def healthz():
-    Plan.select().limit(1).count()
-    return {"status": "ok"}
+    """For a load balancer: 200 when the database answers with a current schema, else 503 and
+    Retry-After; the body also gives the scheduler lease's age."""
+    healthy, report = health.check()
+    response = jsonify(report)
+    if not healthy:
+        response.status_code = 503
+        response.headers["Retry-After"] = "30"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -83,6 +83,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "notices.notice": ("GET /admin/notices/<notice_token>", *ADMIN_ONLY),
     "notices.save": ("POST /admin/notices/<notice_token>", *ADMIN_ONLY),
     "notices.download": ("GET /admin/notices/<notice_token>/draft.yaml", *ADMIN_ONLY),
+    "notices.review": ("POST /admin/notices/<notice_token>/review", *ADMIN_ONLY),
     "notices.load": ("POST /admin/notices/<notice_token>/load", *ADMIN_ONLY),
     "notices.discard": ("POST /admin/notices/<notice_token>/discard", *ADMIN_ONLY),
     "unit.home": ("GET /unit/", "login", "ok", "ok", "403", "403", "403"),

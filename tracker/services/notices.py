@@ -10,6 +10,7 @@ the service behind `tracker load`; a failed load changes nothing and the draft s
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -116,6 +117,7 @@ class Notice:
     problems: tuple[Note, ...] = ()
     warnings: tuple[Note, ...] = ()
     loaded: dict | None = None  # {"plan", "by", "at"} after a successful load
+    summary: str = ""  # `38 项措施：31 项完整，5 项缺牵头单位…` as the converter counted
 
     @property
     def draft_path(self) -> Path:
@@ -213,6 +215,7 @@ def stage_notice(directory: str | Path, data: bytes, original_name: str, actor: 
         folder=_folder(directory),
         problems=tuple(Note(p.location, p.reason) for p in conversion.problems),
         warnings=tuple(Note(p.location, p.reason) for p in conversion.warnings),
+        summary=conversion.summary() if conversion.measures else "",
     )
     _write(notice.source_path, data)
     _write_json(notice.blocks_path, _blocks_json(blocks))
@@ -255,6 +258,7 @@ def _meta(notice: Notice) -> dict:
         "problems": [[n.location, n.reason] for n in notice.problems],
         "warnings": [[n.location, n.reason] for n in notice.warnings],
         "loaded": notice.loaded,
+        "summary": notice.summary,
     }
 
 
@@ -299,6 +303,7 @@ def get_notice(directory: str | Path, token: str) -> Notice:
             problems=tuple(Note(*n) for n in meta.get("problems", [])),
             warnings=tuple(Note(*n) for n in meta.get("warnings", [])),
             loaded=meta.get("loaded"),
+            summary=meta.get("summary") or "",
         )
     except (OSError, ValueError, KeyError, TypeError):
         raise NoticeNotFound(token) from None
@@ -530,7 +535,7 @@ def check_draft(notice: Notice, actor: str) -> DraftCheck:
     return DraftCheck(digest(text), summaries)
 
 
-def load_draft(notice: Notice, actor: str, checked: str | None) -> list[LoadSummary]:
+def load_draft(notice: Notice, actor: str, checked: str | None, confirmed: bool = True) -> list[LoadSummary]:
     """Load the draft with `load_plans`, as `tracker load` does; the loader writes the audit events.
 
     `checked` is the digest of the draft the person checked: a draft changed since is not loaded.
@@ -539,6 +544,10 @@ def load_draft(notice: Notice, actor: str, checked: str | None) -> list[LoadSumm
     text = notice.draft()
     if checked is not None and checked != digest(text):
         raise DraftConflict(["草稿在检查之后又被修改过;请重新检查后再加载。"])
+    if not confirmed:
+        reasons = confirmations(notice)
+        if reasons:
+            raise NeedsConfirmation(reasons)
     _guard(text)
     try:
         summaries = load_plans([notice.draft_path], actor=actor)
@@ -559,3 +568,137 @@ def discard_notice(notice: Notice, actor: str) -> None:
         )
     for path in (notice.source_path, notice.blocks_path, notice.draft_path, notice.meta_path):
         path.unlink(missing_ok=True)
+
+
+# -- the review table -----------------------------------------------------------------------------
+
+ROLES = ("lead", "responsible", "supporting")
+_SEPARATORS = re.compile(r"[、,，;；\n]+")
+
+
+class NeedsConfirmation(NoticeError):
+    """Loading would bring in measures without a lead, or a plan like one already loaded: the admin
+    confirms first. `.reasons` says what."""
+
+
+def unit_choices(text: str) -> list[str]:
+    """Names a unit cell can pick: the draft's own units (name, short, aliases) and every stored unit."""
+    from tracker.store.models import Unit
+
+    names: list[str] = []
+    doc = _load_draft(text)
+    for u in doc.get("units") or [] if isinstance(doc, dict) else []:
+        if isinstance(u, dict):
+            names += [str(n) for n in (u.get("name"), u.get("short"), *(u.get("aliases") or [])) if n]
+    for unit in Unit.select().order_by(Unit.name):
+        names += unit.names()
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _load_draft(text: str) -> Any:
+    try:
+        return YAML(typ="safe", pure=True).load(text)
+    except YAMLError:
+        return None
+
+
+def split_names(value: str) -> list[str]:
+    """What a person typed in a unit cell (`市发改委、市财政局`) as names; 、 inside brackets is kept."""
+    from tracker.plans.convert.units import split_top
+
+    return [n.strip() for n in split_top(value or "", "、,，;；\n") if n.strip()]
+
+
+def apply_review(notice: Notice, rows: dict[str, dict[str, str]], base: str | None, actor: str) -> str:
+    """Write the review table's edits into the draft: per measure code, its title, units by role and
+    printed deadline (read again into a date). Returns the new draft's digest; nothing is written
+    when a deadline cannot be read or the draft changed since the table was shown."""
+    from tracker.plans.convert.deadlines import DeadlineError, parse_deadline
+
+    text = notice.draft()
+    if base is not None and base != digest(text):
+        raise DraftConflict(["草稿已被他人修改并保存;请刷新页面,在最新草稿上重新修改。"])
+    yaml = YAML()  # round trip: the draft keeps its layout, comments and every field the table does not show
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    try:
+        doc = yaml.load(text)
+    except YAMLError as exc:
+        raise NoticeError([f"草稿不是有效的 YAML,请在文本框中改正:{getattr(exc, 'problem', exc)}"]) from None
+    plan = doc.get("plan") or {}
+    issued = plan.get("issued") or plan.get("start")
+    year = getattr(issued, "year", None)
+    errors: list[str] = []
+    changed = 0
+
+    def walk(sections):
+        for s in sections or []:
+            yield from s.get("measures") or []
+            yield from walk(s.get("sections"))
+
+    from ruamel.yaml.comments import CommentedSeq
+
+    for m in walk(doc.get("sections")):
+        edit = rows.get(str(m.get("code")))
+        if not edit:
+            continue
+        title = (edit.get("title") or "").strip()
+        if title and title != m.get("title"):
+            m["title"] = title
+            changed += 1
+        for role in ROLES:
+            if role not in edit:
+                continue
+            names = split_names(edit[role])
+            if names != list(m.get(role) or []):
+                seq = CommentedSeq(names)
+                seq.fa.set_flow_style()
+                m[role] = seq
+                changed += 1
+        printed = (edit.get("deadline_text") or "").strip()
+        if "deadline_text" in edit and printed != (m.get("deadline_text") or ""):
+            changed += 1
+            if not printed:
+                m["deadline_text"], m["deadline"], m["recurring"] = None, None, None
+                continue
+            try:
+                d = parse_deadline(printed, year)
+            except DeadlineError as exc:
+                errors.append(f"措施 {m.get('code')}:{exc}")
+                continue
+            m["deadline_text"], m["deadline"], m["recurring"] = printed, d.date, d.recurring
+    if errors:
+        raise NoticeError(errors)
+    if not changed:
+        return digest(text)
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    new = save_draft(notice, out.getvalue(), digest(text))
+    with write_transaction():
+        audit.record(actor, "notice.review", "notice", notice.token, {"draft": digest(text)}, {"draft": new})
+    return new
+
+
+def confirmations(notice: Notice) -> list[str]:
+    """What the admin confirms before loading: measures without a lead, and a loaded plan with the same
+    文号 or title under another code (the same notice loaded twice)."""
+    from tracker.store.models import Plan
+
+    doc = _load_draft(notice.draft())
+    if not isinstance(doc, dict):
+        return []
+    out: list[str] = []
+    rows = outline(notice, notice.draft()).rows
+    no_lead = [r.code for r in rows if r.measure and not r.lead]
+    if no_lead:
+        shown = "、".join(no_lead[:8]) + (" 等" if len(no_lead) > 8 else "")
+        out.append(f"{len(no_lead)} 项措施没有牵头单位({shown}),加载后这些措施无人牵头。")
+    plan = doc.get("plan") if isinstance(doc.get("plan"), dict) else {}
+    code, title, number = plan.get("code"), plan.get("title"), plan.get("doc_number")
+    query = Plan.select().where(Plan.code != str(code or ""))
+    for other in query:
+        if number and other.doc_number == number:
+            out.append(f"已加载的方案 {other.code}「{other.title}」文号相同({number}),可能是同一通知。")
+        elif title and other.title == title:
+            out.append(f"已加载的方案 {other.code} 标题相同「{title}」,可能是同一通知。")
+    return out

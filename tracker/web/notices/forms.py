@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
-from wtforms import HiddenField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from tracker.services.notices import MAX_DRAFT_BYTES, MAX_NOTICE_BYTES, NOTICE_SUFFIXES, SUFFIX_TEXT
@@ -36,6 +36,13 @@ class DraftForm(FlaskForm):
 
 class LoadForm(FlaskForm):
     checked = HiddenField()  # digest of the draft that was checked
+    confirm = BooleanField("我已核对上述情况,仍要加载")
+
+
+class ReviewForm(FlaskForm):
+    """The review table: one row per measure; its cells are read by name (r<i>-code, r<i>-lead …)."""
+
+    base = HiddenField()  # digest of the draft the table was made from
 
 
 class DiscardForm(FlaskForm):

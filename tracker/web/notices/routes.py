@@ -15,11 +15,18 @@ from flask_login import current_user
 from tracker.plans.load import LoadError
 from tracker.services import notices
 from tracker.services.admin import change_table
-from tracker.services.notices import DraftCheck, DraftConflict, Notice, NoticeError, NoticeNotFound
+from tracker.services.notices import (
+    DraftCheck,
+    DraftConflict,
+    NeedsConfirmation,
+    Notice,
+    NoticeError,
+    NoticeNotFound,
+)
 from tracker.services.plans import plan_summaries
 from tracker.web.access import allow
 from tracker.web.notices import bp
-from tracker.web.notices.forms import DiscardForm, DraftForm, LoadForm, NoticeUploadForm
+from tracker.web.notices.forms import DiscardForm, DraftForm, LoadForm, NoticeUploadForm, ReviewForm
 
 
 def _actor() -> str:
@@ -107,8 +114,10 @@ def _page(item: Notice, form: DraftForm, check: DraftCheck | None, status: int =
         if note.location in where:
             noted.setdefault(where[note.location], []).append((severity, note))
     load_form = None
+    confirm = []
     if check is not None and check.ok and check.digest == notices.digest(stored):
         load_form = LoadForm(formdata=None, checked=check.digest)
+        confirm = notices.confirmations(item)
     loaded = None
     if item.loaded:
         loaded = next((p for p in plan_summaries() if p.code == item.loaded.get("plan")), None)
@@ -120,6 +129,10 @@ def _page(item: Notice, form: DraftForm, check: DraftCheck | None, status: int =
         where=where,
         noted=noted,
         outline=notices.outline(item, form.text.data, check),
+        review_form=ReviewForm(formdata=None, base=notices.digest(stored)),
+        review_rows=notices.outline(item, stored, check).rows,
+        choices=notices.unit_choices(stored),
+        confirm=confirm,
         check=check,
         load_form=load_form,
         discard_form=DiscardForm(formdata=None),
@@ -150,6 +163,36 @@ def save(notice_token: str):
     return redirect(url_for("notices.notice", notice_token=notice_token))
 
 
+@bp.post("/<notice_token>/review")
+@allow("admin")
+def review(notice_token: str):
+    """The review table's edits, written into the draft (the plan file) on the server."""
+    item = _notice(notice_token)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        flash("表单已过期,请刷新页面后重新修改。", "error")
+        return redirect(url_for("notices.notice", notice_token=notice_token))
+    rows: dict[str, dict[str, str]] = {}
+    for i in range(len(request.form)):
+        code = request.form.get(f"r{i}-code")
+        if code is None:
+            break
+        rows[code] = {
+            f: request.form.get(f"r{i}-{f}", "")
+            for f in ("title", "lead", "responsible", "supporting", "deadline_text")
+            if f"r{i}-{f}" in request.form
+        }
+    try:
+        notices.apply_review(item, rows, form.base.data or None, _actor())
+    except DraftConflict as exc:
+        flash(exc.reasons[0], "error")
+        return redirect(url_for("notices.notice", notice_token=notice_token))
+    except NoticeError as exc:
+        flash("未保存:" + ";".join(exc.reasons), "error")
+        return redirect(url_for("notices.notice", notice_token=notice_token, _anchor="review"))
+    return redirect(url_for("notices.notice", notice_token=notice_token, check=1, _anchor="check"))
+
+
 @bp.post("/<notice_token>/load")
 @allow("admin")
 def load(notice_token: str):
@@ -157,7 +200,10 @@ def load(notice_token: str):
     form = LoadForm()
     form.validate_on_submit()  # only the CSRF token, which CSRFProtect has already checked
     try:
-        summaries = notices.load_draft(item, _actor(), form.checked.data or None)
+        summaries = notices.load_draft(item, _actor(), form.checked.data or None, bool(form.confirm.data))
+    except NeedsConfirmation as exc:
+        flash("尚未加载:" + " ".join(exc.reasons) + "请勾选确认后再加载。", "error")
+        return redirect(url_for("notices.notice", notice_token=notice_token, check=1, _anchor="check"))
     except DraftConflict as exc:
         flash(exc.reasons[0], "error")
         return redirect(url_for("notices.notice", notice_token=notice_token, check=1, _anchor="check"))

@@ -63,3 +63,20 @@ def test_demo_reports_a_year_with_some_late_some_missing_some_returned(runner, d
     assert Bulletin.select().exists()
     sites = Path(os.environ["TRACKER_SITES_DIR"])
     assert (sites / "xunyi-2024" / "2024-10" / "board.json").exists()
+
+    # Other systems plugged in: the printed token reads the unit's assignments through the API, a
+    # report it filed is audited with its name, and the event subscription queued that report.
+    import re
+
+    from tracker.store.models import ApiToken, AuditEvent, Delivery, ReportRevision
+    from tracker.web import create_app
+
+    secret = re.search(r"市政务平台对接”:(trk_\S+?)\)", result.output).group(1)
+    assert ApiToken.select().count() == 2
+    assert ReportRevision.select().where(ReportRevision.source == "api").count() == 1
+    assert AuditEvent.select().where(AuditEvent.actor == "ak-xczx(令牌:市政务平台对接)").exists()
+    queued = [d.payload["event"]["type"] for d in Delivery.select().where(Delivery.channel == "event")]
+    assert queued == ["report.filed"]
+    api = create_app({"TESTING": True, "SECRET_KEY": "test"}).test_client()
+    answer = api.get("/api/v1/assignments?plan=ankang-2023", headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 200 and answer.get_json()["items"]

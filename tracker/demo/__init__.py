@@ -131,6 +131,7 @@ def build_demo(
     for line in seed_supervision(now(), upload_dir=uploads).lines():
         echo(line)
     _seed_chases(now(), echo)
+    _seed_integrations(echo)
     if not publish:
         return logins
     from tracker.services.publishing import publish_demo
@@ -138,6 +139,48 @@ def build_demo(
     for result in publish_demo(out):  # the demo's boards, bulletins and assessments into sites/
         echo(f"已发布 {result.plan}:{len(result.boards)} 期看板,{result.files} 个文件 → {result.out}")
     return logins
+
+
+def _seed_integrations(echo: Callable[[str], None]) -> None:
+    """Other systems plugged in: a unit's API token that filed this month's report, a read-only token
+    for the leaders' big screen, an event subscription of the city's 督查督办 system, calendar feeds."""
+    import dataclasses
+
+    from tracker.services import calendars, events, reports, tokens
+    from tracker.services.scoping import Scope
+
+    clerk = models.User.get(models.User.username == "ak-xczx")
+    made = tokens.add("demo", clerk, "市政务平台对接", days=None)
+    screen = models.User.get(models.User.username == "lingdao")
+    tokens.add("demo", screen, "领导驾驶舱大屏", days=None, read_only=True)
+    events.subscribe(
+        "demo",
+        "市督查督办系统",
+        "http://127.0.0.1:8765/tracker-events",
+        ["report.filed", "report.returned", "finding.opened", "finding.closed"],
+    )
+    # The platform files one report through the API, as a revision audited with the token's name.
+    scope = dataclasses.replace(Scope.of(clerk), username=tokens.actor_name(clerk, made.token))
+    period = f"{now():%Y-%m}"
+    for assignment in scope.assignments().order_by(models.Assignment.id):
+        try:
+            latest = reports.report_page(scope, assignment.id, period).latest
+            percent = max(latest.percent if latest and latest.percent is not None else 0, 50)
+            text = "经市政务平台报送:本月按计划推进,完成阶段性任务。"
+            reports.save_revision(
+                scope,
+                assignment.id,
+                period,
+                reports.ReportInput(percent=percent, narrative=text),
+                source="api",
+            )
+            break
+        except reports.ReportError:  # not due this month, complete, or archived: the next one
+            continue
+    calendars.unit_feed(clerk.unit_id)
+    for plan in models.Plan.select():
+        calendars.plan_feed(plan.id)
+    echo(f"已签发 API 令牌 2 个(ak-xczx 的“市政务平台对接”:{made.secret});事件订阅 1 个;日历订阅地址已生成")
 
 
 def _seed_chases(moment, echo: Callable[[str], None]) -> None:

@@ -42,6 +42,9 @@ class Score:
     seconds: float = 0.0
     wrong: list[str] = field(default_factory=list)
     error: str | None = None
+    held_out: bool = (
+        False  # written after the converter was last changed for the set, never used to change it
+    )
 
 
 def measures(sections):
@@ -75,7 +78,12 @@ def score(folder: Path, known_units: tuple[str, ...] = ()) -> Score:
 
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
     notice = next(folder.glob("notice.*"))
-    out = Score(expected["code"], expected["format"], len(expected["measures"]))
+    out = Score(
+        expected["code"],
+        expected["format"],
+        len(expected["measures"]),
+        held_out=expected.get("held_out", False),
+    )
     data = notice.read_bytes()
     start = time.perf_counter()
     try:
@@ -135,7 +143,9 @@ def main(argv: list[str]) -> None:
     scores = run(codes)
     print(f"{'notice':<18}{'format':<11}{'right':>7}{'s/page':>9}")
     for s in scores:
-        print(f"{s.code:<18}{s.fmt:<11}{s.right:>3}/{s.expected:<3}{s.seconds / s.pages:>9.2f}")
+        print(
+            f"{s.code + ('*' if s.held_out else ''):<18}{s.fmt:<11}{s.right:>3}/{s.expected:<3}{s.seconds / s.pages:>9.2f}"
+        )
         if verbose or s.error:
             for w in ([s.error] if s.error else []) + s.wrong:
                 print(f"    {w}")
@@ -149,6 +159,10 @@ def main(argv: list[str]) -> None:
         print(
             f"{fmt:<11}{len(group):>3} notices {right:>4}/{total:<4} {100 * right / total:5.1f}%  {per_page:6.2f} s/page"
         )
+    held = [s for s in scores if s.held_out]
+    if held:
+        right, total = sum(s.right for s in held), sum(s.expected for s in held)
+        print(f"held out   {len(held):>3} notices {right:>4}/{total:<4} {100 * right / total:5.1f}%")
     right, total = sum(s.right for s in scores), sum(s.expected for s in scores)
     places = len({s.code.rsplit("-", 1)[0] for s in scores})
     print(

@@ -25,8 +25,9 @@ sys.path.insert(0, str(HERE))
 from notices_a import TEXT, Notice  # noqa: E402
 from notices_b import TABLES  # noqa: E402
 from notices_c import MORE  # noqa: E402
+from notices_d import HELD_OUT  # noqa: E402
 
-NOTICES: list[Notice] = TEXT + TABLES + MORE
+NOTICES: list[Notice] = TEXT + TABLES + MORE + HELD_OUT
 EXT = {"txt": "txt", "docx-text": "docx", "docx": "docx", "xlsx": "xlsx", "doc": "doc", "xls": "xls",
        "et": "et", "wps": "wps", "pdf": "pdf", "scan-png": "png", "scan-pdf": "pdf"}  # fmt: skip
 
@@ -142,6 +143,7 @@ def build(n: Notice, folder: Path) -> Path:
                 images[0].save(target, save_all=True, append_images=images[1:], resolution=150)
     expected = {
         "code": n.code, "place": n.place, "year": n.year, "source": n.source, "format": n.fmt, "note": n.note,
+        "held_out": n in HELD_OUT,
         "measures": [{"key": e.key, "lead": e.lead, "others": e.others, "deadline": e.deadline} for e in n.expect],
     }  # fmt: skip
     (folder / "expected.json").write_text(

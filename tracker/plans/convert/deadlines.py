@@ -92,6 +92,7 @@ _ONGOING = re.compile(
     r"长期|持续|常态|常年|经常|动态|随时|及时|适时|尽快|立即|即时|马上|逐步|视情|根据|按照?.{0,8}要求|按时|按期|"
     r"按计划|按进度|分阶段|阶段性|待定|另行|贯穿|全程|始终|同步|滚动|定期|不定期|已完成|完成即|每次"
 )
+_YEAR_LONG = re.compile(r"(年内|全年|今年|本年度?|年度内)(持续|长期|常态化?)\S{0,6}")
 _RECURRING = [
     (
         re.compile(r"每(个|一个|两个|2个|三个|3个)?月|按月|逐月|月度|一月一|每周|按周|每旬|每日|每天|逐日"),
@@ -129,6 +130,8 @@ def parse_deadline(text: str, year: int | None = None) -> Deadline:
         if pattern.search(text):
             recurring = value
             break
+    if _YEAR_LONG.fullmatch(text):
+        return Deadline(None, None)  # `年内持续推进`: work that goes on all year, with no day it is done
     text = _arabic(text)
     text = text.replace("—", "-").replace("–", "-").replace("~", "-").replace("～", "-")
     if recurring:

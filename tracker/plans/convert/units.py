@@ -20,6 +20,7 @@ _LABELS = {
     "协同单位|协作单位|支持单位|协办|配合",
     "deadline": "完成时限要求|完成时限|完成时间|完成期限|整改时限|时间节点|时限要求|办结时限|截止时间|截止日期|完成日期|"
     "时间要求|时限",
+    "clause": "部门分工|责任分工|任务分工|分工",
     "people": "责任领导|牵头领导|分管领导|联系领导|包抓领导|责任区领导|项目责任人|责任人|联系人",
 }
 _LABEL_ROLE = {name: role for role, names in _LABELS.items() for name in names.split("|")}
@@ -150,7 +151,11 @@ def _wrapped(lines: list[str]) -> list[str]:
             out
             and piece
             and (
-                not _looks_like_unit(unicodedata.normalize("NFKC", out[-1]).split("、")[-1].strip() or "、")
+                piece[0] in "(（"
+                and _close_at_end(piece)
+                or not _looks_like_unit(
+                    unicodedata.normalize("NFKC", out[-1]).split("、")[-1].strip() or "、"
+                )
                 and not out[-1].rstrip().endswith(("、", ",", "，", ";", "；"))
                 or re.fullmatch(
                     r"(管委会|委员会|办公室|人民政府|政府|管理局|服务中心|中心|分局|支行|公司)", piece
@@ -161,6 +166,17 @@ def _wrapped(lines: list[str]) -> list[str]:
         else:
             out.append(line)
     return out
+
+
+def _close_at_end(piece: str) -> bool:
+    """A line that is one bracketed note (`(市长江新城规划办)`): it annotates the name above it."""
+    depth = 0
+    for i, ch in enumerate(piece):
+        depth += ch in OPEN
+        depth -= ch in CLOSE
+        if depth == 0:
+            return i == len(piece) - 1
+    return False
 
 
 def split_units(text: str) -> list[tuple[str, str | None]]:
@@ -244,6 +260,11 @@ def parse_clause(text: str) -> Assignment | None:
             continue
         if role == "people":
             a.leaders += [n for n, _ in split_units(value)]
+            continue
+        if role == "clause":
+            verbs = _unlabelled(value)
+            if verbs is not None:
+                a.merge(verbs)
             continue
         if role == "deadline":
             a.deadline_text = value

@@ -466,6 +466,20 @@ def backup_command(file):
         )
 
 
+@cli.command("doctor")
+def doctor_command():
+    """Check the database, every evidence file and the audit chain in one go; remove orphaned files."""
+    from tracker.services import doctor
+
+    _open_database(create=False)
+    report = doctor.run()
+    for line in report.lines:
+        click.echo(line)
+    if not report.ok:
+        _fail("发现问题,见上(标 ✗ 的各项)。")
+    click.echo("检查完毕,未发现问题。")
+
+
 @cli.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--force", is_flag=True, help="Replace the rows of a database that is not empty.")

@@ -6,7 +6,8 @@ Jobs, in Asia/Shanghai time, each coalescing missed runs into one and never over
 - deliver: every minute, sends pending email and webhook deliveries and retries failures;
 - publish: at 00:30 (just after a board's 23:59 cut-off) and 09:30 as a catch-up, calls
   `tracker.site.publish_due(now)` when the site module provides it;
-- backup: at 02:00, a backup into TRACKER_BACKUP_DIR keeping the newest TRACKER_BACKUP_KEEP, when set.
+- backup: at 02:00, a backup into TRACKER_BACKUP_DIR keeping the newest TRACKER_BACKUP_KEEP, when set;
+- doctor: at 03:00, `tracker doctor` (orphaned evidence files removed, problems logged).
 
 Started once: `start_scheduler` keeps one scheduler per process, and every job first takes a lease
 in the database (a `Setting` row naming its holder and when it expires, written inside a write
@@ -119,6 +120,7 @@ class Scheduler:
         )
         self.aps.add_job(self.run_publish, CronTrigger(hour="0,9", minute=30, timezone=TZ), id="publish")
         self.aps.add_job(self.run_backup, CronTrigger(hour=2, minute=0, timezone=TZ), id="backup")
+        self.aps.add_job(self.run_doctor, CronTrigger(hour=3, minute=0, timezone=TZ), id="doctor")
 
     @property
     def running(self) -> bool:
@@ -192,6 +194,19 @@ class Scheduler:
             return path
 
         return self._as_holder("backup", work)
+
+    def run_doctor(self) -> Any:
+        """`tracker doctor` at night: orphaned evidence files removed, every problem logged."""
+
+        def work(halt):
+            from tracker.services import doctor
+
+            report = doctor.run()
+            for line in report.lines:
+                (log.info if not line.startswith("✗") else log.error)("体检: %s", line)
+            return report
+
+        return self._as_holder("doctor", work)
 
     def _as_holder(self, name: str, work: Callable[[_Halt], Any]) -> Any:
         """Run `work(halt)` if this scheduler holds the lease, renewing it meanwhile; `halt` is set on

@@ -192,18 +192,29 @@ def check_uploads(uploads: list[tuple[str, object]], user_id: int) -> list[Check
     return [check_upload(name, stream.read(MAX_BYTES + 1)) for name, stream in uploads]
 
 
+PARTIAL = ".partial"
+
+
 def store(
     upload_dir: str | os.PathLike, checked: CheckedFile, revision: ReportRevision, unit_id: int, user_id: int
 ) -> tuple[Evidence, Path]:
-    """Write the file under a new random name and record it. Call inside the revision's transaction;
-    the caller removes the returned path if that transaction rolls back."""
+    """Write the file under a temporary name next to its final one and record it. Call inside the
+    revision's transaction; after it commits, `settle` moves the returned paths into place; if it
+    rolls back, the caller removes them. A crash in between leaves only a `.partial` file, which
+    `tracker doctor` removes (no row) or moves into place (its row committed)."""
     folder = Path(upload_dir)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     stored_name = secrets.token_hex(20)
-    path = folder / stored_name
+    path = partial_path(folder / stored_name)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(checked.data)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(checked.data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)  # a full disk leaves no half file behind
+        raise
     row = Evidence.create(
         unit=unit_id,
         revision=revision,
@@ -216,6 +227,26 @@ def store(
         sha256=checked.sha256,
     )
     return row, path
+
+
+def partial_path(final: Path) -> Path:
+    return final.with_name(f".{final.name}{PARTIAL}")
+
+
+def final_path(partial: Path) -> Path:
+    return partial.with_name(partial.name[1 : -len(PARTIAL)])
+
+
+def settle(paths: list[Path]) -> None:
+    """Move files written by `store` into place, once their rows have committed."""
+    for path in paths:
+        os.replace(path, final_path(path))
+    for folder in {p.parent for p in paths}:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @dataclass(frozen=True)

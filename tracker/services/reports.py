@@ -724,6 +724,7 @@ def save_revision(
         for path in written:  # the rows rolled back; so do the files
             path.unlink(missing_ok=True)
         raise
+    evidence_service.settle(written)  # committed: the files take their names
     return Saved(revision, warnings)
 
 

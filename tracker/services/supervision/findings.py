@@ -335,6 +335,7 @@ def answer_finding(
         for path in written:  # the rows rolled back; so do the files
             path.unlink(missing_ok=True)
         raise
+    evidence_service.settle(written)  # committed: the files take their names
     return event
 
 

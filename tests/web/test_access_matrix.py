@@ -143,6 +143,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "office.rectification_xlsx": ("GET /office/rectifications/<int:list_id>.xlsx", *READERS_ONLY),
     "office.bulletins": ("GET /office/bulletins", *READERS_ONLY),
     "office.bulletin": ("GET,POST /office/bulletins/<code>/<board>", *OFFICE_ONLY),
+    "office.bulletin_publish": ("POST /office/bulletins/<code>/<board>/publish", *OFFICE_ONLY),
     "office.ratings": ("GET /office/ratings", *READERS_ONLY),
     "office.ratings_save": ("POST /office/ratings", *OFFICE_ONLY),
     # The leaders' dashboard and ledger exports: read-only, for every reader.

@@ -61,9 +61,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         if not db.is_closed():
             db.close()
 
-    from flask_wtf import CSRFProtect
+    from flask_wtf import CSRFProtect, FlaskForm
 
-    from tracker.web import access, failures, filters, security
+    # WTForms' own messages ("Not a valid integer value.") from its Chinese catalogue, without Babel.
+    app.config["WTF_I18N_ENABLED"] = False
+    FlaskForm.Meta.locales = ("zh",)
+
+    from tracker.web import access, errors, failures, filters, security
     from tracker.web.auth import session as auth_session
 
     CSRFProtect(app)
@@ -100,4 +104,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(calendars_bp)
     api.init_app(app)
     access.init_app(app)
+    errors.init_app(app)
     return app

@@ -81,4 +81,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OutOfScope)
     def _out_of_scope(exc):
         record_refusal(str(exc))
-        return app.make_response(("未找到该内容,或您无权查看。", 404))
+        from tracker.web.errors import error_page
+
+        return error_page(404)

@@ -30,7 +30,10 @@ def _awaiting_signoff():
     def count() -> int:
         if not current_user.is_authenticated or current_user.role != "unit_leader":
             return 0
-        return awaiting_signoff_count(current_user.scope)
+        try:
+            return awaiting_signoff_count(current_user.scope)
+        except Exception:  # an error page (say, the database is down) must still render
+            return 0
 
     return {"awaiting_signoff": count}
 

@@ -14,9 +14,23 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.services.reports import REASON_LIMIT, SUMMARY_LIMIT, TEXT_LIMIT
+
+
+class WithinLimit:
+    """Refuse a text over `limit` characters and say by how much: nothing is ever cut silently."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+
+    def __call__(self, form, field):
+        count = len(field.data or "")
+        if count > self.limit:
+            raise ValidationError(
+                f"{field.label.text}最多 {self.limit} 字，现有 {count} 字，请删减 {count - self.limit} 字后再提交。"
+            )
 
 
 class ReportForm(FlaskForm):
@@ -28,11 +42,11 @@ class ReportForm(FlaskForm):
         ],
     )
     complete = BooleanField("本项任务已全部完成")
-    narrative = TextAreaField("工作进展", validators=[Length(max=TEXT_LIMIT)])
-    problems = TextAreaField("存在问题", validators=[Length(max=TEXT_LIMIT)])
-    next_steps = TextAreaField("下步计划", validators=[Length(max=TEXT_LIMIT)])
+    narrative = TextAreaField("工作进展", validators=[WithinLimit(TEXT_LIMIT)])
+    problems = TextAreaField("存在问题", validators=[WithinLimit(TEXT_LIMIT)])
+    next_steps = TextAreaField("下步计划", validators=[WithinLimit(TEXT_LIMIT)])
     public_summary = TextAreaField(
-        "公开摘要(将在公开网站展示,请勿填写个人信息)", validators=[Length(max=SUMMARY_LIMIT)]
+        "公开摘要(将在公开网站展示,请勿填写个人信息)", validators=[WithinLimit(SUMMARY_LIMIT)]
     )
     files = MultipleFileField("佐证材料")
     expected = HiddenField()

@@ -102,6 +102,8 @@ def _render_report(page, form, *, status=200, preview=None, warnings=(), stale=N
             return_form=ReturnForm(formdata=None),
             signoff_form=SignoffForm(formdata=None),
             labels=report_service.STATUS_LABELS,
+            text_limit=report_service.TEXT_LIMIT,
+            summary_limit=report_service.SUMMARY_LIMIT,
         ),
         status,
     )

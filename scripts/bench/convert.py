@@ -28,8 +28,15 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
 
 
+# A name that lists levels (`各县、市、区政府`) is one name; the expectations write it as printed.
+LEVELS = re.compile(
+    r"各(?:[区县市乡镇](?:\([区县市乡镇]\))?、)+[区县市乡镇](?:\([区县市乡镇]\))?(?:人民)?(?:政府|管委会)"
+)
+
+
 def names(text: str) -> set[str]:
-    return {norm(n) for n in re.split(r"、(?![^()]*\))", unicodedata.normalize("NFKC", text)) if n.strip()}
+    text = LEVELS.sub(lambda m: m.group(0).replace("、", "\0"), unicodedata.normalize("NFKC", text))
+    return {norm(n).replace("\0", "、") for n in re.split(r"、(?![^()]*\))", text) if n.strip()}
 
 
 @dataclass

@@ -179,10 +179,19 @@ def _close_at_end(piece: str) -> bool:
     return False
 
 
+# `各县、市、区政府`, `各区、县(市)政府(管委会)`: one name listing levels, its 、 is not a separator.
+_LEVELS = re.compile(
+    r"各(?:[区县市乡镇](?:[(（][区县市乡镇][)）])?、)+[区县市乡镇](?:[(（][区县市乡镇][)）])?"
+    r"(?:人民)?(?:政府|党委|党委和政府|管委会)(?:[(（][^)）]{1,8}[)）])?"
+)
+_KEEP = "\ue000"  # stands for a 、 inside such a name while the list is split
+
+
 def split_units(text: str) -> list[tuple[str, str | None]]:
     """Printed unit list → [(name, role marker or None)], separators 、,，;；/ and new lines."""
     out: list[tuple[str, str | None]] = []
     text = "\n".join(_wrapped(text.split("\n")))
+    text = _LEVELS.sub(lambda m: m.group(0).replace("、", _KEEP), text)
     parts: list[str] = []
     for part in split_top(text, "、,，;；/\n\r"):
         # `市级各有关部门及各县市区政府`: 及/和 joins two units when both sides read as one
@@ -214,7 +223,7 @@ def split_units(text: str) -> list[tuple[str, str | None]]:
                 name = _DUTY.sub("", name).strip() or name
                 name = _TRAIL.sub("", name)
                 name = _ETC.sub("", name)
-                name = normalize_unit(name)
+                name = normalize_unit(name).replace(_KEEP, "、")
                 if name and not re.fullmatch(r"[\W_\d]*", name) and name not in ("无", "/", "—"):
                     out.append((name, role))
     return out

@@ -129,3 +129,83 @@ class Webhook:
     def texts(self) -> list[str]:
         with self._lock:
             return [p["text"]["content"] for p in self.posts]
+
+
+class Provider:
+    """An HTTP server playing WeCom's, DingTalk's and an SMS gateway's documented answers.
+
+    WeCom: GET /cgi-bin/gettoken, POST /cgi-bin/message/send?access_token=…; DingTalk: GET /gettoken,
+    POST /topapi/message/corpconversation/asyncsend_v2?access_token=…; SMS: POST /sms/send. Each
+    answers success by default; `script[path]` holds (status, body) answers to give first, in order.
+    A token other than the one last issued to that provider is answered with errcode 40014.
+    """
+
+    def __init__(self):
+        self.calls: list[tuple[str, dict, dict | None]] = []  # (path, query, json body)
+        self.script: dict[str, list[tuple[int, dict]]] = {}
+        self.issued = 0
+        self.valid: dict[str, str | None] = {"wecom": None, "dingtalk": None}  # the token last issued
+        self._lock = threading.Lock()
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self, body_json):
+                from urllib.parse import parse_qs, urlsplit
+
+                parts = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                with provider._lock:
+                    provider.calls.append((parts.path, query, body_json))
+                    scripted = provider.script.get(parts.path)
+                    status, answer = scripted.pop(0) if scripted else provider._default(parts.path, query)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._answer(None)
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self._answer(json.loads(raw.decode("utf-8")) if raw else None)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = False
+        self._server.block_on_close = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="provider", daemon=True)
+
+    def _default(self, path: str, query: dict) -> tuple[int, dict]:
+        family = "wecom" if path.startswith("/cgi-bin/") else "dingtalk"
+        if path in ("/cgi-bin/gettoken", "/gettoken"):
+            self.issued += 1
+            self.valid[family] = f"{family}-token-{self.issued}"
+            return 200, {"errcode": 0, "errmsg": "ok", "access_token": self.valid[family], "expires_in": 7200}
+        if path in ("/cgi-bin/message/send", "/topapi/message/corpconversation/asyncsend_v2"):
+            if query.get("access_token") != self.valid[family]:
+                return 200, {"errcode": 40014, "errmsg": "invalid access_token"}
+            if path == "/cgi-bin/message/send":
+                return 200, {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": "msg-1"}
+            return 200, {"errcode": 0, "errmsg": "ok", "task_id": 256271667526, "request_id": "4jzllmte0wau"}
+        if path == "/sms/send":
+            return 200, {"code": 0, "message": "OK", "id": "sms-1"}
+        return 404, {"errcode": 404, "errmsg": "not found"}
+
+    def start(self) -> Provider:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def sent(self, path: str) -> list[dict]:
+        with self._lock:
+            return [body for p, _, body in self.calls if p == path and body is not None]

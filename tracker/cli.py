@@ -253,6 +253,27 @@ def users_add(name, role, unit_name, display_name, email, password_stdin):
         click.echo(f"one-time password: {pw}  (must be changed at first sign-in)")
 
 
+@users.command("contact")
+@click.argument("name")
+@click.option("--wecom", help="The person's WeCom userid (企业微信账号), for work notices.")
+@click.option("--dingtalk", help="The person's DingTalk userid, for work notices.")
+@click.option("--mobile", help="The person's mobile number, for the SMS gateway.")
+def users_contact(name, wecom, dingtalk, mobile):
+    """Set where NAME's reminders go besides the app and email; an empty value clears one."""
+    from tracker.services import admin
+
+    _open_database()
+    try:
+        user = admin.set_contacts(
+            "cli", admin.user_by_name(name).id, wecom=wecom, dingtalk=dingtalk, mobile=mobile
+        )
+    except (admin.AdminError, admin.AdminNotFound) as exc:
+        _fail(str(exc))
+    click.echo(
+        f"{user.username}: wecom {user.wecom_id or '-'}, dingtalk {user.dingtalk_id or '-'}, mobile {user.mobile or '-'}"
+    )
+
+
 @users.command("reset-password")
 @click.argument("name")
 def users_reset_password(name):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import peewee as pw
-from playhouse.migrate import migrate
+from playhouse.migrate import SchemaMigrator, migrate
 
 from tracker.clock import now
 from tracker.store import models
@@ -57,6 +57,8 @@ def test_versions_80_to_89_add_the_api_tables_to_an_older_database(database):
     ours = [m for m in MIGRATIONS if 80 <= m.version <= 89]
     tables = [models.ApiToken, models.EventSubscription, models.CalendarFeed]
     db.drop_tables(tables)
+    for column in ("wecom_id", "dingtalk_id", "mobile"):
+        migrate(SchemaMigrator.from_database(db.obj).drop_column("user", column))
     models.SchemaVersion.delete().where(models.SchemaVersion.version >= 80).execute()
     models.Setting.create(key="keep", value="me")
     before = max(m.version for m in MIGRATIONS if m.version < 80)
@@ -65,6 +67,7 @@ def test_versions_80_to_89_add_the_api_tables_to_an_older_database(database):
     upgrade([m for m in MIGRATIONS if m.version < 80 or m in ours])
     assert {t._meta.table_name for t in tables} <= set(db.get_tables())
     assert models.Setting.get_by_id("keep").value == "me"
+    assert {"wecom_id", "dingtalk_id", "mobile"} <= {c.name for c in db.get_columns("user")}
     assert current_version() == ours[-1].version
 
 

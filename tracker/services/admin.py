@@ -138,6 +138,39 @@ def set_active(actor: str, user_id: int, active: bool) -> User:
     return user
 
 
+_MOBILE = re.compile(r"\+?\d{6,15}")
+_USERID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+
+
+def set_contacts(
+    actor: str,
+    user_id: int,
+    *,
+    wecom: str | None = None,
+    dingtalk: str | None = None,
+    mobile: str | None = None,
+) -> User:
+    """A person's WeCom / DingTalk userid and mobile number (None leaves one as it is, "" clears it)."""
+    wanted = {"wecom_id": wecom, "dingtalk_id": dingtalk, "mobile": mobile}
+    for field, value in wanted.items():
+        if value is None or value.strip() == "":
+            continue
+        pattern, label = (_MOBILE, "手机号") if field == "mobile" else (_USERID, "账号")
+        if not pattern.fullmatch(value.strip()):
+            raise AdminError(f"{label} {value!r} 格式不正确")
+    with write_transaction():
+        user = get_user(user_id)
+        before = {f: getattr(user, f) for f in wanted}
+        for field, value in wanted.items():
+            if value is not None:
+                setattr(user, field, value.strip() or None)
+        after = {f: getattr(user, f) for f in wanted}
+        if after != before:
+            user.save(only=list(wanted))
+            audit.record(actor, "user.contacts", "user", user.id, before, after)
+    return user
+
+
 def reset_password(actor: str, user_id: int) -> tuple[User, str]:
     """A new one-time password; the old one stops working and every session of the user ends."""
     password = users.one_time_password()

@@ -28,7 +28,7 @@ from tracker.rules import chasing as rules
 from tracker.rules import values as rv
 from tracker.rules.chasing import ChaseKind, ChasePolicy, Slip
 from tracker.rules.periods import Period, local_date
-from tracker.services import events, outbox
+from tracker.services import events, outbox, work_notices
 from tracker.services.channels import DeliveryError, Mailer, SmtpConfig, WebhookConfig, post_webhook
 from tracker.services.facts import gather
 from tracker.services.scoping import OFFICE_ROLES, OutOfScope, Scope
@@ -246,7 +246,7 @@ def _routes(unit_id: int, copy_leader: bool) -> list[tuple[str, str]]:
     webhook = WebhookConfig.from_env()
     if webhook is not None:
         routes.append(("webhook", webhook.display))
-    return routes
+    return routes + work_notices.routes(people)  # WeCom / DingTalk work notices, SMS: per person
 
 
 def _record(drafts: list[_Draft], moment: datetime, actor: str) -> list[ChaseOutcome]:

@@ -86,6 +86,14 @@ def _calendar_feeds(migrator: SchemaMigrator) -> None:
     db.create_tables([models.CalendarFeed])
 
 
+def _contacts(migrator: SchemaMigrator) -> None:
+    migrate(
+        migrator.add_column("user", "wecom_id", models.User.wecom_id),
+        migrator.add_column("user", "dingtalk_id", models.User.dingtalk_id),
+        migrator.add_column("user", "mobile", models.User.mobile),
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: plans, units, assignments, indicators, users, reports, audit", _initial),
     Migration(20, "delivery outbox: sending/unknown states, claimer, payload and dedupe key", _outbox),
@@ -99,6 +107,7 @@ MIGRATIONS: list[Migration] = [
     Migration(80, "API tokens (stored as hashes, with their user's scope)", _api_tokens),
     Migration(81, "event subscriptions (signed POSTs of events to outside systems)", _event_subscriptions),
     Migration(82, "calendar feeds: a secret iCalendar URL per unit and per plan", _calendar_feeds),
+    Migration(83, "a person's WeCom and DingTalk ids and mobile number, for work notices", _contacts),
 ]
 
 

@@ -221,6 +221,10 @@ class User(BaseModel):
     active = pw.BooleanField(default=True)
     password_changed_at = MomentField(null=True)
     created_at = MomentField()
+    # Where a per-person work notice goes (企业微信/钉钉 userid) and a text message (手机号).
+    wecom_id = pw.CharField(null=True, max_length=64)
+    dingtalk_id = pw.CharField(null=True, max_length=64)
+    mobile = pw.CharField(null=True, max_length=20)
 
 
 class Report(BaseModel):

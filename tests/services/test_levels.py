@@ -371,3 +371,43 @@ def test_xunyi_judges_each_town_against_its_share_and_the_county_against_60_summ
     # The county's lead is judged against the whole 60 from the towns' summed values: 4 + 5 = 9.
     (lead,) = [line for line in lines["县住建局"] if "2.4" in line and "应达" in line]
     assert "10月31日应达 60户，实报 9户" in lead
+
+
+def test_the_chongqing_plans_load_with_their_levels_tags_and_a_source_for_every_field(database):
+    from tests.conftest import MEASURES
+    from tracker.plans.schema import read_yaml
+
+    files = [MEASURES / "chongqing-2023-counties.yaml", MEASURES / "chongqing-2020-pilots.yaml"]
+    load_plans(files)
+    assert all(not s.changed for s in load_plans(files))  # loading again changes nothing
+    units = {u.name: u for u in Unit.select()}
+    for county in ("城口县", "巫溪县", "酉阳土家族苗族自治县", "彭水苗族土家族自治县"):
+        assert units[county].kind == "county" and units[county].parent.name == "重庆市"
+        assert "国家乡村振兴重点帮扶县" in units[county].tags
+    tagged = {
+        tag: sorted(u.name for u in units.values() if tag in (u.tags or []))
+        for tag in ("试点区县", "试点乡镇", "试点村")
+    }
+    assert tagged["试点区县"] == ["云阳县", "武隆区", "潼南区"]
+    assert (len(tagged["试点乡镇"]), len(tagged["试点村"])) == (18, 18)
+    assert {units[v].kind for v in tagged["试点村"]} == {"village"}
+    counties = Plan.get(Plan.code == "chongqing-2023-counties")
+    codes = [m.code for m in Measure.select().where(Measure.plan == counties.id)]
+    assert len([c for c in codes if c.startswith("2.")]) == 28  # 3 categories, 28 indicators
+    assert len({c.rsplit(".", 1)[0] for c in codes if c.startswith("3.")}) == 6  # 6 project areas
+    pilots = Plan.get(Plan.code == "chongqing-2020-pilots")
+    assert len([m for m in Measure.select().where(Measure.plan == pilots.id) if m.code.startswith("1.")]) == 8
+    # Every unit, measure and indicator says which sentence of the seed it comes from.
+    for path in files:
+        doc = read_yaml(path)
+        items = list(doc["units"])
+        stack = list(doc["sections"])
+        while stack:
+            section = stack.pop()
+            stack += section.get("sections", [])
+            for measure in section.get("measures", []):
+                items += [measure, *measure.get("indicators", [])]
+        missing = [
+            i.get("name") or i.get("code") for i in items if i.get("kind") != "city" and not i.get("source")
+        ]
+        assert not missing, (path.name, missing)

@@ -249,7 +249,8 @@ class _Loader:
             for k, v in changed.items():
                 setattr(existing, k, v)
             existing.save(only=list(changed))
-            self.summary.restored[kind] += 1 if restored else 0
+            if restored:
+                self.summary.restored[kind] += 1
             self.summary.updated[kind] += 0 if restored and len(changed) == 1 else 1
             self._audit(
                 f"{kind}.{'restore' if restored else 'update'}",
@@ -282,7 +283,12 @@ class _Loader:
     def _units(self) -> dict[str, Unit]:
         """Create or update the file's units; returns every stored unit by full name."""
         stored = {u.name: u for u in Unit.select()}
-        for spec in self.plan.units:
+        parent_name = {
+            spec.name: self.resolver.resolve(self.plan, spec.parent)[0].name
+            for spec in self.plan.units
+            if spec.parent
+        }
+        for spec in _parents_first(self.plan.units, parent_name):
             row = stored.get(spec.name)
             aliases = sorted(set(spec.aliases) | set(row.aliases if row else []))
             values = {
@@ -293,16 +299,15 @@ class _Loader:
                 # Another plan's tags on the same unit are kept: a pilot county stays one.
                 "tags": sorted(set(spec.tags) | set(row.tags if row else [])),
             }
+            if spec.name in parent_name:
+                # Parents come first, so the parent is stored already. A file that names no parent
+                # leaves the stored one: another plan may have placed the unit.
+                values["parent"] = stored[parent_name[spec.name]].id
             if row is None:
                 values["created_at"] = self.moment
             stored[spec.name] = self._upsert(
                 Unit, row, {"name": spec.name} if row is None else {}, values, "unit"
             )
-        for spec in self.plan.units:
-            if spec.parent:
-                # A file that names no parent leaves the stored one: another plan may have placed it.
-                parent = stored[self.resolver.resolve(self.plan, spec.parent)[0].name]
-                self._upsert(Unit, stored[spec.name], {}, {"parent": parent.id}, "unit")
         for spec in self.plan.units:
             group = stored[spec.name]
             have = {link.member_id for link in UnitMember.select().where(UnitMember.group == group)}
@@ -494,6 +499,25 @@ class _Loader:
         for code, row in stored.items():
             if code not in seen:
                 self._archive(row, "indicator")
+
+
+def _parents_first(specs, parent_name: dict[str, str]) -> list:
+    """The file's units ordered so each comes after its parent (the loader refused loops already)."""
+    by_name = {spec.name: spec for spec in specs}
+    out, placed = [], set()
+
+    def place(spec, depth=0):
+        if spec.name in placed or depth > len(specs):
+            return
+        above = by_name.get(parent_name.get(spec.name, ""))
+        if above is not None:
+            place(above, depth + 1)
+        placed.add(spec.name)
+        out.append(spec)
+
+    for spec in specs:
+        place(spec)
+    return out
 
 
 def _stored(value):

@@ -31,6 +31,8 @@ def test_plans_json_gives_the_counts_of_every_shipped_plan(runner, database_url,
     rows = {r["code"]: r for r in json.loads(result.output)}
     assert {k: (v["measures"], v["sections"], v["archived"]) for k, v in rows.items()} == {
         "ankang-2023": (46, 3, 0),
+        "chongqing-2020-pilots": (12, 2, 0),  # 8 key tasks + 4 衔接 aspects
+        "chongqing-2023-counties": (48, 4, 0),  # 3 mechanisms, 28 indicators, 14 projects, 3 duties
         "xunyi-2024": (38, 10, 0),
         "zixing-2021": (24, 5, 0),
     }

@@ -54,11 +54,16 @@ def test_a_new_person_gets_a_one_time_password_that_must_be_changed(office):
     assert events("user.create")[-1].actor == "boss"
 
 
+def test_an_inspector_with_a_unit_is_that_levels_office(office):
+    user, _ = admin.create_user("boss", "hanbin-office", "inspector", unit("安康市汉滨区").id, "汉滨区督查室")
+    assert (user.role, user.unit.name) == ("inspector", "安康市汉滨区")
+
+
 @pytest.mark.parametrize(
     ("role", "unit_name", "why"),
     [
         ("reporter", None, "必须属于一个单位"),
-        ("inspector", "安康市汉滨区", "单位请留空"),
+        ("admin", "安康市汉滨区", "单位请留空"),
         ("mayor", None, "无效"),
     ],
 )

@@ -179,7 +179,8 @@ def test_every_unresolved_unit_is_listed_and_nothing_is_loaded(database, tmp_pat
 
 def test_a_dry_run_reports_the_changes_and_writes_nothing(database, shipped_plans):
     summaries = load_plans(shipped_plans, dry_run=True)
-    assert sum(s.created["measure"] for s in summaries) == 46 + 38 + 24
+    # ankang, xunyi, zixing, chongqing's counties and pilots
+    assert sum(s.created["measure"] for s in summaries) == 46 + 38 + 24 + 48 + 12
     assert not models.Plan.select().exists()
     assert not models.AuditEvent.select().exists()
 
@@ -188,7 +189,7 @@ def test_every_loaded_row_is_audited_and_the_chain_verifies(database, shipped_pl
     load_plans(shipped_plans, actor="admin")
     events = models.AuditEvent.select()
     created = events.where(models.AuditEvent.action == "measure.create").count()
-    assert created == 46 + 38 + 24
+    assert created == 46 + 38 + 24 + 48 + 12
     assert {e.actor for e in events} == {"admin"}
     assert audit.verify().ok
 

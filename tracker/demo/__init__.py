@@ -52,6 +52,10 @@ DEMO_USERS = (
     ("ak-hanbin", "reporter", "安康市汉滨区", "汉滨区 填报员 刘洋"),
     ("xy-xczx", "reporter", "旬邑县乡村振兴局", "县乡村振兴局 填报员 张磊"),
     ("zx-xczx", "reporter", "资兴市乡村振兴局", "市乡村振兴局 填报员 周芳"),
+    # Levels: a county's office sees 旬邑县 and everything under it; a town reports its share.
+    ("xy-duchashi", "inspector", "旬邑县", "旬邑县督查室 孙丽"),
+    ("xy-chengguan", "reporter", "旬邑县城关街道", "城关街道 填报员 马涛"),
+    ("cq-chengkou", "reporter", "城口县", "城口县 填报员 冉娟"),
 )
 
 
@@ -124,6 +128,9 @@ def build_demo(
         password = f"{username}-demo-2024"
         add_user(username, role, unit, password, display_name=display, actor="demo", must_change=False)
         logins.append(Login(username, password, role, unit))
+    from tracker.demo.levels import seed_levels
+
+    seed_levels(echo)  # splits before the reports, so towns and villages report their parts
     seed_reports(now(), echo)
     from tracker.demo.supervision import seed_supervision
 

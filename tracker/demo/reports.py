@@ -181,7 +181,7 @@ def seed_reports(now: datetime, echo: Callable[[str], None] = print) -> int:
             reports.append({"id": report_id, "assignment": a.id, "period": str(period), "created_at": at})
             author = clerks.get(a.unit_id)
             text = _narrative(rng, m.title, percent)
-            values, notes = _indicator_values(indicators.get(m.id, []), percent, a.unit.name)
+            values, notes = _indicator_values(indicators.get(m.id, []), percent, a)
             base = {
                 "report": report_id,
                 "author": author.id if author else None,
@@ -266,13 +266,14 @@ def _narrative(rng: random.Random, title: str, percent: int) -> str:
     return f"围绕“{title}”,本月{parts[0]};{parts[1]}。目前完成进度约 {percent}%。"
 
 
-def _indicator_values(items: list[Indicator], percent: int, unit: str) -> tuple[dict, dict]:
+def _indicator_values(items: list[Indicator], percent: int, a: Assignment) -> tuple[dict, dict]:
     values, notes = {}, {}
     for ind in items:
         if ind.target is None:
             continue
         # A town with a share of a county-wide target reports its own part (8 of 60), not the whole.
-        target = (ind.shares or {}).get(unit, ind.target)
+        # A split child reports against the part it was given (分解).
+        target = (a.shares or {}).get(ind.code, (ind.shares or {}).get(a.unit.name, ind.target))
         value = round(ind.baseline + (target - ind.baseline) * percent / 100, 1)
         if ind.kind == "count":
             value = int(value)  # 48 户, never 48.6 户

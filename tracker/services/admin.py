@@ -78,7 +78,7 @@ def _check_role_unit(role: str, unit: Unit | None) -> None:
         raise AdminError(f"角色 {role!r} 无效。")
     if role in UNIT_ROLES and unit is None:
         raise AdminError(f"{users.ROLE_LABELS[role]}必须属于一个单位,请选择单位。")
-    if role not in UNIT_ROLES and unit is not None:
+    if role not in UNIT_ROLES and role not in users.SCOPABLE_ROLES and unit is not None:
         raise AdminError(f"{users.ROLE_LABELS[role]}不属于某个单位,单位请留空。")
 
 

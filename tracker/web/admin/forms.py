@@ -13,7 +13,7 @@ except ImportError:  # pragma: no cover - WTForms < 3.3
     SelectChoice = None
 
 from tracker.services.admin import MAX_PLAN_BYTES
-from tracker.services.users import ROLE_LABELS, UNIT_ROLES
+from tracker.services.users import ROLE_LABELS, SCOPABLE_ROLES, UNIT_ROLES
 from tracker.store.models import Unit, User
 
 KIND_LABELS = {
@@ -60,7 +60,12 @@ class RoleUnitForm(FlaskForm):
     def validate_unit(self, field):
         if self.role.data in UNIT_ROLES and field.data == NO_UNIT:
             raise ValidationError(f"{ROLE_LABELS[self.role.data]}必须选择所在单位。")
-        if self.role.data not in UNIT_ROLES and field.data != NO_UNIT:
+        # An inspector or leader with a unit is that level's office (a county's 督查室).
+        if (
+            self.role.data not in UNIT_ROLES
+            and self.role.data not in SCOPABLE_ROLES
+            and field.data != NO_UNIT
+        ):
             raise ValidationError(
                 f"{ROLE_LABELS.get(self.role.data, '该角色')}不属于某个单位,请选“不属于单位”。"
             )

@@ -29,6 +29,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from tracker.rules.cuts import cuts
 from tracker.rules.lights import Rag
 from tracker.rules.periods import Quarter, Review, end_of_day, local_date
 from tracker.rules.scores import Part
@@ -302,6 +303,9 @@ def window_document(g: WindowGathered) -> dict[str, Any]:
                 "unit_id": facts.unit_ids.get(score.unit.name),
                 "name": score.unit.name,
                 "short": score.unit.short,
+                "kind": score.unit.kind or None,
+                "parent": score.unit.parent,
+                "tags": list(score.unit.tags),
                 "score": number(score.score),
                 "red": score.red,
                 "parts": {name: number(points) for name, points in parts.items()},
@@ -323,6 +327,19 @@ def window_document(g: WindowGathered) -> dict[str, Any]:
         "cutoff": local_date(result.as_of).isoformat(),
         "periods": [str(p) for p in g.window.periods],
         "ranking": ranking,
+        # The same ranking cut by level and by tag (the city ranks counties, pilots among pilots).
+        "cuts": [
+            {
+                "by": cut.by,
+                "value": cut.value,
+                "label": cut.label,
+                "ranking": [
+                    {"rank": i, "name": s.unit.name, "short": s.unit.short, "score": number(s.score)}
+                    for i, s in enumerate(cut.scores, start=1)
+                ],
+            }
+            for cut in cuts(result.scores)
+        ],
         "commentary": g.commentary,
         "weights": {k: number(v) for k, v in vars(facts.rules.weights).items()},
     }

@@ -49,6 +49,11 @@ SETTINGS = (
         "a WeCom or DingTalk group bot's URL; reminders are posted as text messages",
     ),
     EnvSetting(
+        "TRACKER_DELIVERY_TIMEOUT",
+        "15",
+        "seconds to wait for an SMTP step or a webhook answer before the outcome counts as unknown",
+    ),
+    EnvSetting(
         "TRACKER_BACKUP_DIR",
         "unset: no nightly backup",
         "the scheduler writes a backup here every night at 02:00 (tracker-YYYYMMDD-HHMMSS.zip)",

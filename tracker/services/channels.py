@@ -23,7 +23,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
 from urllib.parse import urlsplit, urlunsplit
 
-TIMEOUT = 15  # seconds, for one SMTP conversation step or one webhook request
+# Seconds for one SMTP conversation step or one webhook request (TRACKER_DELIVERY_TIMEOUT).
+TIMEOUT = float(os.environ.get("TRACKER_DELIVERY_TIMEOUT") or 15)
 
 RETRY, PERMANENT, UNKNOWN = "retry", "permanent", "unknown"
 

@@ -105,3 +105,28 @@ def test_the_same_notice_uploaded_again_under_another_name_asks_before_loading_a
     plans = Plan.select().count()
     refused = served_form(checked, f"{again}/load").submit().follow()
     assert "尚未加载" in refused.text and Plan.select().count() == plans
+
+
+def test_a_notice_naming_leaders_keeps_them_as_people_and_still_loads(admin, app):
+    document = Document()
+    document.add_paragraph("汉滨区2024年重点工作任务分解表")
+    rows = [
+        ["序号", "工作任务", "责任领导", "牵头单位", "责任单位", "完成时限"],
+        ["1", "完成通村道路硬化20公里。", "张某某", "安康市乡村振兴局", "安康市汉滨区", "2024年10月底前"],
+    ]
+    table = document.add_table(rows=2, cols=6)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    out = io.BytesIO()
+    document.save(out)
+    page = admin.get("/admin/notices/")
+    response = submit(page, "/admin/notices/", {"file": ("zhongdian-2024.docx", out.getvalue())})
+    path = urlsplit(response.headers["Location"]).path
+    assert "leaders: [张某某]" in draft(app, path)
+    checked = admin.get(f"{path}?check=1")
+    assert "加载后将发生的变动" in checked.text and "未知字段,已忽略" in checked.text
+    loaded = served_form(checked, f"{path}/load").submit().follow()
+    assert "已加载方案 zhongdian-2024" in loaded.text
+    measure = Measure.select().join(Plan).where(Plan.code == "zhongdian-2024").get()
+    assert [a.unit.name for a in measure.assignments] == ["安康市乡村振兴局", "安康市汉滨区"]

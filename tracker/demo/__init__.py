@@ -139,6 +139,7 @@ def build_demo(
         echo(line)
     _seed_chases(now(), echo)
     _seed_integrations(echo)
+    _seed_notice(uploads, echo)
     if not publish:
         return logins
     from tracker.services.publishing import publish_demo
@@ -146,6 +147,20 @@ def build_demo(
     for result in publish_demo(out):  # the demo's boards, bulletins and assessments into sites/
         echo(f"已发布 {result.plan}:{len(result.boards)} 期看板,{result.files} 个文件 → {result.out}")
     return logins
+
+
+def _seed_notice(uploads: Path, echo: Callable[[str], None]) -> None:
+    """A notice the office has just received, converted and waiting in 通知转换 for its review: a group
+    row naming the leader, a misprinted unit and a measure without a lead."""
+    from tracker.services.notices import NoticeError, stage_notice
+
+    source = Path(__file__).with_name("notices") / "ankang-renjing-2024.docx"
+    try:
+        notice = stage_notice(uploads, source.read_bytes(), source.name, "demo")
+    except NoticeError as exc:
+        echo(f"演示通知未能转换:{';'.join(exc.reasons)}")
+        return
+    echo(f"已上传待审核的通知 {notice.original_name}:{notice.summary}")
 
 
 def _seed_integrations(echo: Callable[[str], None]) -> None:

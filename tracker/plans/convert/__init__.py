@@ -269,6 +269,15 @@ def convert_blocks(blocks: list[Block], name: str, kind: str) -> Conversion:
         },
         "sections": built.sections,
     }
+    named = sum(1 for m in walk_measures(built.sections) if m.get("leaders"))
+    if named:
+        built.warnings.append(
+            Problem(
+                "",
+                f"{named} 项措施写明了责任领导等人员,记在 leaders 字段(人员,不是单位);"
+                "tracker load 不认识该字段,加载时请加 --allow-unknown(网页加载会自动忽略它)",
+            )
+        )
     return Conversion(plan, built.problems, built.warnings, built.flags, locations=built.locations)
 
 

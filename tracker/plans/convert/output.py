@@ -13,7 +13,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 
 _ORDER = ("plan", "units", "sections")
 _CODE_KEYS = {"code"}
-_FLOW_LISTS = {"lead", "responsible", "supporting", "aliases", "members", "tags"}
+_FLOW_LISTS = {"lead", "responsible", "supporting", "leaders", "aliases", "members", "tags"}
 
 
 def _yamlable(value: Any, key: str | None = None) -> Any:

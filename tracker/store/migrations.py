@@ -57,6 +57,14 @@ def _plan_calendar(migrator: SchemaMigrator) -> None:
     )
 
 
+def _review_keys(migrator: SchemaMigrator) -> None:
+    # A review window's key (dispatch-2024-05) names its bulletin and publication.
+    migrate(
+        migrator.alter_column_type("bulletin", "board", pw.CharField(max_length=32)),
+        migrator.alter_column_type("publication", "board", pw.CharField(max_length=32)),
+    )
+
+
 def _api_tokens(migrator: SchemaMigrator) -> None:
     db.create_tables([models.ApiToken])
 
@@ -104,6 +112,7 @@ MIGRATIONS: list[Migration] = [
         60, "indicator kind (count/amount/percent/rate) and direction (up/down)", _indicator_kind_direction
     ),
     Migration(61, "plan adoption day (reporting.start), review windows and score weights", _plan_calendar),
+    Migration(62, "bulletin and publication keys long enough for review windows", _review_keys),
     Migration(80, "API tokens (stored as hashes, with their user's scope)", _api_tokens),
     Migration(81, "event subscriptions (signed POSTs of events to outside systems)", _event_subscriptions),
     Migration(82, "calendar feeds: a secret iCalendar URL per unit and per plan", _calendar_feeds),

@@ -439,7 +439,7 @@ class Bulletin(BaseModel):
     """The office's commentary (Markdown) on a monthly board, a quarterly bulletin or the year."""
 
     plan = pw.ForeignKeyField(Plan, backref="bulletins", on_delete="RESTRICT")
-    board = pw.CharField(max_length=7)  # 2024-05 | 2024Q2 | 2024
+    board = pw.CharField(max_length=32)  # 2024-05 | 2024Q2 | 2024 | dispatch-2024-05
     commentary = pw.TextField(default="")
     updated_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
     updated_at = MomentField()
@@ -467,7 +467,7 @@ class Publication(BaseModel):
     """A board written to the static site; republishing must give the same digest."""
 
     plan = pw.ForeignKeyField(Plan, backref="publications", on_delete="RESTRICT")
-    board = pw.CharField(max_length=7)
+    board = pw.CharField(max_length=32)  # a review window's key is longer than a month's
     first_published_at = MomentField()
     last_published_at = MomentField()
     digest = pw.CharField(max_length=64)

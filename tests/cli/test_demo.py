@@ -80,3 +80,30 @@ def test_demo_reports_a_year_with_some_late_some_missing_some_returned(runner, d
     api = create_app({"TESTING": True, "SECRET_KEY": "test"}).test_client()
     answer = api.get("/api/v1/assignments?plan=ankang-2023", headers={"Authorization": f"Bearer {secret}"})
     assert answer.status_code == 200 and answer.get_json()["items"]
+
+    # Xunyi's own reviews are published next to the calendar quarters.
+    for key in ("dispatch-2024-05", "midyear-2024-06", "dispatch-2024-08"):
+        bulletin = json.loads((sites / "xunyi-2024" / key / "bulletin.json").read_text("utf-8"))
+        assert bulletin["kind"] == "review" and bulletin["ranking"], key
+    assert (sites / "xunyi-2024" / "2024Q3" / "bulletin.json").exists()
+    # Zixing (2021–2025) is adopted with the demo's first month: no ranking of earlier years.
+    zixing = {p.name for p in (sites / "zixing-2021").iterdir()}
+    assert not {"2021", "2022", "2021Q4", "2022Q4", "2023Q3"} & zixing
+    assert {"2023-11", "2024Q3"} <= zixing
+
+    # The September board and the Q3 bulletin read the same planned value for Ankang's 2.8.1.
+    board = json.loads((sites / "ankang-2023" / "2024-09" / "board.json").read_text("utf-8"))
+    q3 = json.loads((sites / "ankang-2023" / "2024Q3" / "bulletin.json").read_text("utf-8"))
+    measure = next(m for m in board["measures"] if m["code"] == "2.8.1")
+    assert measure["planned"] == 53.13  # 518 of the 975 days from 2023-05-01 to 2025-12-31
+    (lead,) = [r for r in q3["ranking"] if r["short"] == measure["lead"][0]]
+    progress = [line for line in lead["lines"] if line["part"] == "progress" and "措施 2.8.1" in line["text"]]
+    if measure["percent"] < measure["planned"]:
+        (line,) = progress
+        assert f"进度 {measure['percent']}%，计划 53.13%" in line["text"]
+        assert measure["light"] in ("amber", "red")
+        if measure["light"] == "amber":
+            # The measure's light names each unit behind; its lead is among them.
+            assert f"{lead['short']}：进度 {measure['percent']}%，低于计划 53.13%" in measure["reasons"]
+    else:
+        assert progress == [] and not any("低于计划" in r for r in measure["reasons"])

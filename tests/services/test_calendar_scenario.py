@@ -38,7 +38,7 @@ sections:
   - code: "1"
     title: 重点任务
     measures:
-      - {code: "1.1", title: 推进农村改厕, lead: [县农业农村局], deadline: 2024-12-31}
+      - {code: "1.1", title: 推进农村改厕, lead: [县农业农村局], start: 2024-05-01, deadline: 2024-12-31}
       - code: "1.2"
         title: 防控涉农贷款风险
         lead: [县金融办]
@@ -145,8 +145,8 @@ def test_the_august_board_states_the_planned_value_the_review_compared_with(plan
 
 def test_the_quarter_stays_the_default_and_counts_no_month_before_adoption(plan):
     result = assessment(plan, Period(2024, 6).quarter)
-    farm = by_unit(result)[FARM]
-    assert lines(farm)[0] == "+50.0 按时报送（权重 50 分，应报 2 期）"  # May and June, not April
+    finance = by_unit(result)[FINANCE]  # 1.2 starts with the plan in January: adoption holds it back
+    assert lines(finance)[:2] == ["+50.0 按时报送（权重 50 分，应报 2 期）", "−25.0 措施 1.2 6月报送缺报"]
 
 
 def test_nothing_before_adoption_is_published_and_the_catch_up_starts_there(plan, tmp_path):

@@ -154,11 +154,12 @@ class Reading:
     def planned(self) -> Fraction | None:
         """The progress the plan expects on the reading's day (see `expected_percent`), towards the
         deadline in force; None for a recurring or 长期坚持 duty, or before the assignment starts.
-        The board's light and the bulletin's progress line both compare with this one value."""
+        The plan runs from when the work began (`work_start`), not from a later adoption day. The
+        board's light and the bulletin's progress line both compare with this one value."""
         day = local_date(self.as_of)
         if not self.facts.has_dated_deadline or self.facts.start > day:
             return None
-        return expected_percent(self.facts.start, self.deadline or day, day)
+        return expected_percent(self.facts.work_start or self.facts.start, self.deadline or day, day)
 
     def period_extension(self, period: Period) -> ExtensionDecision | None:
         """The approved extension of `period`'s report due day in force: the approval naming `period`

@@ -331,7 +331,8 @@ class Reopening:
 class AssignmentFacts:
     """One unit's duty on one measure with everything recorded about it.
 
-    `start` is the day reporting starts (the later of the plan's and the measure's start). A
+    `start` is the day reporting starts (the latest of the plan's start, its adoption day and the
+    measure's start). A
     `deadline` of None with `recurring` None is 长期坚持. `findings` are those on this measure.
     `members` are the assignments whose values roll up into this one's indicators: a lead's are the
     measure's responsible units, a broken-down assignment's are its children (分解).
@@ -352,6 +353,9 @@ class AssignmentFacts:
     confirmations: tuple[Confirmation, ...] = ()
     reopenings: tuple[Reopening, ...] = ()
     members: tuple[AssignmentFacts, ...] = ()
+    # When the work itself began (the plan's or the measure's start), even when reporting starts
+    # later at adoption: the planned progress runs from here. None = `start`.
+    work_start: date | None = None
 
     @property
     def has_dated_deadline(self) -> bool:

@@ -1,6 +1,6 @@
 """Periods, quarters and years, and the due and cut-off moments of a period."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -14,6 +14,7 @@ from tracker.rules.periods import (
     end_of_minute,
     local_date,
     parse_window,
+    phase_note,
 )
 from tracker.rules.values import ReportingRules
 
@@ -208,3 +209,23 @@ def test_a_moment_in_utc_falls_on_its_shanghai_date():
 def test_impossible_reporting_rules_are_refused(fields):
     with pytest.raises(ValueError):
         ReportingRules(**fields)
+
+
+XUNYI_PHASES = [
+    {"name": "宣传动员", "start": "2024-03-01", "end": "2024-04-03"},
+    {"name": "集中实施", "start": "2024-04-04", "end": "2024-10-31"},
+    {"name": "巩固提升", "start": "2024-11-01", "end": "2024-12-31"},
+]
+
+
+@pytest.mark.parametrize(
+    ("day", "note"),
+    [
+        ("2024-09-16", "集中实施阶段，距结束 45 天"),
+        ("2024-10-31", "集中实施阶段，最后一天"),
+        ("2024-11-01", "巩固提升阶段，距结束 60 天"),
+        ("2025-01-01", ""),
+    ],
+)
+def test_a_day_reads_as_its_phase_and_the_days_left(day, note):
+    assert phase_note(XUNYI_PHASES, date.fromisoformat(day)) == note

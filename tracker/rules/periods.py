@@ -232,6 +232,18 @@ def parse_window(text: str) -> Window:
     raise ValueError(f"expected YYYY-MM, YYYYQn, YYYY or CODE:YYYY-MM, not {text!r}")
 
 
+def phase_note(phases: list[dict], day: date) -> str:
+    """Where `day` falls among a plan's phases (宣传动员, 集中实施, 巩固提升), as a clerk says it:
+    "集中实施阶段，距结束 45 天" ("最后一天" on its end day); "" outside every phase. `phases` are the
+    plan file's `{name, start, end}` with ISO dates."""
+    for phase in phases:
+        start, end = date.fromisoformat(str(phase["start"])), date.fromisoformat(str(phase["end"]))
+        if start <= day <= end:
+            left = (end - day).days
+            return f"{phase['name']}阶段，" + (f"距结束 {left} 天" if left else "最后一天")
+    return ""
+
+
 def at_2359(day: date) -> datetime:
     """23:59 on `day` in Asia/Shanghai: the moment every deadline of a day is printed as."""
     return datetime.combine(day, time(23, 59), TZ)

@@ -22,7 +22,7 @@ from peewee import JOIN, fn
 from tracker.clock import TZ, now
 from tracker.rules.indicators import IndicatorWarning, check_indicator_value, plausibility_problem
 from tracker.rules.lights import assignment_light
-from tracker.rules.periods import Period, due_moment, end_of_day, local_date
+from tracker.rules.periods import Period, due_moment, end_of_day, local_date, phase_note
 from tracker.rules.status import last_due_report, report_status
 from tracker.rules.values import IndicatorSpec, IndicatorValue, ReportingRules
 from tracker.services import events
@@ -962,6 +962,7 @@ class PlanHome:
     ended: bool
     signoff: bool
     rows: tuple[HomeRow, ...]
+    phase: str = ""  # "集中实施阶段，距结束 45 天"
 
 
 @dataclass(frozen=True)
@@ -1139,7 +1140,17 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
                         f.id, plan.code, f.measure_code, f.measure_title, str(last.period), last.reason
                     )
                 )
-        homes.append(PlanHome(plan.code, plan.title, str(period), ended, plan.signoff, tuple(rows)))
+        homes.append(
+            PlanHome(
+                plan.code,
+                plan.title,
+                str(period),
+                ended,
+                plan.signoff,
+                tuple(rows),
+                phase_note(plan.phases or [], today),
+            )
+        )
         for (assignment_id, period_text), latest in latest_by_key.items():
             back = returned_rows.get(latest.id)
             f = next((x for x in facts.assignments if x.id == assignment_id), None)

@@ -41,11 +41,19 @@ class PlanInfo:
     issued: date | None
     start: date
     end: date
+    phases: tuple = ()  # the plan file's {name, start, end}
 
     @classmethod
     def of(cls, plan: Plan) -> PlanInfo:
         return cls(
-            plan.code, plan.title, plan.issuer or "", plan.doc_number or "", plan.issued, plan.start, plan.end
+            plan.code,
+            plan.title,
+            plan.issuer or "",
+            plan.doc_number or "",
+            plan.issued,
+            plan.start,
+            plan.end,
+            tuple(plan.phases or ()),
         )
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from tracker.rules.cuts import cuts
 from tracker.rules.lights import Rag
-from tracker.rules.periods import Quarter, Review, end_of_day, local_date
+from tracker.rules.periods import Quarter, Review, end_of_day, local_date, phase_note
 from tracker.rules.scores import Part
 from tracker.rules.snapshot import AssignmentRow, board_json, code_key
 from tracker.rules.values import Finding
@@ -63,6 +63,8 @@ def plan_document(plan: PlanInfo) -> dict[str, Any]:
         "issued": plan.issued.isoformat() if plan.issued else None,
         "start": plan.start.isoformat(),
         "end": plan.end.isoformat(),
+        # Only plans that name phases carry them, so other plans' files stay as they were.
+        **({"phases": [dict(p) for p in plan.phases]} if plan.phases else {}),
     }
 
 
@@ -241,6 +243,8 @@ def month_document(g: MonthGathered) -> dict[str, Any]:
     doc["assignments"] = assignments
     doc["findings"] = _finding_counts(recorded, as_of)
     doc["commentary"] = g.commentary
+    if g.plan.phases:
+        doc["phase"] = phase_note(list(g.plan.phases), local_date(g.board.cutoff))
     redact.check(doc)
     return doc
 

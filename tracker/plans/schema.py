@@ -18,6 +18,7 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
 
+from tracker.services.text import clean_text
 from tracker.store import models
 
 ROLES = ("lead", "responsible", "supporting")
@@ -399,7 +400,7 @@ class _Reader:
         if not isinstance(value, str):
             self.fail(node, _join(path, key), f"应为文字,实为 {type(value).__name__}", key)
             return None
-        value = value.strip()
+        value = clean_text(value).strip()
         return value if self.limit(node, key, _join(path, key), value) else None
 
     def day(self, node: dict, key: str, path: str, required: bool = False) -> date | None:
@@ -452,8 +453,12 @@ class _Reader:
             if not isinstance(item, str) or not item.strip():
                 self.fail(node, f"{_join(path, key)}[{i}]", f"{item!r} 不是单位名称", key)
                 continue
+<<<<<<< HEAD
             if self.limit(node, key, f"{_join(path, key)}[{i}]", normalize_name(item)):
                 out.append(normalize_name(item))
+=======
+            out.append(normalize_name(clean_text(item)))
+>>>>>>> 91aec0a (Control characters removed at the boundary (forms, query values, report input, plan files) and in every file writer; published CSVs escape formulas through services/cells)
         return tuple(out)
 
     def items(self, node: dict, key: str, path: str) -> list:

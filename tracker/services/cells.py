@@ -1,4 +1,8 @@
-"""Cells we write into spreadsheets (xlsx and csv): text that people typed never runs as a formula.
+"""Text we write into files (xlsx, csv, docx, feeds): it never runs as a formula and never breaks the file.
+
+`file_text` is the one function every writer passes people's text through: control characters that
+XML (xlsx, docx, Atom) cannot hold are dropped and line breaks made plain (`services.text.clean_text`,
+which also runs on the way in; text stored before that, or by other programs, is cleaned here).
 
 A spreadsheet treats a cell that starts with `=`, `+`, `-` or `@` (and, in CSV, a tab or carriage
 return) as a formula, so a narrative like `=HYPERLINK("http://evil","点此")` could run when an office
@@ -13,16 +17,25 @@ clerk opens an export (OWASP "CSV injection"). Every workbook tracker writes set
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 from openpyxl.cell.cell import Cell
 
+from tracker.services.text import clean_text
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?[0-9]+(\.[0-9]+)?")
 
 
 def looks_like_formula(text: str) -> bool:
     return text.startswith(FORMULA_STARTS)
+
+
+def file_text(value) -> str:
+    """`value` as text any file format can hold: no control character but tab and newline."""
+    return "" if value is None else clean_text(str(value))
 
 
 def set_cell(cell: Cell, value) -> Cell:
@@ -33,7 +46,7 @@ def set_cell(cell: Cell, value) -> Cell:
     if isinstance(value, Decimal):
         cell.value = int(value) if value == value.to_integral_value() else float(value)
         return cell
-    text = str(value)
+    text = file_text(value)
     cell.value = text
     cell.data_type = "s"  # openpyxl would take a leading "=" as a formula; a string cell never runs
     if looks_like_formula(text):
@@ -41,7 +54,11 @@ def set_cell(cell: Cell, value) -> Cell:
     return cell
 
 
-def csv_text(value) -> str:
-    """Text for a CSV field: one leading `'` when a spreadsheet would otherwise run it."""
-    text = "" if value is None else str(value)
+def csv_text(value) -> str | int | float:
+    """A CSV field: numbers as themselves, text with one leading `'` when a spreadsheet would run it."""
+    if isinstance(value, bool | int | float | Decimal):
+        return value
+    text = file_text(value)
+    if _NUMBER.fullmatch(text):  # "-2.00" is a figure, not a formula: it stays as a spreadsheet reads it
+        return text
     return "'" + text if looks_like_formula(text) else text

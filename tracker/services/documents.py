@@ -32,7 +32,7 @@ from openpyxl.utils import get_column_letter
 
 from tracker.clock import TZ
 from tracker.rules.periods import local_date
-from tracker.services.cells import set_cell
+from tracker.services.cells import file_text, set_cell
 from tracker.services.scoping import Scope
 from tracker.services.supervision import (
     DECISION_LABELS,
@@ -105,6 +105,11 @@ def _fonts(run, name: str, size, *, bold: bool = False, color: RGBColor | None =
         fonts.set(qn(key), name)
 
 
+def _run(paragraph, text: str = ""):
+    """A run of text in a Word paragraph; control characters that XML cannot hold are dropped."""
+    return paragraph.add_run(file_text(text))
+
+
 def _paragraph(
     doc_or_cell,
     text: str = "",
@@ -133,7 +138,7 @@ def _paragraph(
     if right_chars:
         fmt.right_indent = Pt(size.pt * right_chars)
     if text:
-        _fonts(p.add_run(text), font, size, bold=bold, color=color)
+        _fonts(_run(p, text), font, size, bold=bold, color=color)
     return p
 
 
@@ -230,8 +235,8 @@ def _page_number(section) -> None:
     """ "— 1 —" in 宋体 4号 at the foot of every page."""
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _fonts(footer.add_run("— "), SONG_FONT, SIZE_4)
-    run = footer.add_run()
+    _fonts(_run(footer, "— "), SONG_FONT, SIZE_4)
+    run = _run(footer)
     _fonts(run, SONG_FONT, SIZE_4)
     for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
         if kind:
@@ -242,7 +247,7 @@ def _page_number(section) -> None:
             element.set(qn("xml:space"), "preserve")
             element.text = text
         run._r.append(element)
-    _fonts(footer.add_run(" —"), SONG_FONT, SIZE_4)
+    _fonts(_run(footer, " —"), SONG_FONT, SIZE_4)
 
 
 def _cell_width(cell, mm: int) -> None:
@@ -263,7 +268,7 @@ def _table(doc, detail: ListDetail):
         _cell_width(cell, width)
         p = cell.paragraphs[0]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _fonts(p.add_run(label), HEI_FONT, SIZE_S4)
+        _fonts(_run(p, label), HEI_FONT, SIZE_S4)
     for number, row in enumerate(detail.findings, 1):
         f = row.finding
         measure = "—"
@@ -275,18 +280,18 @@ def _table(doc, detail: ListDetail):
             _cell_width(cell, width)
             p = cell.paragraphs[0]
             if index == 1:
-                _fonts(p.add_run(f.title), BODY_FONT, SIZE_S4, bold=True)
+                _fonts(_run(p, f.title), BODY_FONT, SIZE_S4, bold=True)
                 if f.detail:
-                    _fonts(p.add_run("\n" + f.detail), BODY_FONT, SIZE_S4)
+                    _fonts(_run(p, "\n" + f.detail), BODY_FONT, SIZE_S4)
                 _fonts(
-                    p.add_run(f"（问题等级：{SEVERITY_LABELS.get(f.severity, f.severity)}）"),
+                    _run(p, f"（问题等级：{SEVERITY_LABELS.get(f.severity, f.severity)}）"),
                     BODY_FONT,
                     SIZE_S4,
                 )
             else:
                 if index in (0, 3, 4):
                     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                _fonts(p.add_run(value), BODY_FONT, SIZE_S4)
+                _fonts(_run(p, value), BODY_FONT, SIZE_S4)
     return table
 
 
@@ -335,7 +340,7 @@ def rectification_docx(scope: Scope, list_id: int) -> bytes:
     for index, line in enumerate(title_lines(rl.title)):
         if index:
             title.runs[-1].add_break()
-        _fonts(title.add_run(line), TITLE_FONT, SIZE_2)
+        _fonts(_run(title, line), TITLE_FONT, SIZE_2)
     _paragraph(doc)
     lines = [line.strip() for line in (rl.body or "").splitlines() if line.strip()]
     addressee = f"{detail.unit.name}："

@@ -29,6 +29,7 @@ from tracker.services import events
 from tracker.services import evidence as evidence_service
 from tracker.services.facts import gather, reporting_rules
 from tracker.services.scoping import OutOfScope, Scope
+from tracker.services.text import clean_text
 from tracker.store import audit
 from tracker.store.db import write_transaction
 from tracker.store.models import (
@@ -98,6 +99,13 @@ class ReportInput:
     public_summary: str = ""
     indicator_values: Mapping[str, Decimal] = field(default_factory=dict)
     indicator_notes: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        # Every way in (form, 调度表, API) builds one of these: control characters end here.
+        for name in ("narrative", "problems", "next_steps", "public_summary"):
+            object.__setattr__(self, name, clean_text(getattr(self, name)))
+        notes = {code: clean_text(note) for code, note in self.indicator_notes.items()}
+        object.__setattr__(self, "indicator_notes", notes)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,17 @@
-"""Markdown written by people (report narratives, the office's commentary) → safe HTML, in one place.
+"""Text written by people, in one place: `clean_text` on the way in, `render_markdown` on the way out.
 
-Rendered with the `markdown` package and then cleaned with `nh3` against a short allow-list: script,
-styles, event handlers, images and `javascript:` links never survive, whatever the text contains.
-Every page and file that shows user Markdown goes through `render_markdown`.
+`clean_text` runs at the boundary (every form field and query value the app receives, report input,
+plan files): NUL and other control characters that no clerk means to type, and that break XML-based
+files (xlsx, docx, feeds) or PostgreSQL, are removed, and the line breaks Word and other systems use
+become a plain newline. Markdown is rendered with the `markdown` package and then cleaned with `nh3`
+against a short allow-list: script, styles, event handlers, images and `javascript:` links never
+survive, whatever the text contains. Every page and file that shows user Markdown goes through
+`render_markdown`.
 """
 
 from __future__ import annotations
+
+import re
 
 import markdown
 import nh3
@@ -41,6 +47,19 @@ ALLOWED_ATTRIBUTES = {"a": {"href"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _URL_PREFIXES = ("http://", "https://", "mailto:")
 MAX_CHARS = 100_000  # a report's text is a few pages; anything longer is cut before rendering
+
+
+# Line breaks as Word (vertical tab = manual line break), old Macs, form feeds and Unicode write them.
+_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+# C0 controls but tab and newline, DEL, C1 controls, lone surrogates and the XML non-characters.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(text: str | None) -> str | None:
+    """`text` with line breaks made `\\n` and every other control character removed (tab kept)."""
+    if not text:
+        return text
+    return _CONTROLS.sub("", _BREAKS.sub("\n", text))
 
 
 def render_markdown(text: str | None) -> str:

@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from tracker.rules.periods import TZ, Period, Quarter, Review, Year, parse_window
 from tracker.rules.snapshot import code_key
+from tracker.services.cells import csv_text, file_text
 from tracker.services.text import render_markdown
 from tracker.site import charts
 
@@ -214,7 +215,7 @@ def dump_csv(columns: tuple[str, ...], rows: Iterable[dict[str, Any]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in columns])
+        writer.writerow([csv_text(row[c]) for c in columns])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -565,7 +566,7 @@ def feed(record: PlanRecord) -> bytes:
     plan = record.plan
     fg = FeedGenerator()
     fg.id(f"tag:tracker,{plan['start'][:4]}:{plan['code']}")
-    fg.title(f"{plan['title']} · 督查看板")
+    fg.title(file_text(f"{plan['title']} · 督查看板"))
     fg.link(href="index.html", rel="alternate")
     fg.language("zh-CN")
     fg.generator("tracker")
@@ -583,7 +584,7 @@ def feed(record: PlanRecord) -> bytes:
         entry.link(href=f"{key}/index.html", rel="alternate")
         entry.updated(cutoff_moment_of(doc))
         entry.published(cutoff_moment_of(doc))
-        entry.summary(_entry_summary(doc))
+        entry.summary(file_text(_entry_summary(doc)))
     return fg.atom_str(pretty=True)
 
 

@@ -7,6 +7,12 @@ every test gets its own database on that server, cloned from a template, dropped
 from __future__ import annotations
 
 import os
+
+# Every test process (and the subprocesses it starts) seals the audit chain with this key; tests of
+# the key file remove it.
+os.environ.setdefault("TRACKER_AUDIT_KEY", "tests-audit-key-not-secret")
+
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -186,3 +192,18 @@ def fresh_rate_limits():
 
     for window in limits.WINDOWS:
         window.clear()
+
+
+def as_dba() -> None:
+    """Let this connection change audit events, as a database superuser would (PostgreSQL's trigger
+    refuses the app; a superuser can turn triggers off for the session)."""
+    from tracker.store.db import db, is_postgres
+
+    if is_postgres():
+        db.execute_sql("SET session_replication_role = replica")
+
+
+@pytest.fixture(autouse=True)
+def own_audit_anchors(monkeypatch, tmp_path):
+    """Each test's anchors file is its own: a head anchored by one test's database is not another's."""
+    monkeypatch.setenv("TRACKER_AUDIT_ANCHORS", str(tmp_path / "audit_anchors"))

@@ -443,18 +443,46 @@ def audit():
 
 
 @audit.command("verify")
-def audit_verify():
-    """Walk the audit chain; exit 1 naming the first event changed, removed or inserted."""
+@click.option(
+    "--head",
+    "heads",
+    multiple=True,
+    metavar="SEQ:HASH",
+    help="A head noted earlier (verify, a backup or a publication printed it): the chain must still hold it.",
+)
+@click.option(
+    "--uploads",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The evidence folder whose files are checked against their SHA-256 (default: instance/uploads).",
+)
+def audit_verify(heads, uploads):
+    """Walk the audit chain (HMAC under the audit key), check the anchors file, any --head given and
+    every evidence file; exit 1 naming the first event changed, removed or inserted, or the file."""
     from tracker.services.admin import check_audit_chain
-    from tracker.store.migrations import current_version
+    from tracker.services.evidence import verify_files
+    from tracker.store import audit as audit_store
+    from tracker.store.migrations import KEYED_VERSION, current_version
 
+    try:
+        wanted = [audit_store.parse_head(h) for h in heads]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--head") from None
     _open_database(create=False)
-    if current_version() is None:
+    version = current_version()
+    if version is None:
         _fail("数据库尚未建表:先运行 tracker init。")
-    result = check_audit_chain()
+    if version < KEYED_VERSION:
+        _fail(f"数据库是旧版结构(版本 {version}):先运行 tracker init 升级,审计链随之加上密钥签名。")
+    result = check_audit_chain(wanted)
     if not result.ok:
         _fail(f"审计链校验失败:{result.message}(此前 {result.checked} 条事件完好)")
     click.echo(result.message)
+    folder = uploads or str(audit_store.instance_dir() / "uploads")
+    files = verify_files(folder)
+    if files.problems:
+        _fail("佐证材料校验失败:\n" + "\n".join(files.problems))
+    click.echo(f"佐证材料 {files.checked} 个,SHA-256 全部一致")
     if result.head:
         click.echo(f"head: #{result.head[0]} {result.head[1]}")
 

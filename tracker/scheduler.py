@@ -38,6 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from tracker.clock import TZ, now
 from tracker.services import chasing
+from tracker.store import audit
 from tracker.store.db import db, write_transaction
 from tracker.store.models import Setting
 
@@ -222,7 +223,9 @@ class Scheduler:
             )
             keeper.start()
             try:
-                return work(_Halt(self.stopping, lost))
+                result = work(_Halt(self.stopping, lost))
+                audit.write_anchor()  # the head, outside the database, after every run that moved it
+                return result
             finally:
                 done.set()
                 keeper.join()

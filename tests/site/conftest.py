@@ -306,5 +306,8 @@ def add_later_data(sample: Sample) -> None:
 
 
 @pytest.fixture
-def sample(database):
+def sample(database, monkeypatch):
+    # A fixed clock: the audit chain's head, which the feed and SHA256SUMS carry, is then the same
+    # on every run.
+    monkeypatch.setenv("TRACKER_NOW", "2025-01-10T10:00:00+08:00")
     return build_sample()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import as_dba
 from tracker.store import audit
 from tracker.store.db import db, write_transaction
 from tracker.store.models import AuditEvent
@@ -14,6 +15,7 @@ def chain(database):
     for i in range(1, 6):
         with write_transaction():
             audit.record("admin", "unit.update", "unit", i, {"short": f"旧{i}"}, {"short": f"新{i}"})
+    as_dba()
     return list(AuditEvent.select().order_by(AuditEvent.seq))
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.conftest import as_dba
 from tests.web.conftest import csrf_token, sign_in
 from tracker.store.models import AuditEvent, Plan, Unit, UnitMember, User
 
@@ -248,6 +249,7 @@ def test_a_staged_file_can_be_discarded(admin_client):
 def test_the_audit_page_verifies_the_chain(admin_client):
     page = admin_client.get("/admin/audit").get_data(as_text=True)
     assert "审计链完整" in page and "session.open" in page
+    as_dba()
     AuditEvent.update(actor="intruder").where(AuditEvent.seq == 1).execute()
     page = admin_client.get("/admin/audit").get_data(as_text=True)
     assert "审计链校验失败" in page and "#1" in page

@@ -453,12 +453,9 @@ class _Reader:
             if not isinstance(item, str) or not item.strip():
                 self.fail(node, f"{_join(path, key)}[{i}]", f"{item!r} 不是单位名称", key)
                 continue
-<<<<<<< HEAD
-            if self.limit(node, key, f"{_join(path, key)}[{i}]", normalize_name(item)):
-                out.append(normalize_name(item))
-=======
-            out.append(normalize_name(clean_text(item)))
->>>>>>> 91aec0a (Control characters removed at the boundary (forms, query values, report input, plan files) and in every file writer; published CSVs escape formulas through services/cells)
+            name = normalize_name(clean_text(item))
+            if self.limit(node, key, f"{_join(path, key)}[{i}]", name):
+                out.append(name)
         return tuple(out)
 
     def items(self, node: dict, key: str, path: str) -> list:

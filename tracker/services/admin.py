@@ -554,18 +554,19 @@ class ChainCheck:
     head: tuple[int, str] | None  # the last event's seq and hash, to note down and compare later
 
 
-def check_audit_chain() -> ChainCheck:
+def check_audit_chain(heads: list[tuple[int, str]] = ()) -> ChainCheck:
     """`audit.verify()`, with a sharper name for a broken link.
 
     When event #n does not link to #n-1 but its content is intact, either #n-1 was changed and its
     hash recomputed, or events were slipped in before #n: if #n links to an earlier event #k, the
     first inserted one is #k+1; otherwise the first changed one is #n-1.
     """
-    result = audit.verify()
-    last = AuditEvent.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).first()
-    head = (last.seq, last.hash) if last else None
+    result = audit.verify(heads)
+    head = audit.head()
     if result.ok:
         return ChainCheck(True, result.checked, result.message, None, head)
+    if "head" in result.message:  # the chain is intact but no longer holds a head noted earlier
+        return ChainCheck(False, result.checked, result.message, None, head)
     bad = result.checked + 1
     message = result.message
     event = AuditEvent.get_or_none(AuditEvent.seq == bad)

@@ -264,3 +264,29 @@ def open_evidence(scope: Scope, evidence_id: int, upload_dir: str | os.PathLike)
     if not re.fullmatch(r"[0-9a-f]{40}", row.stored_name) or not path.is_file():
         raise FileNotFoundError(row.stored_name)
     return Download(path, row.original_name, row.content_type, row.sha256)
+
+
+@dataclass(frozen=True)
+class FilesCheck:
+    checked: int
+    problems: list[str]
+
+
+def verify_files(upload_dir: str | os.PathLike) -> FilesCheck:
+    """Every stored evidence file against the SHA-256 recorded when it was uploaded."""
+    problems, checked = [], 0
+    for row in Evidence.select().order_by(Evidence.id).iterator():
+        path = Path(upload_dir) / row.stored_name
+        checked += 1
+        if not re.fullmatch(r"[0-9a-f]{40}", row.stored_name) or not path.is_file():
+            problems.append(f"佐证材料 #{row.id}「{row.original_name}」的文件缺失({row.stored_name})")
+            continue
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != row.sha256:
+            problems.append(
+                f"佐证材料 #{row.id}「{row.original_name}」的内容与上传时的 SHA-256 不符:文件被改动"
+            )
+    return FilesCheck(checked, problems)

@@ -40,7 +40,7 @@ from tracker.site import public, render
 from tracker.site.write import MANIFEST, SiteWriter, manifest_for, read_bytes, sha256
 from tracker.store import audit
 from tracker.store.db import write_transaction
-from tracker.store.models import Assignment, Measure, Plan, Publication, Report, Setting
+from tracker.store.models import Assignment, AuditEvent, Measure, Plan, Publication, Report, Setting
 
 DEFAULT_SITES_DIR = "sites"
 SCHEDULE_KEY = "publish:{code}"
@@ -219,6 +219,7 @@ def publish(
         )
         for doc, files in zip(documents, rendered, strict=True):
             _hold(doc, files, root, plan, force, recorded, record, result, writer)
+        record.audit_head = _audit_head(plan, result)
         # 3. The plan's pages from the record, the site's root, the manifest.
         if pool:
             for files in pool.map(
@@ -233,13 +234,33 @@ def publish(
     writer.add_all(render.root_files(_plans_on_site(root, plan, record)))
     prefix = f"{plan.code}/"
     fresh = {rel.removeprefix(prefix): data for rel, data in writer.files.items() if rel.startswith(prefix)}
-    writer.add(prefix + MANIFEST, render.manifest(manifest_for(root / plan.code, fresh)))
+    writer.add(prefix + MANIFEST, render.manifest(manifest_for(root / plan.code, fresh), record.audit_head))
 
     # 4. Write, then record the publications.
     written = writer.commit(progress)
     result.written, result.unchanged = written.written, written.unchanged
-    _record(plan, result, recorded, actor, moment)
+    _record(plan, result, recorded, actor, moment, record.audit_head)
     return result
+
+
+def _audit_head(plan: Plan, result: PublishResult) -> str | None:
+    """The chain's head as of this build, for the feed and the manifest; a build that publishes no
+    new board keeps the head its plan's last publication carried, so publishing again changes no byte."""
+    if result.boards and all(b.status in ("same", "kept") for b in result.boards):
+        last = (
+            AuditEvent.select(AuditEvent.after)
+            .where(
+                AuditEvent.entity == "publication",
+                AuditEvent.action.startswith("site."),
+                AuditEvent.entity_id.startswith(f"{plan.code}/"),
+            )
+            .order_by(AuditEvent.seq.desc())
+            .first()
+        )
+        noted = (last.after or {}).get("audit_head") if last is not None else None
+        if noted:
+            return f"{noted['seq']}:{noted['hash']}"
+    return audit.head_text()
 
 
 def _pool(workers: int):
@@ -297,12 +318,14 @@ def _plans_on_site(root: Path, current: Plan, record: render.PlanRecord):
     return rows
 
 
-def _record(plan: Plan, result: PublishResult, recorded: dict, actor: str, moment: datetime) -> None:
+def _record(
+    plan: Plan, result: PublishResult, recorded: dict, actor: str, moment: datetime, head: str | None
+) -> None:
     with write_transaction():
         # Each publication notes the audit chain's head, so `tracker audit verify` can later be
         # checked against it: a chain truncated or rolled back below a publication is caught.
-        head = audit.head()
-        noted = {"audit_head": {"seq": head[0], "hash": head[1]}} if head else {}
+        seq, _, digest = (head or "").partition(":")
+        noted = {"audit_head": {"seq": int(seq), "hash": digest}} if head else {}
         for outcome in result.boards:
             previous = recorded.get(outcome.key)
             if previous is None:

@@ -229,6 +229,7 @@ class PlanRecord:
     plan: dict[str, Any]
     months: dict[str, dict] = field(default_factory=dict)
     windows: dict[str, dict] = field(default_factory=dict)  # quarters and years
+    audit_head: str | None = None  # the audit chain's SEQ:HASH as of this build, carried by feed and manifest
 
     def boards(self) -> list[str]:
         return sorted([*self.months, *self.windows], key=board_order)
@@ -570,6 +571,8 @@ def feed(record: PlanRecord) -> bytes:
     fg.link(href="index.html", rel="alternate")
     fg.language("zh-CN")
     fg.generator("tracker")
+    if record.audit_head:
+        fg.subtitle(f"审计链 head {record.audit_head}(tracker audit verify --head 可据此核对)")
     keys = record.boards()
     docs = {**record.months, **record.windows}
     if keys:
@@ -619,6 +622,8 @@ def root_files(plans: list[tuple[dict[str, Any], str | None, dict | None]]) -> d
     }
 
 
-def manifest(files: dict[str, str]) -> bytes:
-    """`sha256sum -c` format: one "<hex>  <path>" line per file, in path order."""
-    return "".join(f"{digest}  {path}\n" for path, digest in sorted(files.items())).encode("utf-8")
+def manifest(files: dict[str, str], audit_head: str | None = None) -> bytes:
+    """`sha256sum -c` format: one "<hex>  <path>" line per file, in path order, after a comment line
+    (which `sha256sum -c` skips) with the audit chain's head as of the build."""
+    head = f"# audit-head {audit_head}\n" if audit_head else ""
+    return (head + "".join(f"{digest}  {path}\n" for path, digest in sorted(files.items()))).encode("utf-8")

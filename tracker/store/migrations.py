@@ -102,9 +102,46 @@ def _contacts(migrator: SchemaMigrator) -> None:
     )
 
 
+def _key_audit_chain(migrator: SchemaMigrator) -> None:
+    from playhouse.migrate import migrate
+
+    from tracker.store import audit
+
+    migrate(migrator.add_column("audit_event", "key_id", models.AuditEvent.key_id))
+    audit.seal_legacy_chain()  # the first-release events keep their SHA-256; the key seals their head
+
+
+# PostgreSQL refuses any change to a written audit event, whoever asks (the app's role included).
+AUDIT_GUARD = """
+CREATE OR REPLACE FUNCTION tracker_audit_append_only() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION USING MESSAGE = 'audit_event is append-only: ' || TG_OP || ' refused',
+    ERRCODE = 'insufficient_privilege';
+END
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event;
+CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
+  FOR EACH ROW EXECUTE FUNCTION tracker_audit_append_only();
+DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event;
+CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event
+  FOR EACH STATEMENT EXECUTE FUNCTION tracker_audit_append_only();
+"""
+
+
+def _guard_audit_table(migrator: SchemaMigrator | None = None) -> None:
+    from tracker.store.db import is_postgres
+
+    if is_postgres():
+        db.execute_sql(AUDIT_GUARD)
+
+
+KEYED_VERSION = 30
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: plans, units, assignments, indicators, users, reports, audit", _initial),
     Migration(20, "delivery outbox: sending/unknown states, claimer, payload and dedupe key", _outbox),
+    Migration(KEYED_VERSION, "audit chain keyed with HMAC-SHA256 (audit_event.key_id)", _key_audit_chain),
+    Migration(31, "PostgreSQL: audit_event refuses UPDATE, DELETE and TRUNCATE", _guard_audit_table),
     Migration(
         50, "levels: unit parent and tags, indicator roll-up and shares, assignment breakdown", _levels
     ),
@@ -159,6 +196,7 @@ def upgrade(migrations: list[Migration] | None = None) -> list[str]:
                 models.SchemaVersion.create(
                     version=migrations[-1].version, description=CREATED, applied_at=now()
                 )
+                _guard_audit_table()
                 return [f"created schema version {migrations[-1].version}"]
     migrator = SchemaMigrator.from_database(db.obj)
     for m in migrations:

@@ -534,6 +534,7 @@ class AuditEvent(BaseModel):
     after = JSONField(null=True)
     prev_hash = pw.CharField(max_length=64)
     hash = pw.CharField(max_length=64)
+    key_id = pw.CharField(max_length=16, null=True)  # which key sealed it; empty: first release, SHA-256
 
 
 MODELS = [

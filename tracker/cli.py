@@ -462,7 +462,7 @@ def audit_verify(heads, uploads):
     from tracker.services.admin import check_audit_chain
     from tracker.services.evidence import verify_files
     from tracker.store import audit as audit_store
-    from tracker.store.migrations import KEYED_VERSION, current_version
+    from tracker.store.migrations import KEYED_VERSION, applied_versions, current_version
 
     try:
         wanted = [audit_store.parse_head(h) for h in heads]
@@ -472,7 +472,7 @@ def audit_verify(heads, uploads):
     version = current_version()
     if version is None:
         _fail("数据库尚未建表:先运行 tracker init。")
-    if version < KEYED_VERSION:
+    if KEYED_VERSION not in applied_versions():
         _fail(f"数据库是旧版结构(版本 {version}):先运行 tracker init 升级,审计链随之加上密钥签名。")
     result = check_audit_chain(wanted)
     if not result.ok:

@@ -129,7 +129,12 @@ def test_a_first_release_database_upgrades_and_signs_in_loads_publishes_and_remi
     done = upgrade()
     assert done == [f"upgraded to version {m.version}: {m.description}" for m in MIGRATIONS[1:]]
     assert current_version() == MIGRATIONS[-1].version
-    assert snapshot() == {**before, "schema_version": before["schema_version"] + len(MIGRATIONS) - 1}
+    # The keying migration appends one event: `audit.keyed`, sealing the first release's chain.
+    assert snapshot() == {
+        **before,
+        "schema_version": before["schema_version"] + len(MIGRATIONS) - 1,
+        "audit_event": before["audit_event"] + 1,
+    }
     revision = models.ReportRevision.get(models.ReportRevision.report == ids["report"])
     assert (revision.percent, revision.narrative) == (40, "已完成管网改造")
     assert audit.verify().ok

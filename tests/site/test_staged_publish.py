@@ -19,9 +19,8 @@ from tracker.store.models import Plan
 
 def consistent(folder: Path) -> bool:
     """Every file of a plan's folder is listed in its SHA256SUMS with its digest, and nothing else is."""
-    listed = dict(
-        reversed(line.split("  ", 1)) for line in (folder / "SHA256SUMS").read_text("utf-8").splitlines()
-    )
+    lines = (folder / "SHA256SUMS").read_text("utf-8").splitlines()
+    listed = dict(reversed(line.split("  ", 1)) for line in lines if not line.startswith("#"))
     files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {"SHA256SUMS"}
     return set(listed) == files and all(
         hashlib.sha256((folder / rel).read_bytes()).hexdigest() == digest for rel, digest in listed.items()

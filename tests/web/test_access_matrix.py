@@ -141,6 +141,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "office.rectification": ("GET /office/rectifications/<int:list_id>", *READERS_ONLY),
     "office.rectification_docx": ("GET /office/rectifications/<int:list_id>.docx", *READERS_ONLY),
     "office.rectification_xlsx": ("GET /office/rectifications/<int:list_id>.xlsx", *READERS_ONLY),
+    "office.rectification_withdraw": ("POST /office/rectifications/<int:list_id>/withdraw", *OFFICE_ONLY),
     "office.bulletins": ("GET /office/bulletins", *READERS_ONLY),
     "office.bulletin": ("GET,POST /office/bulletins/<code>/<board>", *OFFICE_ONLY),
     "office.bulletin_publish": ("POST /office/bulletins/<code>/<board>/publish", *OFFICE_ONLY),

@@ -262,3 +262,30 @@ def test_a_list_with_no_finding_ticked_is_refused_and_uses_no_number(as_, findin
     numbers = [r.doc_number for r in RectificationList.select().order_by(RectificationList.id)]
     assert numbers[-1] in issued.text and numbers[-1] != numbers[-2]
     assert int(numbers[-1].split("〕")[1].rstrip("号")) == int(numbers[-2].split("〕")[1].rstrip("号")) + 1
+
+
+def test_a_list_is_withdrawn_before_the_unit_answers_and_keeps_its_number_as_void(as_, finding, people):
+    listed = RectificationList.get_by_id(finding.rectification_list_id)
+    office = as_("inspector")
+    page = office.get(f"/office/rectifications/{listed.id}")
+    done = submit(page, f"/office/rectifications/{listed.id}/withdraw", {"note": "问题选错了单位"}).follow()
+    assert f"整改清单 {listed.doc_number} 已作废" in done.text and "本清单已作废" in done.text
+    assert "资金拨付滞后" in done.text  # the withdrawn list still shows what it held
+    rows = office.get("/office/rectifications").html.find_all("tr")
+    ledger = next(tr for tr in rows if listed.doc_number in tr.text)
+    assert "作废" in ledger.text and "问题选错了单位" in ledger.text
+    assert Finding.get_by_id(finding.id).rectification_list_id is None
+    # The finding waits for a new list; the new list takes the next number, the void one stays used.
+    page = office.get(f"/office/rectifications/new?unit={finding.unit_id}")
+    submit(page, f"/office/rectifications/new?unit={finding.unit_id}")
+    again = RectificationList.select().order_by(RectificationList.id.desc()).first()
+    assert (
+        again.doc_number != listed.doc_number
+        and Finding.get_by_id(finding.id).rectification_list_id == again.id
+    )
+    # Once the unit has answered, the new list can no longer be withdrawn.
+    supervision.answer_finding(Scope.of(people["clerk"]), finding.id, "已拨付。")
+    page = office.get(f"/office/rectifications/{again.id}")
+    assert "作废本清单" not in page.text
+    with pytest.raises(supervision.SupervisionError, match="不能再作废"):
+        supervision.withdraw_rectification_list(Scope.of(people["inspector"]), again.id, "再试")

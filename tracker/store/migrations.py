@@ -42,6 +42,20 @@ def _outbox(migrator: SchemaMigrator) -> None:
     )
 
 
+def _list_withdrawal(migrator: SchemaMigrator) -> None:
+    """A rectification list can be withdrawn (作废) before the unit answers; its number stays used."""
+    migrate(
+        migrator.add_column("rectification_list", "withdrawn_at", models.RectificationList.withdrawn_at),
+        migrator.add_column("rectification_list", "withdrawn_by_id", models.RectificationList.withdrawn_by),
+        migrator.add_column(
+            "rectification_list", "withdraw_reason", models.RectificationList.withdraw_reason
+        ),
+        migrator.add_column(
+            "rectification_list", "withdrawn_findings", models.RectificationList.withdrawn_findings
+        ),
+    )
+
+
 def _indicator_kind_direction(migrator: SchemaMigrator) -> None:
     migrate(
         migrator.add_column("indicator", "kind", pw.CharField(default="amount", null=True, max_length=12)),
@@ -139,6 +153,7 @@ KEYED_VERSION = 30
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: plans, units, assignments, indicators, users, reports, audit", _initial),
+    Migration(10, "rectification lists can be withdrawn (作废), keeping their number", _list_withdrawal),
     Migration(20, "delivery outbox: sending/unknown states, claimer, payload and dedupe key", _outbox),
     Migration(KEYED_VERSION, "audit chain keyed with HMAC-SHA256 (audit_event.key_id)", _key_audit_chain),
     Migration(31, "PostgreSQL: audit_event refuses UPDATE, DELETE and TRUNCATE", _guard_audit_table),

@@ -344,6 +344,11 @@ class RectificationList(BaseModel):
     body = pw.TextField(default="")
     issued_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
     issued_at = MomentField()
+    # Withdrawn (作废) by the office before the unit answered: the 文号 stays used, marked 作废.
+    withdrawn_at = MomentField(null=True)
+    withdrawn_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="withdrawn_lists")
+    withdraw_reason = pw.TextField(null=True)
+    withdrawn_findings = JSONField(null=True)  # the findings it held, sent back to the unlisted pile
 
 
 class Finding(BaseModel):

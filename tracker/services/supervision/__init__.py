@@ -80,6 +80,7 @@ from tracker.services.supervision.findings import (
     rectification_list_detail,
     rectification_lists,
     reopen_finding,
+    withdraw_rectification_list,
 )
 from tracker.services.supervision.overview import (
     AssignmentDetail,
@@ -176,6 +177,7 @@ __all__ = [
     "rectification_lists",
     "ListDetail",
     "rectification_list_detail",
+    "withdraw_rectification_list",
     "CompletionRow",
     "completions",
     "confirm_completion",

@@ -29,6 +29,7 @@ EVENT_LABELS = {
     "answer": "单位反馈",
     "close": "销号",
     "reopen": "重新打开",
+    "withdraw": "清单作废",
 }
 DECISION_LABELS = {"approved": "已批准", "refused": "未批准", None: "待审核"}
 

@@ -281,6 +281,48 @@ def create_rectification_list(
     return row
 
 
+def withdraw_rectification_list(
+    scope: Scope, list_id: int, reason: str, at: datetime | None = None
+) -> RectificationList:
+    """The office withdraws (作废) a list the unit has not answered yet: its findings go back to the
+    pile waiting for a list, and the list stays in the ledger with its 文号, marked 作废."""
+    require_office(scope, "withdraw rectification list")
+    at = at or now()
+    reason = checked_text(reason, "作废理由", limit=500)
+    with write_transaction():
+        row = scope.rectification_list(list_id)
+        if row.withdrawn_at is not None:
+            raise SupervisionError(f"整改清单 {row.doc_number} 已于 {local_date(row.withdrawn_at)} 作废")
+        findings = list(Finding.select().where(Finding.rectification_list == row.id).order_by(Finding.id))
+        answered = [f for f in findings if f.state != "open"]
+        if answered:
+            raise SupervisionError(f"单位已就“{answered[0].title}”反馈整改情况，清单不能再作废")
+        row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = at, scope.user_id, reason
+        row.withdrawn_findings = [f.id for f in findings]
+        row.save()
+        audit.record(
+            scope.username,
+            "rectification_list.withdraw",
+            "rectification_list",
+            row.id,
+            {"withdrawn_at": None},
+            {"doc_number": row.doc_number, "reason": reason, "findings": row.withdrawn_findings},
+        )
+        for f in findings:
+            f.rectification_list = None
+            f.save()
+            _event(
+                f,
+                "withdraw",
+                scope,
+                at,
+                f"{row.doc_number} 作废：{reason}",
+                {"rectification_list": row.id},
+                {"rectification_list": None},
+            )
+    return row
+
+
 def answer_finding(
     scope: Scope,
     finding_id: int,
@@ -583,8 +625,11 @@ class ListDetail:
 def rectification_list_detail(scope: Scope, list_id: int, as_of: datetime | None = None) -> ListDetail:
     """One rectification list with its findings in the order they were recorded."""
     row = scope.rectification_list(list_id)
-    rows = _finding_rows(
-        _finding_query().where(Finding.rectification_list == row.id).order_by(Finding.id), as_of or now()
+    held = (
+        Finding.id.in_(row.withdrawn_findings or [0])
+        if row.withdrawn_at
+        else Finding.rectification_list == row.id
     )
+    rows = _finding_rows(_finding_query().where(held).order_by(Finding.id), as_of or now())
     plan = Plan.get_or_none(Plan.id == row.plan_id) if row.plan_id else None
     return ListDetail(row, row.unit, plan, default_office_name(plan), tuple(rows))

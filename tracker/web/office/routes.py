@@ -542,7 +542,29 @@ def rectification_new():
 @bp.get("/rectifications/<int:list_id>")
 @allow(*READERS)
 def rectification(list_id: int):
-    return _render("office/rectification.html", d=sv.rectification_list_detail(_scope(), list_id))
+    detail = sv.rectification_list_detail(_scope(), list_id)
+    withdrawable = detail.rectification_list.withdrawn_at is None and all(
+        r.finding.state == "open" for r in detail.findings
+    )
+    return _render("office/rectification.html", d=detail, withdrawable=withdrawable)
+
+
+@bp.post("/rectifications/<int:list_id>/withdraw")
+@allow(*OFFICE)
+def rectification_withdraw(list_id: int):
+    _scope().rectification_list(list_id)  # out of scope answers 404 before the form is read
+    target = url_for("office.rectification", list_id=list_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(target)
+    try:
+        row = sv.withdraw_rectification_list(_scope(), list_id, form.note.data or "")
+    except sv.SupervisionError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"整改清单 {row.doc_number} 已作废，文号保留；所列问题可编入新的清单。", "info")
+    return redirect(target)
 
 
 def _attachment(data: bytes, mimetype: str, name: str):

@@ -90,3 +90,27 @@ def test_the_office_loop_from_finding_to_the_public_board(browse, world, app, vi
     text = page.inner_text("main")
     assert TITLE in text and "已销号" in text
     snap(office, "site-measure-finding-closed")
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_error_pages_and_form_errors_read_in_chinese_in_the_browser(browse, world, viewport):  # noqa: F811
+    tab = browse(viewport)
+    tab.expected_statuses.update({400, 404})
+    page = tab.page
+    sign_in_as(page, "clerk")
+    response = page.goto("/unit/no-such-page")
+    assert response.status == 404 and "未找到" in page.inner_text("main")
+    assert page.locator("main a:has-text('回到首页')").count() == 1
+    snap(tab, "error-404")
+
+    page.goto(f"/unit/assignments/{world.own.assignment.id}/reports/{world.period}")
+    page.fill("#percent", "55.5")
+    page.click("#save")
+    summary = page.locator(".error-summary")
+    assert "不是有效的整数" in summary.inner_text()
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.classList.contains('error-summary')",
+        timeout=5000,
+    )
+    assert page.get_attribute("#percent", "aria-invalid") == "true"
+    snap(tab, "unit-report-errors")

@@ -121,6 +121,8 @@ def test_the_office_records_a_finding_sends_it_and_closes_it_after_the_units_ans
     )
     assert response.status_int == 302
     assert Finding.get_by_id(finding.id).state == "answered"
+    heading = clerk.get("/unit/").html.find(id="h-findings").text
+    assert "待整改 0" in heading and "已反馈待核查 1" in heading  # the same words as the office's ledger
     assert [e.original_name for e in Evidence.select().where(Evidence.finding_event.is_null(False))] == [
         "整改说明.txt"
     ]

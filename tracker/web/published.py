@@ -6,9 +6,11 @@ file inside the folder, never outside it, and never lists a folder.
 
 from __future__ import annotations
 
+import gzip
+from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, current_app, request, send_from_directory
 
 from tracker.web.access import PUBLIC, allow
 
@@ -43,4 +45,34 @@ def page(path: str):
     if not (folder / path).resolve().is_relative_to(folder) or not (folder / path).is_file():
         abort(404)
     # send_from_directory refuses anything outside the folder too; the files never change in place.
-    return send_from_directory(folder, path, max_age=300)
+    response = send_from_directory(folder, path, max_age=300)
+    return _gzipped(response, folder / path)
+
+
+COMPRESSIBLE = (".html", ".css", ".json", ".csv", ".atom", ".xml", ".txt", ".svg")
+
+
+@lru_cache(maxsize=256)
+def _compressed(path: str, mtime_ns: int, size: int) -> bytes:
+    with open(path, "rb") as fh:
+        return gzip.compress(fh.read(), compresslevel=6, mtime=0)
+
+
+def _gzipped(response, file: Path):
+    """Text files gzipped for a client that accepts it (a board page is mostly repeated markup)."""
+    response.vary.add("Accept-Encoding")
+    if (
+        response.status_code != 200
+        or file.suffix not in COMPRESSIBLE
+        or "gzip" not in request.accept_encodings
+        or file.stat().st_size < 1024
+    ):
+        return response
+    stat = file.stat()
+    body = _compressed(str(file), stat.st_mtime_ns, stat.st_size)
+    response.close()  # the file send_from_directory opened
+    response.direct_passthrough = False
+    response.set_data(body)
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Content-Length"] = str(len(body))
+    return response

@@ -147,6 +147,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "office.bulletin_publish": ("POST /office/bulletins/<code>/<board>/publish", *OFFICE_ONLY),
     "office.ratings": ("GET /office/ratings", *READERS_ONLY),
     "office.ratings_save": ("POST /office/ratings", *OFFICE_ONLY),
+    "office.scoring": ("GET /office/scoring", *READERS_ONLY),
+    "office.scoring_save": ("POST /office/scoring", *OFFICE_ONLY),
     # The leaders' dashboard and ledger exports: read-only, for every reader.
     "leader.dashboard": ("GET /leader/", *READERS_ONLY),
     "leader.plan": ("GET /leader/plans/<code>", *READERS_ONLY),

@@ -10,6 +10,8 @@ audit event in one transaction, and every read of a unit's data goes through `Sc
 from __future__ import annotations
 
 from tracker.services.supervision.bulletins import (
+    DEFAULT_SCORING,
+    SCORING_LABELS,
     BoardLine,
     Published,
     RatingInput,
@@ -21,6 +23,7 @@ from tracker.services.supervision.bulletins import (
     quality_sheet,
     save_bulletin,
     save_quality_ratings,
+    save_scoring,
 )
 from tracker.services.supervision.common import (
     COMMENTARY_LIMIT,
@@ -108,6 +111,9 @@ from tracker.services.supervision.overview import (
 )
 
 __all__ = [
+    "save_scoring",
+    "SCORING_LABELS",
+    "DEFAULT_SCORING",
     "LIGHT_LABELS",
     "REPORT_LABELS",
     "SEVERITY_LABELS",

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from tracker.clock import now
 from tracker.rules.periods import Period, Quarter, local_date
 from tracker.services import publishing
 from tracker.services.boards import board_moment
-from tracker.services.scoping import Scope
+from tracker.services.scoping import OutOfScope, Scope
 from tracker.services.supervision.common import (
     COMMENTARY_LIMIT,
     SupervisionError,
@@ -241,3 +242,47 @@ def save_quality_ratings(
             )
             changed += 1
     return changed
+
+
+SCORING_PARTS = ("on_time", "progress", "findings", "quality", "red_penalty")
+
+
+def save_scoring(scope: Scope, plan_id: int, values: Mapping[str, Decimal]) -> dict | None:
+    """The office sets a plan's score weights and red penalty (DOMAIN.md: configurable per plan):
+    each 0–100, the four parts adding up to 100. Audited with before and after in the same
+    transaction; returns the new weights, or None when nothing changed. A county's office (scoped to
+    a level) cannot change a plan's weights."""
+    require_office(scope, "set score weights")
+    if scope.is_scoped_office:
+        raise OutOfScope("set score weights")
+    given = {}
+    for part in SCORING_PARTS:
+        value = values.get(part)
+        if value is None or not Decimal(value).is_finite() or not 0 <= Decimal(value) <= 100:
+            raise SupervisionError(f"{SCORING_LABELS[part]}应为 0 到 100 之间的数")
+        number = Decimal(value).normalize()
+        given[part] = int(number) if number == number.to_integral_value() else float(number)
+    total = sum(Decimal(str(given[p])) for p in SCORING_PARTS[:4])
+    if total != 100:
+        raise SupervisionError(f"四项权重合计应为 100 分，现为 {total.normalize():f} 分")
+    with write_transaction():
+        plan = Plan.get_or_none(Plan.id == plan_id)
+        if plan is None:
+            raise SupervisionError("没有这个方案")
+        before = {**DEFAULT_SCORING, **(plan.scoring or {})}
+        if before == given:
+            return None
+        plan.scoring = given
+        plan.save(only=["scoring"])
+        audit.record(scope.username, "plan.scoring", "plan", plan.code, before, given)
+    return given
+
+
+SCORING_LABELS = {
+    "on_time": "按时报送",
+    "progress": "按计划推进",
+    "findings": "问题按期整改",
+    "quality": "质量评价",
+    "red_penalty": "每个红灯扣分",
+}
+DEFAULT_SCORING = {"on_time": 30, "progress": 40, "findings": 20, "quality": 10, "red_penalty": 2}

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DecimalField,
     RadioField,
     SelectField,
     StringField,
@@ -100,3 +101,17 @@ class ChaseForm(FlaskForm):
 
 class RatingsForm(FlaskForm):
     """Only the CSRF token: the points of each unit come as `points-<unit id>` and `note-<unit id>`."""
+
+
+class ScoringForm(FlaskForm):
+    """A plan's score weights and red penalty (计分办法)."""
+
+    on_time = DecimalField("按时报送（分）", places=None, validators=[InputRequired("请填写按时报送的分值")])
+    progress = DecimalField(
+        "按计划推进（分）", places=None, validators=[InputRequired("请填写按计划推进的分值")]
+    )
+    findings = DecimalField(
+        "问题按期整改（分）", places=None, validators=[InputRequired("请填写问题整改的分值")]
+    )
+    quality = DecimalField("质量评价（分）", places=None, validators=[InputRequired("请填写质量评价的分值")])
+    red_penalty = DecimalField("每个红灯扣分", places=None, validators=[InputRequired("请填写红灯扣分")])

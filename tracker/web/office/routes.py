@@ -33,6 +33,7 @@ from tracker.web.office.forms import (
     PublishForm,
     RatingsForm,
     RectificationForm,
+    ScoringForm,
     choices,
 )
 
@@ -761,4 +762,44 @@ def ratings_save():
         flash(str(exc), "error")
         return redirect(target)
     flash(f"已保存 {changed} 个单位的质量评分。" if changed else "评分没有变化。", "info")
+    return redirect(target)
+
+
+@bp.get("/scoring")
+@allow(*READERS)
+def scoring():
+    """The plan's 计分办法: weights of the four parts and the red penalty, as the bulletins use them."""
+    plan = _plan_arg()
+    form = ScoringForm(formdata=None)
+    if plan is not None:
+        for part, value in {**sv.DEFAULT_SCORING, **(plan.scoring or {})}.items():
+            getattr(form, part).data = value
+    return _render("office/scoring.html", plan=plan, plans=_plans(), form=form, labels=sv.SCORING_LABELS)
+
+
+@bp.post("/scoring")
+@allow(*OFFICE)
+def scoring_save():
+    form = ScoringForm()
+    try:
+        plan = plan_by_code(request.form.get("plan", ""))
+    except UnknownPlan:
+        flash("请选择方案。", "error")
+        return redirect(url_for("office.scoring"))
+    target = url_for("office.scoring", plan=plan.code)
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(target)
+    values = {part: getattr(form, part).data for part in sv.SCORING_LABELS}
+    try:
+        changed = sv.save_scoring(_scope(), plan.id, values)
+    except sv.SupervisionError as exc:
+        flash(str(exc), "error")
+        return redirect(target)
+    flash(
+        "计分办法已保存，此后生成的通报和考核按新权重计分（已发布的不变）。"
+        if changed
+        else "计分办法没有改动。",
+        "info",
+    )
     return redirect(target)

@@ -274,6 +274,22 @@ def users_contact(name, wecom, dingtalk, mobile):
     )
 
 
+@users.command("unlock")
+@click.argument("name")
+def users_unlock(name):
+    """Lift the sign-in wait on NAME after too many wrong passwords (audited as cli)."""
+    from tracker.services import admin
+    from tracker.services.auth import clear_throttle
+
+    _open_database()
+    try:
+        user = admin.user_by_name(name)
+    except admin.AdminNotFound as exc:
+        _fail(str(exc))
+    clear_throttle(user.username, "cli")
+    click.echo(f"{user.username}: 登录等待已解除")
+
+
 @users.command("reset-password")
 @click.argument("name")
 def users_reset_password(name):

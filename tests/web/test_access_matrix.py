@@ -63,6 +63,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "admin.user_disable": ("POST /admin/users/<int:user_id>/disable", *ADMIN_ONLY),
     "admin.user_enable": ("POST /admin/users/<int:user_id>/enable", *ADMIN_ONLY),
     "admin.user_reset_password": ("POST /admin/users/<int:user_id>/password", *ADMIN_ONLY),
+    "admin.user_clear_throttle": ("POST /admin/users/<int:user_id>/throttle/clear", *ADMIN_ONLY),
     "admin.units": ("GET /admin/units", *ADMIN_ONLY),
     "admin.unit": ("GET,POST /admin/units/<int:unit_id>", *ADMIN_ONLY),
     "admin.unit_member_add": ("POST /admin/units/<int:group_id>/members", *ADMIN_ONLY),

@@ -23,9 +23,12 @@ from tracker.store import audit
 from tracker.store.db import write_transaction
 from tracker.store.models import LoginAttempt, User, UserSession
 
-MAX_FAILURES = 5  # per user name within FAILURE_WINDOW
-MAX_FAILURES_PER_ADDR = 30  # per address within FAILURE_WINDOW, against guessing many names
+FREE_TRIES = 3  # failures for one (name, address) before each further try must wait
+MAX_DELAY = timedelta(minutes=15)  # the wait doubles with each failure, up to this
+ADDRESS_FAILURES = 30  # failures from one address over all names, against guessing many names
+ADDRESS_DELAY = timedelta(seconds=60)  # each further try from that address waits this long
 FAILURE_WINDOW = timedelta(minutes=15)
+ADMIN_CLEAR = "admin-clear"  # the remote_addr of the row an admin's clearing writes
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)  # last-seen is written at most this often, not on every request
@@ -46,33 +49,93 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def is_throttled(username: str, remote_addr: str | None) -> bool:
-    """Too many failures for this name (or from this address) in the last 15 minutes."""
-    since = now() - FAILURE_WINDOW
-    recent = LoginAttempt.select().where(LoginAttempt.at > since, LoginAttempt.success == False)  # noqa: E712
-    if recent.where(LoginAttempt.username == username).count() >= MAX_FAILURES:
-        return True
-    return (
-        bool(remote_addr)
-        and recent.where(LoginAttempt.remote_addr == remote_addr).count() >= MAX_FAILURES_PER_ADDR
+def wait_before_try(username: str, remote_addr: str | None) -> int:
+    """Seconds this (name, address) must still wait before a password is checked; 0 when it may try.
+
+    Progressive, never a lock: up to FREE_TRIES failures in 15 minutes cost nothing, then each try
+    waits 2, 4, 8 … seconds (at most 15 minutes) after the last failure of the same name from the
+    same address. The owner signing in from elsewhere is not held, a success or an admin's clearing
+    starts the count again, and an address failing on many names waits a minute per try."""
+    moment = now()
+    since = moment - FAILURE_WINDOW
+    reset = (
+        LoginAttempt.select(LoginAttempt.at)
+        .where(LoginAttempt.username == username, LoginAttempt.success == True, LoginAttempt.at > since)  # noqa: E712
+        .order_by(LoginAttempt.at.desc())
+        .first()
     )
+    start = max(since, reset.at) if reset else since
+    failures = list(
+        LoginAttempt.select(LoginAttempt.at)
+        .where(
+            LoginAttempt.username == username,
+            LoginAttempt.remote_addr == (remote_addr or ""),
+            LoginAttempt.success == False,  # noqa: E712
+            LoginAttempt.at > start,
+        )
+        .order_by(LoginAttempt.at.desc())
+    )
+    wait = timedelta(0)
+    if len(failures) >= FREE_TRIES:
+        delay = min(timedelta(seconds=2 ** (len(failures) - FREE_TRIES + 1)), MAX_DELAY)
+        wait = failures[0].at + delay - moment
+    if remote_addr:
+        by_address = LoginAttempt.select().where(
+            LoginAttempt.remote_addr == remote_addr,
+            LoginAttempt.success == False,  # noqa: E712
+            LoginAttempt.at > since,
+        )
+        if by_address.count() >= ADDRESS_FAILURES:
+            last = by_address.order_by(LoginAttempt.at.desc()).first()
+            wait = max(wait, last.at + ADDRESS_DELAY - moment)
+    return max(0, int(wait.total_seconds() + 0.999))
+
+
+def _claim_try(username: str, remote_addr: str | None) -> LoginAttempt:
+    """Check the wait and record this try as a failure in one write transaction (the row becomes a
+    success once the password checks out): parallel guesses cannot all pass one check."""
+    with write_transaction():
+        _lock_name(username)
+        wait = wait_before_try(username, remote_addr)
+        if wait:
+            raise Throttled(wait)
+        return LoginAttempt.create(username=username, remote_addr=remote_addr or "", at=now(), success=False)
+
+
+def _lock_name(username: str) -> None:
+    # SQLite's write transaction already excludes every other writer; PostgreSQL needs a lock per name.
+    from tracker.store.db import db, is_postgres
+
+    if is_postgres():
+        db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", ("tracker-login:" + username,))
+
+
+class Throttled(AuthError):
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+        shown = f"{seconds} 秒" if seconds < 120 else f"{(seconds + 59) // 60} 分钟"
+        super().__init__(f"登录失败次数过多,请 {shown}后再试。")
+
+
+def clear_throttle(username: str, actor: str) -> None:
+    """An admin lifts the wait on a name (after checking with its owner), audited."""
+    with write_transaction():
+        LoginAttempt.create(username=username, remote_addr=ADMIN_CLEAR, at=now(), success=True)
+        audit.record(actor, "login.throttle_clear", "user", username, None, None)
 
 
 def sign_in(username: str, password: str, remote_addr: str | None = None) -> SignedIn:
     """Check a password and open a new session; the same message for every failure."""
-    username = (username or "").strip()
-    if is_throttled(username, remote_addr):
-        raise AuthError("登录失败次数过多,请 15 分钟后再试。")
+    username = (username or "").strip()[:64]
+    attempt = _claim_try(username, remote_addr)
     user = User.get_or_none(User.username == username)
     # Verify against a dummy hash for unknown names so timing does not reveal which names exist.
     ok = check_password(user, password) if user else _spend_time(password)
     success = bool(ok and user.active)
     if not success:
-        with write_transaction():
-            LoginAttempt.create(username=username, remote_addr=remote_addr, at=now(), success=False)
         raise AuthError("用户名或密码错误,或账号已停用。")
     with write_transaction():
-        LoginAttempt.create(username=username, remote_addr=remote_addr, at=now(), success=True)
+        LoginAttempt.update(success=True).where(LoginAttempt.id == attempt.id).execute()
         token = secrets.token_urlsafe(32)
         moment = now()
         session = UserSession.create(
@@ -154,8 +217,12 @@ def check_new_password(user: User, new: str) -> None:
 
 def change_password(user: User, old: str, new: str, remote_addr: str | None = None) -> SignedIn:
     """Change a password: every session of the user ends, and a new one is opened for this browser."""
+    # A wrong current password is a failed sign-in: the page must not be a way around the waits.
+    attempt = _claim_try(user.username, remote_addr)
     if not check_password(user, old):
         raise AuthError("原密码不正确。")
+    with write_transaction():
+        LoginAttempt.update(success=True).where(LoginAttempt.id == attempt.id).execute()
     check_new_password(user, new)
     if check_password(user, new):
         raise AuthError("新密码不能与原密码相同。")

@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from tracker.plans.load import LoadError
 from tracker.services import admin
+from tracker.services.auth import clear_throttle
 from tracker.services.plans import plan_summaries
 from tracker.services.users import ROLE_LABELS
 from tracker.store.models import AuditEvent, Unit, User
@@ -168,6 +169,15 @@ def _set_active(user_id: int, active: bool):
             flash(f"已启用 {person.username}。", "info")
         else:
             flash(f"已停用 {person.username},其所有登录已立即失效。", "info")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/throttle/clear")
+@allow("admin")
+def user_clear_throttle(user_id: int):
+    person = admin.get_user(user_id)  # AdminNotFound answers 404
+    clear_throttle(person.username, _actor())
+    flash(f"已解除 {person.username} 的登录等待,可立即重新登录。", "info")
     return redirect(url_for("admin.user", user_id=user_id))
 
 

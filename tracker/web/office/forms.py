@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from tracker.services.supervision import COMMENTARY_LIMIT, SEVERITY_LABELS, TEXT_LIMIT, TITLE_LIMIT
+from tracker.web.validators import sane_date
 
 try:  # WTForms 3.3 deprecates (value, label) tuples for SelectChoice
     from wtforms.fields.choices import SelectChoice
@@ -36,7 +37,7 @@ def _int_or_none(value):
 
 class InspectionForm(FlaskForm):
     title = StringField("督查名称", validators=[DataRequired("请填写督查名称"), Length(max=TITLE_LIMIT)])
-    held_on = DateField("督查日期", validators=[InputRequired("请填写督查日期")])
+    held_on = DateField("督查日期", validators=[sane_date, InputRequired("请填写督查日期")])
     plan = SelectField("所属方案", coerce=_int_or_none, validators=[Optional()])
     notes = TextAreaField("督查记录（内部）", validators=[Length(max=TEXT_LIMIT)])
 
@@ -50,7 +51,7 @@ class FindingForm(FlaskForm):
     severity = RadioField(
         "问题等级", choices=choices(SEVERITY_LABELS.items()), default="general", validators=[InputRequired()]
     )
-    rectify_by = DateField("整改时限", validators=[InputRequired("请填写整改时限")])
+    rectify_by = DateField("整改时限", validators=[sane_date, InputRequired("请填写整改时限")])
     public = BooleanField("问题摘要可在公开网站展示")
     detail_public = BooleanField("问题详情也可公开")
 
@@ -67,7 +68,7 @@ class DecideForm(FlaskForm):
         choices=choices([("approve", "批准延期"), ("refuse", "不予批准")]),
         validators=[InputRequired("请选择审核结果")],
     )
-    new_deadline = DateField("批准延至（不填则按申请日期）", validators=[Optional()])
+    new_deadline = DateField("批准延至（不填则按申请日期）", validators=[sane_date, Optional()])
     reason = TextAreaField("审核意见（不予批准时必填）", validators=[Length(max=TEXT_LIMIT)])
 
 

@@ -56,6 +56,9 @@ def _render(template: str, **context):
     )
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
 def _as_of() -> tuple[datetime, date | None]:
     """The moment a page reads: the end of `?date=YYYY-MM-DD` when given and in the past, else now."""
     text = request.args.get("date", "").strip()
@@ -66,6 +69,9 @@ def _as_of() -> tuple[datetime, date | None]:
         day = date.fromisoformat(text)
     except ValueError:
         flash(f"日期 {text} 格式不对，应为 2024-07-01，已按今天显示。", "warning")
+        return moment, None
+    if not EARLIEST <= day <= LATEST:  # far dates overflow the calendar arithmetic; no plan reaches them
+        flash(f"日期 {text} 超出可查询范围({EARLIEST:%Y}–{LATEST:%Y} 年),已按今天显示。", "warning")
         return moment, None
     return (min(end_of_day(day), moment), day)
 

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.services.reports import REASON_LIMIT, SUMMARY_LIMIT, TEXT_LIMIT
+from tracker.web.validators import sane_date
 
 
 class WithinLimit:
@@ -84,7 +85,7 @@ class SignoffForm(FlaskForm):
 
 
 class ExtensionForm(FlaskForm):
-    new_date = DateField("申请延期至", validators=[InputRequired("请选择日期")])
+    new_date = DateField("申请延期至", validators=[sane_date, InputRequired("请选择日期")])
     reason = TextAreaField("申请理由", validators=[DataRequired("请填写申请理由"), Length(max=REASON_LIMIT)])
     submit = SubmitField("提交申请")
 

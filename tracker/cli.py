@@ -584,13 +584,11 @@ def serve(host, port, threads, no_scheduler):
     """Run the app under waitress (a production WSGI server), with the scheduler in-process."""
     from tracker.scheduler import start_scheduler, stop_scheduler
     from tracker.web import create_app
-    from tracker.web.serving import SecretKeyMissing, check_host, is_loopback, run
+    from tracker.web.serving import SecretKeyMissing, check_host, run
 
     _open_database()
     try:
         app = create_app()
-        # Cookies go only over HTTPS once the app is reachable from other machines.
-        app.config["SESSION_COOKIE_SECURE"] = not is_loopback(host)
         check_host(host)  # refuse before the scheduler starts
         if not no_scheduler:
             start_scheduler()

@@ -43,4 +43,6 @@ class Window:
 
 # Evidence files per person: a report with ten files every minute is far beyond any clerk's pace.
 UPLOADS = Window(limit=60, seconds=600)
-WINDOWS = [UPLOADS]
+# Refused requests logged and audited per (person, address): the first 20 in 10 minutes, then none.
+REFUSALS = Window(limit=20, seconds=600)
+WINDOWS = [UPLOADS, REFUSALS]

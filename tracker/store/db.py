@@ -6,6 +6,7 @@ Both run the same code; the differences (pragmas, write locks) are kept in this 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +50,8 @@ def make_database(url: str) -> peewee.Database:
             raise DatabaseURLError(f"{url!r}: no database path (write sqlite:///instance/tracker.db)")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):  # created owner-only: it holds every report
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         return PooledSqliteDatabase(
             path,
             pragmas=SQLITE_PRAGMAS,

@@ -36,7 +36,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="tracker_session",
-        SESSION_COOKIE_SECURE=False,  # `tracker serve` turns it on for any non-loopback host
+        # Cookies only over HTTPS, and HSTS, when TRACKER_SECURE_COOKIES=1 (the site is served by HTTPS).
+        SESSION_COOKIE_SECURE=os.environ.get("TRACKER_SECURE_COOKIES") == "1",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which has its own limits
         UPLOAD_DIR=str(instance / "uploads"),

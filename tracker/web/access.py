@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
+from tracker.services import limits
 from tracker.services.scoping import OutOfScope
 from tracker.store import audit
 from tracker.store.db import write_transaction
@@ -44,6 +45,9 @@ def allowed_roles(endpoint: str | None) -> frozenset[str] | None:
 def record_refusal(what: str) -> None:
     """Log and audit a refused attempt to reach another unit's data or a forbidden page."""
     who = current_user.user.username if current_user.is_authenticated else "anonymous"
+    # Rate-limited per person and address: a client probing URLs cannot flood the log or the chain.
+    if limits.REFUSALS.take((who, request.remote_addr)):
+        return
     current_app.logger.warning("refused %s %s for %s: %s", request.method, request.path, who, what)
     with write_transaction():
         audit.record(

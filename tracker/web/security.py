@@ -8,6 +8,7 @@ import ipaddress
 import os
 
 from flask import Flask, Request, abort, request
+from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 from werkzeug.routing import IntegerConverter
 
@@ -83,6 +84,15 @@ MAX_ID = 2**31 - 1
 def init_app(app: Flask) -> None:
     app.request_class = CleanRequest
     app.url_map.converters["int"] = BoundedInt  # before any blueprint adds its rules
+
+    @app.after_request
+    def _private_pages(response):
+        # A signed-in page may hold another unit's or a person's data: never kept by a browser or proxy.
+        if current_user and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
 
     @app.before_request
     def _refuse_nul():

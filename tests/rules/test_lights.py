@@ -388,3 +388,17 @@ def test_progress_below_the_planned_percent_is_amber_stating_both(percent, rag, 
     facts = assignment(deadline="2024-12-31", revisions=monthly_reports("2024-01", "2024-06", percent))
     light = assignment_light(facts, DEFAULT, at("2024-06-30 23:59"))
     assert (light.rag, light.reasons) == (rag, reasons)
+
+
+def test_a_reconstructed_deadline_warns_but_never_turns_the_light_red_by_itself():
+    printed = assignment(deadline="2024-06-30", revisions=monthly_reports("2024-01", "2024-07", 90))
+    guessed = assignment(
+        deadline="2024-06-30",
+        revisions=monthly_reports("2024-01", "2024-07", 90),
+        deadline_reconstructed=True,
+    )
+    moment = at("2024-07-31 23:59")
+    assert assignment_light(printed, DEFAULT, moment).rag is RED
+    light = assignment_light(guessed, DEFAULT, moment)
+    assert light.rag is AMBER
+    assert "已过整理所得的完成时限（2024年6月30日，非原文）" in light.reasons

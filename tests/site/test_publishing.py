@@ -164,3 +164,17 @@ def test_the_redactor_hides_only_private_titles_quoted_as_the_rules_quote_them()
     for leaked in ("台账不全", "市委组织部：问题整改逾期：台账不全（时限5月20日）", "「台账不全」"):
         with pytest.raises(LeakError):
             redact.check({"a": ["按计划推进", {"b": leaked}]})
+
+
+def test_reconstructed_measures_are_marked_on_the_board_and_in_the_open_data(loaded, tmp_path):
+    import csv
+
+    from tracker.services.publishing import publish
+
+    publish("ankang-2023", ["2023-06"], tmp_path / "sites")
+    folder = tmp_path / "sites" / "ankang-2023" / "2023-06"
+    text = (folder / "measures.csv").read_text("utf-8")
+    rows = {r["code"]: r for r in csv.DictReader(text.splitlines())}
+    assert rows["1.1.1"]["reconstructed"] == "true"  # Ankang's wording is ours, from the summary
+    page = (folder / "index.html").read_text("utf-8")
+    assert 'id="reconstructed"' in page and "并非通知原文" in page

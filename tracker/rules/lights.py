@@ -42,13 +42,19 @@ def red_reasons(reading: Reading) -> list[str]:
     """Why an assignment that is not done is red as it reads at a moment; empty when it is not red.
 
     Red when: the day of the moment is after the completion deadline in force (approved extensions
-    count; recurring and 长期坚持 duties have no such deadline); or the last report due by the moment
+    count; recurring and 长期坚持 duties have no such deadline; a deadline the plan file reconstructed,
+    not printed in the notice, never turns red by itself, see `amber_reasons`); or the last report due by the moment
     is missing; or a finding on it is open after the end of its rectification deadline day.
     """
     facts, as_of = reading.facts, reading.as_of
     reasons = []
     deadline = reading.deadline
-    if facts.has_dated_deadline and deadline is not None and local_date(as_of) > deadline:
+    if (
+        facts.has_dated_deadline
+        and deadline is not None
+        and local_date(as_of) > deadline
+        and not (facts.deadline_reconstructed and reading.deadline_extension is None)
+    ):
         extended = "，已延期" if reading.deadline_extension is not None else ""
         reasons.append(f"已超过完成时限（{deadline.year}年{day_label(deadline)}{extended}）")
     last = last_due(reading)
@@ -97,6 +103,14 @@ def amber_reasons(reading: Reading) -> list[str]:
     facts = reading.facts
     reasons = []
     deadline = reading.deadline
+    if (
+        facts.has_dated_deadline
+        and facts.deadline_reconstructed
+        and reading.deadline_extension is None
+        and deadline is not None
+        and local_date(reading.as_of) > deadline
+    ):
+        reasons.append(f"已过整理所得的完成时限（{deadline.year}年{day_label(deadline)}，非原文）")
     if facts.has_dated_deadline and deadline is not None:
         days_left = (deadline - local_date(reading.as_of)).days
         percent = reading.percent

@@ -356,6 +356,8 @@ class AssignmentFacts:
     # When the work itself began (the plan's or the measure's start), even when reporting starts
     # later at adoption: the planned progress runs from here. None = `start`.
     work_start: date | None = None
+    # The deadline was reconstructed (not printed in the notice): passing it warns, never turns red.
+    deadline_reconstructed: bool = False
 
     @property
     def has_dated_deadline(self) -> bool:

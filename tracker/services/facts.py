@@ -318,6 +318,7 @@ def gather(
             role=rv.Role(a.role),
             start=start,
             work_start=max(plan.start, m.start) if m.start else plan.start,
+            deadline_reconstructed=bool(m.reconstructed) and not a.deadline,
             deadline=a.deadline or m.deadline,  # a split child's own, never later than its parent's
             recurring=rv.Recurring(m.recurring) if m.recurring else None,
             measure_title=m.title,

@@ -73,6 +73,7 @@ class MeasureInfo:
     deadline: date | None
     deadline_text: str
     position: int
+    reconstructed: bool = False  # wording, units or deadline not printed in the notice
 
 
 @dataclass(frozen=True)
@@ -132,14 +133,15 @@ def _measures(plan: Plan, as_of: datetime) -> dict[str, MeasureInfo]:
             Measure.deadline,
             Measure.deadline_text,
             Measure.position,
+            Measure.reconstructed,
         )
         .join(Section)
         .where(Measure.plan == plan.id, Measure.archived_at.is_null() | (Measure.archived_at > as_of))
         .tuples()
     )
     return {
-        code: MeasureInfo(code, section, bool(public), deadline, text or "", position)
-        for code, section, public, deadline, text, position in rows
+        code: MeasureInfo(code, section, bool(public), deadline, text or "", position, bool(reconstructed))
+        for code, section, public, deadline, text, position, reconstructed in rows
     }
 
 

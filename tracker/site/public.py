@@ -217,6 +217,7 @@ def month_document(g: MonthGathered) -> dict[str, Any]:
         row["section"] = info.section if info else ""
         row["deadline"] = info.deadline.isoformat() if info and info.deadline else None
         row["deadline_text"] = info.deadline_text if info else ""
+        row["reconstructed"] = bool(info and info.reconstructed)
         leads = [item for item in items if item.role.value == "lead"] or items
         summaries = []
         if info is not None and info.public:

@@ -58,6 +58,7 @@ MEASURE_COLUMNS = (
     "findings_open",
     "summary",
     "planned",
+    "reconstructed",
 )
 UNIT_COLUMNS = (
     "plan",
@@ -324,6 +325,7 @@ def _measure_rows(doc):
             "light": m["light"],
             "percent": m["percent"],
             "planned": m["planned"],
+            "reconstructed": "true" if m.get("reconstructed") else "false",
             "report": m["report"],
             "deadline": m["deadline"],
             "findings_total": m["findings"]["total"],
@@ -482,6 +484,7 @@ CSV_SCHEMAS = {
             "number",
             "按完成时限均衡推算截止时应达的进度(%),与季通报、年考核的“按计划推进”所比的计划值相同;无完成时限为空",
         ),
+        ("reconstructed", "boolean", "措施文字、责任单位或完成时限为根据公开摘要整理(非通知原文)时为 true"),
     ],
     "units": [
         ("plan", "string", "方案编号"),

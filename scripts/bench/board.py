@@ -8,6 +8,12 @@ board and the assessment: the time end to end, the part spent gathering facts, t
 queries, and, in the same run, the same SQL replayed through raw sqlite3, as a ratio (the ORM's
 overhead). Figures are printed, never asserted: these machines are shared and noisy.
 Aims (issue 4): a board in < 50 ms, ≤ 10 queries whatever the size, ORM overhead ≤ 1.5×.
+
+    .venv/bin/python scripts/bench/board.py --levels [--rebuild]
+
+builds a three-level province instead (1 city, 10 counties, 150 towns, 2,000 villages; each measure
+split down to villages, scripts/bench/levels.py) and prints its board with roll-up against the same
+board read flat (roll-up switched off), as a ratio: the cost of the levels.
 """
 
 from __future__ import annotations
@@ -90,12 +96,49 @@ def measure(label: str, path: Path, full, gather, repeat: int) -> None:
     print(f"  same SQL via raw sqlite3    {raw * 1000:8.1f} ms   ORM/raw ratio {gathering / raw:.2f}×")
 
 
+def levels_main(path: Path, rebuild: bool, repeat: int) -> None:
+    import levels
+
+    from tracker.store.models import Indicator
+
+    if rebuild or not path.exists():
+        print(f"building the three-level province in {path} …")
+        start = time.perf_counter()
+        counts = levels.build(path)
+        print(f"  {counts} in {time.perf_counter() - start:.0f} s")
+    init_database(f"sqlite:///{path}")
+    plan = boards.plan_by_code(levels.PLAN)
+    sizes = db.execute_sql(
+        "SELECT (SELECT COUNT(*) FROM unit), (SELECT COUNT(*) FROM assignment),"
+        " (SELECT COUNT(*) FROM assignment WHERE parent_id IS NOT NULL), (SELECT COUNT(*) FROM report_revision)"
+    ).fetchone()
+    print("units {}, assignments {} (of which split children {}), revisions {}".format(*sizes))
+    period = Period(2024, 6)
+    rolled, board = timed(lambda: boards.monthly_board(plan, period), repeat)
+    value = board[0].measures[0].indicators[0].value
+    with db.atomic() as txn:  # the same board read flat: roll-up off, then put back
+        Indicator.update(rollup="none").execute()
+        flat, _ = timed(lambda: boards.monthly_board(plan, period), repeat)
+        txn.rollback()
+    print(
+        f"monthly board {period} with roll-up   {rolled * 1000:8.1f} ms   (measure 1.1 rolled up to {value})"
+    )
+    print(
+        f"same board read flat (no roll-up) {flat * 1000:8.1f} ms   roll-up/flat ratio {rolled / flat:.2f}×"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=Path("/tmp/tracker-bench-board.db"))
+    parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--levels", action="store_true", help="the three-level province (roll-up cost)")
     args = parser.parse_args()
+    if args.levels:
+        levels_main(args.db or Path("/tmp/tracker-bench-levels.db"), args.rebuild, args.repeat)
+        return
+    args.db = args.db or Path("/tmp/tracker-bench-board.db")
     if args.rebuild or not args.db.exists():
         print(f"building the synthetic province in {args.db} …")
         start = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 
 from tracker.cli import cli
@@ -48,7 +49,13 @@ def test_demo_reports_a_year_with_some_late_some_missing_some_returned(runner, d
     for label in ("单位填报员", "单位负责人", "督查室", "领导", "管理员"):
         assert label in result.output
     plans = json.loads(runner.invoke(cli, ["plans", "--json"]).output)
-    assert sorted(p["code"] for p in plans) == ["ankang-2023", "xunyi-2024", "zixing-2021"]
+    assert sorted(p["code"] for p in plans) == [
+        "ankang-2023",
+        "chongqing-2020-pilots",
+        "chongqing-2023-counties",
+        "xunyi-2024",
+        "zixing-2021",
+    ]
     init_database()
     assert Report.select().count() > 5000
     assert ReportReturn.select().count() > 50
@@ -63,6 +70,38 @@ def test_demo_reports_a_year_with_some_late_some_missing_some_returned(runner, d
     assert Bulletin.select().exists()
     sites = Path(os.environ["TRACKER_SITES_DIR"])
     assert (sites / "xunyi-2024" / "2024-10" / "board.json").exists()
+
+    # Levels: Xunyi's towns are judged against their share of the 60 危改户, never the whole; the
+    # county's lead against 60 from the towns' summed values; pilots are ranked among pilots; a
+    # county office sees its county only; 城口县's share went down to towns and on to villages.
+    year = json.loads((sites / "xunyi-2024" / "2024" / "assessment.json").read_text(encoding="utf-8"))
+    towns = [r for r in year["ranking"] if r["kind"] == "town"]
+    assert len(towns) == 10
+    assert not [
+        line for r in towns for line in r["lines"] if "2.4" in line["text"] and "60户" in line["text"]
+    ]
+    october = json.loads((sites / "xunyi-2024" / "2024-10" / "board.json").read_text(encoding="utf-8"))
+    (houses,) = [i for m in october["measures"] if m["code"] == "2.4" for i in m["indicators"][:1]]
+    assert houses["target"] == 60 and houses["value"] is not None
+    pilots = json.loads(
+        (sites / "chongqing-2020-pilots" / "2020" / "assessment.json").read_text(encoding="utf-8")
+    )
+    cut = next(c for c in pilots["cuts"] if (c["by"], c["value"]) == ("tag", "试点区县"))
+    assert sorted(r["name"] for r in cut["ranking"]) == ["云阳县", "武隆区", "潼南区"]
+    from tracker.services.scoping import Scope
+    from tracker.services.supervision.overview import overview
+    from tracker.store.models import Assignment, Unit, User
+
+    county = Scope.of(User.get(User.username == "xy-duchashi"))
+    as_of = datetime.fromisoformat("2024-11-20T10:00:00+08:00")
+    assert overview(plan_by_code("xunyi-2024"), as_of, units=county.units).rows
+    assert not overview(plan_by_code("ankang-2023"), as_of, units=county.units).rows
+    villages = (
+        Assignment.select()
+        .join(Unit, on=(Assignment.unit == Unit.id))
+        .where(Unit.kind == "village", Assignment.parent.is_null(False))
+    )
+    assert villages.count() == 2
 
     # Other systems plugged in: the printed token reads the unit's assignments through the API, a
     # report it filed is audited with its name, and the event subscription queued that report.

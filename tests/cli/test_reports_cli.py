@@ -40,6 +40,12 @@ def test_a_unit_sheet_goes_out_and_comes_back_as_revisions_by_the_named_user(
         ],
     )
     assert made.exit_code == 0, made.output
+    whole = tmp_path / "全部.xlsx"
+    args = ["reports", "template", "--plan", "ankang-2023", "--period", "2024-05", "-o", str(whole)]
+    assert runner.invoke(cli, args).exit_code == 0
+    ours = [c.value for c in load_workbook(out).worksheets[0][1] if c.value]
+    every = [c.value for c in load_workbook(whole).worksheets[0][1] if c.value]
+    assert len(ours) < len(every)  # the unit's sheet has its own indicators' columns only
     fill(out)
     imported = runner.invoke(cli, ["reports", "import", str(out), "--as", "clerk"])
     assert imported.exit_code == 0, imported.output

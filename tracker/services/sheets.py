@@ -137,10 +137,10 @@ def resolve_unit(plan: Plan, name: str) -> Unit:
     return matches[0]
 
 
-def header(plan: Plan) -> list[str]:
-    """The header row of `plan`'s sheet."""
+def header(plan: Plan, indicators: list[Indicator] | None = None) -> list[str]:
+    """The header row of `plan`'s sheet (with a column pair for each of `indicators`, else the plan's)."""
     columns = list(FIXED)
-    for name in _indicator_names(_plan_indicators(plan)):
+    for name in _indicator_names(_plan_indicators(plan) if indicators is None else indicators):
         columns += [INDICATOR_PREFIX + name, NOTE_PREFIX + name]
     return columns + [SUMMARY, ROLE]
 
@@ -161,10 +161,13 @@ def write_template(plan_code: str, period: str, unit: str | int | None = None) -
         unit_row = resolve_unit(plan, unit)
     rows = _plan_rows(plan, unit_row.id if unit_row else None)
     indicators = _plan_indicators(plan)
+    if unit_row is not None:  # a unit's sheet has its own indicators only, not every one of the plan
+        own = {a.measure_id for a in rows}
+        indicators = [i for i in indicators if i.measure_id in own]
     by_measure: dict[int, dict[str, Indicator]] = {}
     for i in indicators:
         by_measure.setdefault(i.measure_id, {})[i.name] = i
-    columns = header(plan)
+    columns = header(plan, indicators)
     index = {name: n + 1 for n, name in enumerate(columns)}
 
     latest: dict[int, ReportRevision] = {}

@@ -117,3 +117,19 @@ def test_contacts_are_checked_and_audited(world, runner):
     bad = runner.invoke(cli, ["users", "contact", "clerk", "--mobile", "call me"])
     assert bad.exit_code == 1 and "手机号" in bad.output and "Traceback" not in bad.output
     assert User.get(User.username == "clerk").mobile is None
+
+
+def test_a_person_sets_their_own_contacts_on_the_profile_page(client, world):
+    from tests.web.conftest import csrf_token, sign_in
+
+    sign_in(client, "clerk")
+    bad = client.post("/profile/", data={"mobile": "call me", "csrf_token": csrf_token(client, "/profile/")})
+    assert bad.status_code == 400 and "手机号" in bad.get_data(as_text=True)
+    saved = client.post(
+        "/profile/",
+        data={"wecom_id": "ChenJing", "mobile": "13800138000", "csrf_token": csrf_token(client, "/profile/")},
+    )
+    assert saved.status_code == 302
+    clerk = User.get(User.username == "clerk")
+    assert (clerk.wecom_id, clerk.dingtalk_id, clerk.mobile) == ("ChenJing", None, "13800138000")
+    assert 'value="ChenJing"' in client.get("/profile/").get_data(as_text=True)

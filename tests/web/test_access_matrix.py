@@ -161,6 +161,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "findings.list_docx": ("GET /findings/lists/<int:list_id>.docx", "login", *UNIT_OWN),
     # 我的令牌: everyone their own; an admin revokes anyone's (a fresh token of each side's clerk).
     "tokens.index": ("GET /tokens/", *SIGNED_IN),
+    "profile.index": ("GET,POST /profile/", *SIGNED_IN),
     "tokens.create": ("POST /tokens/", *SIGNED_IN),
     "tokens.revoke": ("POST /tokens/<int:token_id>/revoke", "login", "ok|404", "404", "404", "404", "ok"),
     # 日历订阅: a unit resets its own feed, the office a plan's; the feed itself opens by its secret.
@@ -252,6 +253,7 @@ FORMS: dict[str, Builder] = {
     "unit.extension_request": lambda w, side: _extension_form(w, side),
     "unit.sheet_import": lambda w, side: {"sheet": (io.BytesIO(_sheet(w)), "调度表.xlsx")},
     "tokens.create": lambda w, side: {"name": "对接测试", "days": "30"},
+    "profile.index": lambda w, side: {"mobile": "13800138000"},
     "integrations.subscribe": lambda w, side: {
         "name": "督查督办系统",
         "url": "http://127.0.0.1:9/hook",

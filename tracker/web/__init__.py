@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.web.leader import bp as leader_bp
     from tracker.web.notices import bp as notices_bp
     from tracker.web.office import bp as office_bp
+    from tracker.web.profile import bp as profile_bp
     from tracker.web.published import bp as published_bp
     from tracker.web.tokens import bp as tokens_bp
     from tracker.web.unit import bp as unit_bp
@@ -103,6 +104,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(tokens_bp)
     app.register_blueprint(integrations_bp)
     app.register_blueprint(calendars_bp)
+    app.register_blueprint(profile_bp)
     api.init_app(app)
     access.init_app(app)
     errors.init_app(app)

@@ -215,3 +215,33 @@ def test_an_indicator_keeps_its_kind_and_direction_and_an_impossible_target_is_r
         load_plans([write_plan(tmp_path / "bad.yaml", data)])
     assert "60.5 不是整数" in str(caught.value)
     assert "'lower' 应为 up(不低于目标) 或 down(不高于目标)" in str(caught.value)
+
+
+def test_a_measure_without_a_lead_loads_with_a_warning_and_its_units_answer_for_their_own_parts(
+    database, tmp_path, shipped_plans
+):
+    """各地各部门按职责分工负责: the notice names no lead; `tracker convert` writes `lead: []`."""
+    from tracker.rules.periods import Period
+    from tracker.services import boards
+    from tracker.services.publishing import publish
+
+    data = read_plan(next(p for p in shipped_plans if p.name == "xunyi-2024.yaml"))
+    measure = data["sections"][0]["measures"][0]
+    units = list(measure["lead"]) + list(measure.get("responsible") or [])
+    measure["lead"] = []
+    measure["responsible"] = units
+    measure["leaders"] = ["县委副书记"]
+    summaries = load_plans([write_plan(tmp_path / "nolead.yaml", data)])
+    warnings = [w.reason for s in summaries for w in s.warnings]
+    assert any("未写明牵头单位" in w for w in warnings), warnings
+
+    stored = models.Measure.get(models.Measure.code == str(measure["code"]))
+    roles = {a.role for a in models.Assignment.select().where(models.Assignment.measure == stored)}
+    assert roles == {"responsible"}
+
+    plan = boards.plan_by_code(data["plan"]["code"])
+    board, _ = boards.monthly_board(plan, Period(2024, 6))
+    line = next(m for m in board.measures if m.code == stored.code)
+    assert len(line.lead) == len(units)  # with no lead printed, every unit answers as one
+    published = publish(plan.code, ["2024-06"], tmp_path / "sites")
+    assert published.written

@@ -107,6 +107,7 @@ KNOWN_KEYS = {
         "start",
         "public",
         "source",
+        "leaders",
     },
     "indicator": {
         "code",
@@ -271,6 +272,8 @@ class MeasureSpec:
     start: date | None = None
     public: bool = True
     line: int | None = None
+    # People the notice names (责任领导, 分管领导): kept for the record, never units, never assigned.
+    leaders: tuple[str, ...] = ()
 
     def assignments(self) -> tuple[tuple[str, str], ...]:
         """(role, printed unit name) in printed order, lead first."""
@@ -830,6 +833,7 @@ def _measure(r: _Reader, node: Any, path: str) -> MeasureSpec | None:
         start=r.day(m, "start", path),
         public=r.flag(m, "public", path, True),
         line=r.line_of(m),
+        leaders=r.names(m, "leaders", path),
     )
 
 
@@ -875,8 +879,14 @@ def _check_codes(r: _Reader, sections: list[SectionSpec]) -> None:
                     )
                 seen_measures[m.code] = m.title
                 if not m.lead and (m.responsible or m.supporting):
-                    r.problems.append(
-                        Problem(r.origin, m.line, f"measure {m.code}", "有责任单位但没有牵头单位")
+                    # 各地各部门按职责分工负责: the notice names no lead; each unit answers for its own part.
+                    r.warnings.append(
+                        Problem(
+                            r.origin,
+                            m.line,
+                            f"measure {m.code}",
+                            "未写明牵头单位：各责任单位分别报送，看板上视同共同牵头",
+                        )
                     )
 
 

@@ -518,34 +518,13 @@ def _guard(text: str) -> None:
         raise LoadError(exc.problems) from None
 
 
-# What the converter writes beyond the loader's fields: people named as 责任领导/分管领导 (`leaders`).
-# The loader refuses unknown fields; a draft whose only unknown field is this one loads with it ignored.
-CONVERTER_ONLY = ("leaders",)
-
-
-def _allow_converter_fields(path: Path) -> bool:
-    """True when the draft parses once the converter's own fields are ignored, and they are its only
-    unknown ones (any other unknown field still stops the load, as `tracker load` does)."""
-    try:
-        load_plan_file(path)
-    except PlanFileError as exc:
-        unknown = [p for p in exc.problems if p.reason.startswith("未知字段")]
-        return (
-            bool(unknown)
-            and len(unknown) == len(exc.problems)
-            and all(p.path.rsplit(".", 1)[-1] in CONVERTER_ONLY for p in unknown)
-        )
-    return False
-
-
 def check_draft(notice: Notice, actor: str) -> DraftCheck:
     """Parse the draft (`parse_plan`) and dry-run `load_plans`: the changes, or every problem; writes nothing."""
     text = notice.draft()
     try:
         _guard(text)
-        lenient = _allow_converter_fields(notice.draft_path)
-        load_plan_file(notice.draft_path, lenient)  # parse_plan first: its problems need no database lock
-        summaries = load_plans([notice.draft_path], dry_run=True, actor=actor, allow_unknown=lenient)
+        load_plan_file(notice.draft_path)  # parse_plan first: its problems need no database lock
+        summaries = load_plans([notice.draft_path], dry_run=True, actor=actor)
     except PlanFileError as exc:
         return DraftCheck(digest(text), problems=_named(notice, exc.problems))
     except LoadError as exc:
@@ -571,8 +550,7 @@ def load_draft(notice: Notice, actor: str, checked: str | None, confirmed: bool 
             raise NeedsConfirmation(reasons)
     _guard(text)
     try:
-        lenient = _allow_converter_fields(notice.draft_path)
-        summaries = load_plans([notice.draft_path], actor=actor, allow_unknown=lenient)
+        summaries = load_plans([notice.draft_path], actor=actor)
     except LoadError as exc:
         raise LoadError(_named(notice, exc.problems)) from None
     for s in summaries:

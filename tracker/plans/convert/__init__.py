@@ -274,8 +274,7 @@ def convert_blocks(blocks: list[Block], name: str, kind: str) -> Conversion:
         built.warnings.append(
             Problem(
                 "",
-                f"{named} 项措施写明了责任领导等人员,记在 leaders 字段(人员,不是单位);"
-                "tracker load 不认识该字段,加载时请加 --allow-unknown(网页加载会自动忽略它)",
+                f"{named} 项措施写明了责任领导等人员，记在 leaders 字段（人员，不是单位，不分配任务）",
             )
         )
     return Conversion(plan, built.problems, built.warnings, built.flags, locations=built.locations)

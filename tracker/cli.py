@@ -761,6 +761,10 @@ def demo(force, out):
     click.echo("\n演示账号(用户名 / 密码 / 角色):")
     for login in logins:
         click.echo(f"  {login.username:<16} {login.password:<16} {login.role_label}  {login.unit or ''}")
+    from tracker.demo.reports import passwords_path
+
+    if passwords_path().exists():
+        click.echo(f"  其余各单位填报员(u+单位编号)的密码各不相同,见 {passwords_path()}(仅本人可读)")
     click.echo("\n启动:tracker serve,然后打开 http://127.0.0.1:8000/")
 
 

@@ -7,6 +7,8 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from tracker.cli import cli
 
 
@@ -35,7 +37,9 @@ def test_demo_refuses_a_database_with_real_data(runner, database_url, shipped_pl
     assert [p["code"] for p in plans] == ["ankang-2023"]
 
 
-def test_demo_reports_a_year_with_some_late_some_missing_some_returned(runner, database_url, monkeypatch):
+def test_demo_reports_a_year_with_some_late_some_missing_some_returned(
+    runner, database_url, monkeypatch, tmp_path
+):
     from collections import Counter
 
     from tracker.rules.periods import Period
@@ -44,10 +48,12 @@ def test_demo_reports_a_year_with_some_late_some_missing_some_returned(runner, d
     from tracker.store.models import Report, ReportReturn
 
     monkeypatch.setenv("TRACKER_NOW", "2024-11-20T10:00:00+08:00")
+    monkeypatch.setenv("TRACKER_INSTANCE", str(tmp_path / "instance"))
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
     for label in ("单位填报员", "单位负责人", "督查室", "领导", "管理员"):
         assert label in result.output
+    _each_clerk_has_its_own_password(result.output, tmp_path / "instance" / "demo-passwords.txt")
     plans = json.loads(runner.invoke(cli, ["plans", "--json"]).output)
     assert sorted(p["code"] for p in plans) == [
         "ankang-2023",
@@ -149,3 +155,28 @@ def test_demo_reports_a_year_with_some_late_some_missing_some_returned(runner, d
             assert f"{lead['short']}：进度 {measure['percent']}%，低于计划 53.13%" in measure["reasons"]
     else:
         assert progress == [] and not any("低于计划" in r for r in measure["reasons"])
+
+
+def _each_clerk_has_its_own_password(output, listing):
+    """The generated clerks do not share a password: each has its own, listed in a file only its owner
+    reads, which the demo names; one clerk's password does not open another's account."""
+    import stat
+
+    from tracker.services.auth import AuthError, sign_in
+    from tracker.store.db import init_database
+    from tracker.store.models import User
+
+    assert str(listing) in output
+    assert stat.S_IMODE(listing.stat().st_mode) == 0o600
+    rows = [
+        line.split(" ", 2) for line in listing.read_text("utf-8").splitlines() if not line.startswith("#")
+    ]
+    init_database()
+    clerks = {u.username for u in User.select().where(User.username.startswith("u0"))}
+    assert len(rows) == len(clerks) > 100 and {r[0] for r in rows} == clerks
+    assert len({r[1] for r in rows}) == len(rows)
+    (first, mine, _), (second, theirs, _) = rows[:2]
+    assert sign_in(first, mine).user.username == first
+    with pytest.raises(AuthError):
+        sign_in(second, mine)
+    assert sign_in(second, theirs).user.username == second

@@ -4,14 +4,18 @@ some returned by the office and revised. Deterministic (seeded), so every demo l
 
 from __future__ import annotations
 
+import os
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from argon2 import PasswordHasher
 
 from tracker.clock import TZ
 from tracker.rules.periods import Period
-from tracker.services import users as user_service
 from tracker.store import audit
 from tracker.store.db import sync_sequences, write_transaction
 from tracker.store.models import (
@@ -30,7 +34,32 @@ from tracker.store.models import (
 # The moment `scripts/demo` replays (TRACKER_NOW): after October's board, before November's due day.
 DEMO_NOW = datetime(2024, 11, 20, 10, 0, tzinfo=TZ)
 MONTHS = 12
-UNIT_PASSWORD = "tianbao-2024"  # every generated unit clerk account; printed by `tracker demo`
+PASSWORDS_FILE = "demo-passwords.txt"  # in the instance folder, mode 0600: every clerk's own password
+# Light argon2 parameters so 125 hashes take seconds, not minutes; signing in rehashes with the full ones.
+_DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off a sheet and typed
+
+
+def clerk_password() -> str:
+    """A fresh random password for one demo clerk: three groups of four, e.g. `k7mq-x3tb-9wfe`."""
+    return "-".join("".join(secrets.choice(_ALPHABET) for _ in range(4)) for _ in range(3))
+
+
+def passwords_path() -> Path:
+    return Path(os.environ.get("TRACKER_INSTANCE", "instance")) / PASSWORDS_FILE
+
+
+def _write_passwords(lines: list[str]) -> Path:
+    """The clerks' passwords, readable by the file's owner only (created 0600, tightened if it existed)."""
+    path = passwords_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("# tracker demo: 单位填报员账号(用户名 密码 单位),每个账号的密码各不相同\n")
+        fh.write("".join(line + "\n" for line in lines))
+    return path
+
 
 ACTIONS = (
     "召开专题推进会{n}次,逐项梳理任务清单",
@@ -100,19 +129,22 @@ def _expected(start: date, end: date, day: date) -> float:
 
 
 def _clerks(units: list[Unit], now: datetime, echo: Callable[[str], None]) -> dict[int, User]:
-    """One clerk per unit that has none yet, all sharing one demo password (hashed once)."""
+    """One clerk per unit that has none yet, each with its own random password, listed in
+    `passwords_path()` for whoever runs the demo."""
     existing = {u.unit_id: u for u in User.select().where(User.role == "reporter", User.unit.is_null(False))}
-    password_hash = user_service.hasher.hash(UNIT_PASSWORD)
     rows = []
+    listing = []
     for unit in units:
         if unit.id not in existing:
+            password = clerk_password()
+            listing.append(f"u{unit.id:04d} {password} {unit.label}")
             rows.append(
                 {
                     "username": f"u{unit.id:04d}",
                     "display_name": f"{unit.label} 填报员",
                     "role": "reporter",
                     "unit": unit.id,
-                    "password_hash": password_hash,
+                    "password_hash": _DEMO_HASHER.hash(password),
                     "must_change_password": False,
                     "created_at": now - timedelta(days=400),
                 }
@@ -129,7 +161,9 @@ def _clerks(units: list[Unit], now: datetime, echo: Callable[[str], None]) -> di
                 for r in rows
             ],
         )
-    echo(f"已为 {len(rows)} 个单位各建一个填报员账号(用户名 u+单位编号,密码 {UNIT_PASSWORD})")
+    if rows:
+        path = _write_passwords(listing)
+        echo(f"已为 {len(rows)} 个单位各建一个填报员账号(用户名 u+单位编号,各有密码,见 {path},仅本人可读)")
     return {u.unit_id: u for u in User.select().where(User.role == "reporter", User.unit.is_null(False))}
 
 

@@ -112,6 +112,22 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "unit.evidence": ("GET /unit/evidence/<int:evidence_id>", "login", *UNIT_OWN_READERS),
     "unit.extension": ("GET /unit/assignments/<int:assignment_id>/extension", "login", *UNIT_OWN_READERS),
     "unit.extension_request": ("POST /unit/assignments/<int:assignment_id>/extension", "login", *UNIT_OWN),
+    # 分解: the holding unit or an office splits; 牵头单位汇总: the lead unit reads its measure's reports.
+    "unit.breakdown_page": (
+        "GET /unit/assignments/<int:assignment_id>/breakdown",
+        "login",
+        *UNIT_OWN_READERS,
+    ),
+    "unit.breakdown_save": (
+        "POST /unit/assignments/<int:assignment_id>/breakdown",
+        "login",
+        "ok|404",
+        "ok|404",
+        "ok",
+        "403",
+        "ok",
+    ),
+    "unit.compile_page": ("GET /unit/assignments/<int:assignment_id>/compile", "login", *UNIT_OWN_READERS),
     "unit.sheet_template": ("GET /unit/sheet", "login", "ok", "ok", "403", "403", "403"),
     "unit.sheet_import": ("POST /unit/sheet", "login", "ok", "ok", "403", "403", "403"),
     # The office's pages: leaders read them; only the office (inspector, admin) changes anything.
@@ -251,6 +267,7 @@ FORMS: dict[str, Builder] = {
     "office.extension_decide": lambda w, side: {"decision": "refuse", "reason": "理由不充分"},
     "office.chase": lambda w, side: {"message": "请按时报送", "slip": "1"},
     "unit.extension_request": lambda w, side: _extension_form(w, side),
+    "unit.breakdown_save": lambda w, side: _breakdown_form(w, side),
     "unit.sheet_import": lambda w, side: {"sheet": (io.BytesIO(_sheet(w)), "调度表.xlsx")},
     "tokens.create": lambda w, side: {"name": "对接测试", "days": "30"},
     "profile.index": lambda w, side: {"mobile": "13800138000"},
@@ -283,6 +300,25 @@ def _extension_form(w: World, side: str) -> dict:
         ExtensionRequest.assignment == w.side(side).assignment, ExtensionRequest.decision.is_null()
     ).execute()
     return {"new_date": "2025-06-30", "reason": "受汛期影响,需延期"}
+
+
+def _breakdown_form(w: World, side: str) -> dict:
+    """A split of the side's assignment to a town under its unit, with a share of each indicator."""
+    from tracker.clock import now
+    from tracker.store.models import Indicator, Unit
+
+    parent = w.side(side).unit
+    town = Unit.get_or_none(Unit.name == f"{parent.name}下属镇") or Unit.create(
+        name=f"{parent.name}下属镇",
+        short=f"{parent.short}下属镇",
+        kind="town",
+        parent=parent,
+        created_at=now(),
+    )
+    form = {f"pick_{town.id}": "y", f"due_{town.id}": "2024-09-30"}
+    for i in Indicator.select().where(Indicator.measure == w.side(side).assignment.measure_id):
+        form[f"share_{town.id}_{i.id}"] = "10"
+    return form
 
 
 def _sheet(w: World) -> bytes:

@@ -17,7 +17,7 @@ from tracker.clock import now
 from tracker.services.scoping import OutOfScope, Scope, subtree
 from tracker.store import audit
 from tracker.store.db import write_transaction
-from tracker.store.models import Assignment, Indicator, Measure, Unit
+from tracker.store.models import Assignment, AuditEvent, Indicator, Measure, Unit
 
 
 class BreakdownError(ValueError):
@@ -59,6 +59,36 @@ def children(assignment: Assignment) -> list[Assignment]:
         .join(Unit, on=(Assignment.unit == Unit.id))
         .order_by(Assignment.position, Unit.name)
     )
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One audited change to a split, for the page's history: when, who, which unit, before → after."""
+
+    at: object
+    actor: str
+    action: str
+    unit: str
+    before: dict | None
+    after: dict | None
+
+
+def history(assignment: Assignment) -> list[Revision]:
+    """Every split and revision of `assignment`, newest first, read from the audit trail."""
+    rows = list(Assignment.select(Assignment, Unit).join(Unit).where(Assignment.parent == assignment.id))
+    names = {str(a.id): a.unit.label for a in rows}
+    if not names:
+        return []
+    events = (
+        AuditEvent.select()
+        .where(
+            AuditEvent.entity == "assignment",
+            AuditEvent.action.in_(["assignment.split", "assignment.unsplit"]),
+            AuditEvent.entity_id.in_(sorted(names)),
+        )
+        .order_by(AuditEvent.seq.desc())
+    )
+    return [Revision(e.at, e.actor, e.action, names[e.entity_id], e.before, e.after) for e in events]
 
 
 def split(scope: Scope, assignment_id: int, parts: list[Part]) -> list[Assignment]:

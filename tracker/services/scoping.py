@@ -174,3 +174,11 @@ class Scope:
             raise OutOfScope(f"rectification list {list_id}")
         self.check_unit(row.unit_id)
         return row
+
+    def lead_assignment(self, assignment_id: int) -> Assignment:
+        """A lead assignment (牵头) whose measure's reports this person may compile: the lead unit's own
+        people, or an office that covers the lead unit. Other assignments look not found."""
+        row = self.assignment(assignment_id)
+        if row.role != "lead":
+            raise OutOfScope(f"compile assignment {assignment_id}")
+        return row

@@ -38,4 +38,4 @@ def _awaiting_signoff():
     return {"awaiting_signoff": count}
 
 
-from tracker.web.unit import routes  # noqa: E402,F401  (routes register on bp)
+from tracker.web.unit import levels, routes  # noqa: E402,F401  (routes register on bp)

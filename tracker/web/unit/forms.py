@@ -93,3 +93,40 @@ class ExtensionForm(FlaskForm):
 class SheetUploadForm(FlaskForm):
     sheet = FileField("填好的调度表(.xlsx)")
     submit = SubmitField("导入")
+
+
+class BreakdownForm(FlaskForm):
+    """The split of an assignment: for each unit under it, whether it gets a part, its deadline and its
+    share of each indicator. Fields are added per unit and indicator by `breakdown_form`."""
+
+    submit = SubmitField("保存分解")
+
+    def unit_fields(self, units, indicators):
+        """(unit, pick field, deadline field, [(indicator, share field)]) for each candidate unit."""
+        return [
+            (
+                u,
+                self[f"pick_{u.id}"],
+                self[f"due_{u.id}"],
+                [(i, self[f"share_{u.id}_{i.id}"]) for i in indicators],
+            )
+            for u in units
+        ]
+
+
+def breakdown_form(units, indicators, **kwargs) -> BreakdownForm:
+    class AssignmentBreakdownForm(BreakdownForm):
+        pass
+
+    for u in units:
+        setattr(AssignmentBreakdownForm, f"pick_{u.id}", BooleanField(f"分解给{u.label}"))
+        setattr(
+            AssignmentBreakdownForm, f"due_{u.id}", DateField("完成时限", validators=[Optional(), sane_date])
+        )
+        for i in indicators:
+            setattr(
+                AssignmentBreakdownForm,
+                f"share_{u.id}_{i.id}",
+                StringField(i.name, validators=[Optional(), Length(max=40)]),
+            )
+    return AssignmentBreakdownForm(**kwargs)

@@ -8,6 +8,7 @@
 2. upload bombs: each crafted Office file is checked as an evidence upload while a second client asks
    a waitress-served page every 50 ms: each must be refused within 2 s, the other client's p95 < 1 s.
 3. the authorization matrix and the fuzzed posts: their pytest files, with the pass counts.
+4. bandit (0 medium or high findings) and pip-audit: `scripts/security/static`.
 """
 
 from __future__ import annotations
@@ -197,13 +198,19 @@ def main() -> int:
     fuzz = run_pytest(["tests/security/test_no_5xx.py"])
     print(f"  access matrix: {matrix}")
     print(f"  fuzzed posts: {fuzz}")
+    print("4. bandit and pip-audit")
+    static = subprocess.run([str(ROOT / "scripts/security/static")], cwd=ROOT, capture_output=True, text=True)
+    figures = [line for line in static.stdout.splitlines() if line.startswith(("bandit", "pip-audit"))]
+    print("\n".join(f"  {line}" for line in static.stdout.splitlines() if not line.startswith("==")))
     print()
     print(f"forged chains caught:       {caught}/{cases}")
     print(
         f"bombs refused:              {len(refused_in) - accepted}/{len(refused_in)}, slowest {max(refused_in):.2f} s"
     )
     print(f"second client during bombs: {len(latencies)} requests, p95 {p95 * 1000:.0f} ms")
-    ok = caught == cases and accepted == 0 and max(refused_in) < 2 and p95 < 1
+    for line in figures:
+        print(line)
+    ok = caught == cases and accepted == 0 and max(refused_in) < 2 and p95 < 1 and static.returncode == 0
     print("RESULT:", "pass" if ok else "FAIL")
     return 0 if ok else 1
 

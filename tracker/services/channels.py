@@ -226,7 +226,8 @@ def post_json(
         headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT if timeout is None else timeout) as response:
+        wait = TIMEOUT if timeout is None else timeout
+        with urllib.request.urlopen(request, timeout=wait) as response:  # nosec B310 # scheme checked above
             status, answer_body = response.status, response.read(65536)
     except urllib.error.HTTPError as exc:
         with exc:

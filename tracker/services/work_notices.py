@@ -111,6 +111,8 @@ def routes(people: list[User]) -> list[tuple[str, str]]:
 
 def _call(url: str, body: dict | None = None, headers: dict | None = None, who: str = "接口") -> dict:
     """GET (no body) or POST JSON; the parsed answer, or a classified DeliveryError."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):  # never file:// or a custom scheme
+        raise DeliveryError(f"{who}地址必须以 http:// 或 https:// 开头", PERMANENT)
     data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
         url,
@@ -119,7 +121,7 @@ def _call(url: str, body: dict | None = None, headers: dict | None = None, who: 
         headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # nosec B310 # scheme checked above
             raw = response.read(65536)
     except urllib.error.HTTPError as exc:
         with exc:

@@ -108,6 +108,6 @@ def sync_sequences(models) -> None:
     for model in models:
         table = model._meta.table_name
         db.execute_sql(
-            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # nosec B608 # a model's table name
             f'COALESCE((SELECT MAX(id) FROM "{table}"), 1))'
         )

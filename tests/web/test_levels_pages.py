@@ -74,7 +74,7 @@ def test_a_unit_splits_its_assignment_to_two_towns_and_revises_the_split(app, wo
     west_row = Assignment.get(Assignment.parent == parent.id, Assignment.unit == west.id)
     assert west_row.archived_at is not None
     history = again.text.split("分解记录", 1)[1]
-    assert "撤回分解" in history and "(原:时限 2024-09-30;toilets 60)" in history
+    assert "撤回分解" in history and "(原:时限 2024-09-30;改建卫生厕所 60)" in history
     assert AuditEvent.select().where(AuditEvent.action == "assignment.split").count() == 3
 
 

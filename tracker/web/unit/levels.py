@@ -48,6 +48,20 @@ def _filled(units, indicators, children):
     return form
 
 
+def _targets(parent, indicators) -> dict[int, tuple[str, str]]:
+    """What the holding unit has to split, per indicator: its own share if it has one, else the target."""
+    out = {}
+    for i in indicators:
+        share = (parent.shares or {}).get(i.code)
+        if share is None:
+            share = (i.shares or {}).get(parent.unit.name)
+        if share is not None:
+            out[i.id] = ("本单位任务", decimal_text(stored_decimal(share)))
+        elif i.target is not None:
+            out[i.id] = ("总目标", decimal_text(stored_decimal(i.target)))
+    return out
+
+
 def _render_breakdown(assignment_id: int, form=None, status: int = 200):
     parent, measure, indicators, units, children = _breakdown_context(assignment_id)
     if form is None:
@@ -59,9 +73,8 @@ def _render_breakdown(assignment_id: int, form=None, status: int = 200):
             parent=parent,
             measure=measure,
             indicators=indicators,
-            targets={
-                i.id: decimal_text(stored_decimal(i.target)) for i in indicators if i.target is not None
-            },
+            targets=_targets(parent, indicators),
+            names={i.code: i.name for i in indicators},
             rows=form.unit_fields(units, indicators),
             children=children,
             history=breakdown.history(parent),

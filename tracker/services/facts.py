@@ -120,11 +120,15 @@ def gather(
     if units is not None:
         in_plan &= Assignment.unit.in_(sorted(units) or [0])
 
+    # The unit's parent comes in the same statement (a self-join), so a board's query count stays
+    # the same whether or not the plan's units sit in levels.
+    Parent = Unit.alias("parent_unit")
     rows = list(
-        Assignment.select(Assignment, Measure, Unit)
+        Assignment.select(Assignment, Measure, Unit, Parent.id, Parent.name)
         .join(Measure)
         .switch(Assignment)
         .join(Unit, on=(Assignment.unit == Unit.id))
+        .join(Parent, JOIN.LEFT_OUTER, on=(Unit.parent == Parent.id), attr="parent_unit")
         .where(in_plan)
         .order_by(Assignment.id)
     )
@@ -302,7 +306,6 @@ def gather(
 
     findings_by_key, unit_findings = _findings(plan, as_of, unit_id)
 
-    parent_names = _parent_names({a.unit.parent_id for a in rows} - {None})
     own = {}
     unit_ids = {}
     by_id = {a.id: a for a in rows}
@@ -313,7 +316,7 @@ def gather(
         start = max(reporting_start(plan), m.start) if m.start else reporting_start(plan)
         own[a.id] = rv.AssignmentFacts(
             id=a.id,
-            unit=rv.Unit(u.name, u.short or "", u.kind, parent_names.get(u.parent_id), tuple(u.tags or ())),
+            unit=rv.Unit(u.name, u.short or "", u.kind, _parent_name(u), tuple(u.tags or ())),
             measure_code=m.code,
             role=rv.Role(a.role),
             start=start,
@@ -336,10 +339,10 @@ def gather(
     return PlanFacts(plan, reporting_rules(plan), as_of, tuple(facts), tuple(unit_findings), unit_ids)
 
 
-def _parent_names(ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {u.id: u.name for u in Unit.select(Unit.id, Unit.name).where(Unit.id.in_(sorted(ids)))}
+def _parent_name(unit: Unit) -> str | None:
+    """The name of the unit above, read by the join in `gather` (never a query of its own)."""
+    parent = getattr(unit, "parent_unit", None)
+    return parent.name if parent is not None and parent.id is not None else None
 
 
 def _specs_of(a: Assignment, by_id: dict, measure_specs) -> tuple[rv.IndicatorSpec, ...]:

@@ -253,3 +253,24 @@ def test_the_audit_page_verifies_the_chain(admin_client):
     AuditEvent.update(actor="intruder").where(AuditEvent.seq == 1).execute()
     page = admin_client.get("/admin/audit").get_data(as_text=True)
     assert "审计链校验失败" in page and "#1" in page
+
+
+def test_the_units_page_shows_the_units_as_a_tree_by_parent(admin_client, tmp_path):
+    from tests.services.test_levels import PLAN
+    from tracker.plans.load import load_plans
+
+    (tmp_path / "levels.yaml").write_text(PLAN, encoding="utf-8")
+    load_plans([tmp_path / "levels.yaml"])
+    page = admin_client.get("/admin/units").get_data(as_text=True)
+    rows = re.findall(
+        r'<tr class="depth-(\d)">\s*<td data-label="单位全称"[^>]*>.*?<a [^>]*>([^<]+)</a>', page, re.S
+    )
+    order = [name for _, name in rows]
+    depth = {name: int(d) for d, name in rows}
+    # The city, then each unit under it, each county followed by its own towns.
+    assert depth["测试市"] == 0 and depth["东岭县"] == 1 and depth["东岭县甲镇"] == 2
+    city, dongling, xichuan = order.index("测试市"), order.index("东岭县"), order.index("西川县")
+    assert city < dongling < xichuan
+    assert sorted(order[dongling + 1 : xichuan]) == ["东岭县乙镇", "东岭县甲镇"]
+    assert order.index("西川县丙镇") == xichuan + 1
+    assert '<td data-label="上级单位">东岭县</td>' in page

@@ -225,6 +225,29 @@ class UnitRow:
     assignments: int
 
 
+def unit_tree(rows: list[UnitRow]) -> list[tuple[UnitRow, int]]:
+    """The rows in the levels' order, each with its depth: a unit, then the units under it (市 → 县 →
+    镇 → 村). A unit whose parent is not among `rows` (say, filtered out) starts a tree of its own."""
+    present = {r.unit.id for r in rows}
+    below: dict[int | None, list[UnitRow]] = {}
+    for r in rows:
+        parent = r.unit.parent_id if r.unit.parent_id in present else None
+        below.setdefault(parent, []).append(r)
+    out: list[tuple[UnitRow, int]] = []
+    seen: set[int] = set()
+
+    def walk(parent: int | None, depth: int) -> None:
+        for r in below.get(parent, []):
+            if r.unit.id not in seen:  # loading refuses cycles; this only guards the page
+                seen.add(r.unit.id)
+                out.append((r, depth))
+                walk(r.unit.id, depth + 1)
+
+    walk(None, 0)
+    out.extend((r, 0) for r in rows if r.unit.id not in seen)
+    return out
+
+
 def list_units() -> list[UnitRow]:
     """Every unit with its group members (in order), the groups it belongs to and a few counts."""
     units = {u.id: u for u in Unit.select().order_by(Unit.kind, Unit.name)}

@@ -207,7 +207,8 @@ def units():
         rows = [r for r in rows if any(q in n for n in r.unit.names())]
     if kind in KIND_LABELS:
         rows = [r for r in rows if r.unit.kind == kind]
-    return render_template("admin/units.html", rows=rows, q=q, kind=kind)
+    names = {r.unit.id: r.unit.label for r in admin.list_units()} if rows else {}
+    return render_template("admin/units.html", tree=admin.unit_tree(rows), names=names, q=q, kind=kind)
 
 
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])

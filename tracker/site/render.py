@@ -608,17 +608,18 @@ def _entry_summary(doc: dict[str, Any]) -> str:
 
 
 def root_files(plans: list[tuple[dict[str, Any], str | None, dict | None]]) -> dict[str, bytes]:
-    """The index of every plan (latest board first), the stylesheet and the field guide.
+    """The index of every plan (latest board first), the stylesheet, the icon and the field guide.
 
     `plans` holds (plan document, key of its latest board, latest monthly board document or None).
     """
     ordered = sorted(
         plans, key=lambda p: (board_order(p[1]) if p[1] else (0, 0, 0, ""), p[0]["code"]), reverse=True
     )
-    css = resources.files("tracker.site").joinpath("static/site.css").read_bytes()
+    static = resources.files("tracker.site").joinpath("static")
     return {
         "index.html": page("index.html", plans=ordered, root=""),
-        "site.css": css,
+        "site.css": static.joinpath("site.css").read_bytes(),
+        "favicon.svg": static.joinpath("favicon.svg").read_bytes(),
         "fields.html": page(
             "fields.html", root="", schemas=CSV_SCHEMAS, lights=LIGHT_WORDS, reports=REPORT_WORDS
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.services.conftest import people, scopes  # noqa: F401 - fixtures
-from tests.web.conftest import app, client, live_server, signed_in  # noqa: F401 - fixtures
+from tests.web.conftest import app, client, live_server, signed_in, world  # noqa: F401 - fixtures
 
 
 @pytest.fixture

@@ -7,7 +7,10 @@
    intruder's own) and a truncated tail against a noted head: `tracker audit verify` must exit 1.
 2. upload bombs: each crafted Office file is checked as an evidence upload while a second client asks
    a waitress-served page every 50 ms: each must be refused within 2 s, the other client's p95 < 1 s.
-3. the authorization matrix and the fuzzed posts: their pytest files, with the pass counts.
+3. the authorization matrix and the fuzzed posts: their pytest files, with the pass counts; 200
+   generated posts per POST route of the app (tests/security/test_fuzzed_posts.py), none 5xx.
+   Script payloads in every writable field, every page viewed in Chromium: none runs
+   (tests/security/test_xss_in_browser.py).
 4. bandit (0 medium or high findings) and pip-audit: `scripts/security/static`.
 """
 
@@ -28,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TRACKER_AUDIT_KEY", "security-check-key")
+FUZZ_EXAMPLES = 200  # hypothesis examples per POST route (the test suite runs 20)
 
 
 def zip_of(members: dict[str, bytes]) -> bytes:
@@ -175,10 +179,11 @@ def check_bombs(workdir: Path) -> tuple[list[float], list[float], int]:
     return refused_in, latencies, accepted
 
 
-def run_pytest(paths: list[str]) -> str:
+def run_pytest(paths: list[str], **env: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths],
         cwd=ROOT,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
     )
@@ -196,8 +201,12 @@ def main() -> int:
     print("3. authorization matrix, fuzzed posts, XSS-free rendering (pytest)")
     matrix = run_pytest(["tests/web/test_access_matrix.py"])
     fuzz = run_pytest(["tests/security/test_no_5xx.py"])
+    generated = run_pytest(["tests/security/test_fuzzed_posts.py"], TRACKER_FUZZ_EXAMPLES=str(FUZZ_EXAMPLES))
     print(f"  access matrix: {matrix}")
     print(f"  fuzzed posts: {fuzz}")
+    print(f"  generated posts, {FUZZ_EXAMPLES} per POST route, none 5xx: {generated}")
+    xss = run_pytest(["tests/security/test_xss_in_browser.py"], TRACKER_REQUIRE_BROWSER="1")
+    print(f"  XSS payloads in every writable field, every page in Chromium, none ran: {xss}")
     print("4. bandit and pip-audit")
     static = subprocess.run([str(ROOT / "scripts/security/static")], cwd=ROOT, capture_output=True, text=True)
     figures = [line for line in static.stdout.splitlines() if line.startswith(("bandit", "pip-audit"))]
@@ -211,6 +220,9 @@ def main() -> int:
     for line in figures:
         print(line)
     ok = caught == cases and accepted == 0 and max(refused_in) < 2 and p95 < 1 and static.returncode == 0
+    ok = ok and all(
+        "passed" in r and "failed" not in r and "error" not in r for r in (matrix, fuzz, generated, xss)
+    )
     print("RESULT:", "pass" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -4,6 +4,9 @@ Adding a route means adding its line to ROUTES; a URL argument of a new kind als
 ARGS. The test fails on any route of the app that the table lacks, on a line whose rule no longer
 matches the app, and on any answer that differs from the table — above all an unexpected 2xx.
 
+The last role, `county_office`, is a level's office: an inspector scoped to the county over unit A;
+its cells are in SCOPED, one per route, so that unit B's objects are checked to answer 404.
+
 Cells, one per role, in the order of ROLES:
   "ok"     2xx, or a redirect that is not to the sign-in page
   "login"  a redirect to the sign-in page (`/login?next=…`)
@@ -26,13 +29,14 @@ from tests.web.world import PASSWORD, World
 from tracker.services import admin, calendars, events, notices, tokens
 from tracker.store.models import ExtensionRequest, ReportRevision
 
-ROLES = ("anonymous", "reporter", "unit_leader", "inspector", "leader", "admin")
+ROLES = ("anonymous", "reporter", "unit_leader", "inspector", "leader", "admin", "county_office")
 SIGN_IN_AS = {
     "reporter": "clerk",
     "unit_leader": "boss",
     "inspector": "inspector",
     "leader": "leader",
     "admin": "admin",
+    "county_office": "county",
 }
 
 EVERYONE = ("ok", "ok", "ok", "ok", "ok", "ok")
@@ -216,6 +220,133 @@ ROUTES: dict[str, tuple[str, ...]] = {
     },
 }
 
+# A level's office (县督查室): an inspector scoped to 测试县, the county over unit A (`own`); unit B
+# (`other`) is outside it. One cell per route, the last column of ROLES: what an unscoped inspector
+# gets, except another unit's object answers 404.
+SCOPED: dict[str, str] = {
+    "browse.index": "ok",
+    "browse.healthz": "ok",
+    "browse.plan": "ok",
+    "browse.measure": "ok",
+    "published.index": "ok",
+    "published.page": "ok",
+    "auth.login": "ok",
+    "auth.logout": "ok",
+    "auth.password": "ok",
+    "admin.index": "403",
+    "admin.users": "403",
+    "admin.user_new": "403",
+    "admin.user": "403",
+    "admin.user_disable": "403",
+    "admin.user_enable": "403",
+    "admin.user_reset_password": "403",
+    "admin.user_clear_throttle": "403",
+    "admin.units": "403",
+    "admin.unit": "403",
+    "admin.unit_member_add": "403",
+    "admin.unit_member_remove": "403",
+    "admin.plans": "403",
+    "admin.plan_upload": "403",
+    "admin.plan_preview": "403",
+    "admin.plan_load": "403",
+    "admin.plan_discard": "403",
+    "admin.audit": "403",
+    "admin.backups": "403",
+    "admin.backup_now": "403",
+    "notices.index": "403",
+    "notices.upload": "403",
+    "notices.notice": "403",
+    "notices.save": "403",
+    "notices.download": "403",
+    "notices.review": "403",
+    "notices.load": "403",
+    "notices.discard": "403",
+    "unit.home": "403",
+    "unit.assignment": "ok|404",
+    "unit.report": "ok|404",
+    "unit.report_save": "403",
+    "unit.signoff": "403",
+    "unit.return_revision": "ok|404",
+    "unit.evidence": "ok|404",
+    "unit.extension": "ok|404",
+    "unit.extension_request": "403",
+    "unit.breakdown_page": "ok|404",
+    "unit.breakdown_save": "ok|404",
+    "unit.compile_page": "ok|404",
+    "unit.sheet_template": "403",
+    "unit.sheet_import": "403",
+    "office.overview": "ok",
+    "office.missing": "ok",
+    "office.matrix": "ok",
+    "office.changes": "ok",
+    "office.assignment": "ok|404",
+    "office.measure": "ok",  # 1.2 has unit A among its units: the office sees its part of it
+    "office.chase": "ok|404",
+    "office.completions": "ok",
+    "office.completion_confirm": "ok|404",
+    "office.completion_reopen": "ok|404",
+    "office.extensions": "ok",
+    "office.extension": "ok|404",
+    "office.extension_decide": "ok|404",
+    "office.inspections": "ok",
+    "office.inspection_new": "ok",
+    "office.inspection": "ok",
+    "office.findings": "ok",
+    "office.finding_new": "ok",
+    "office.finding": "ok|404",
+    "office.finding_chase": "ok|404",
+    "office.finding_close": "ok|404",
+    "office.finding_reopen": "ok|404",
+    "office.rectifications": "ok",
+    "office.rectification_new": "ok",
+    "office.rectification": "ok|404",
+    "office.rectification_docx": "ok|404",
+    "office.rectification_xlsx": "ok|404",
+    "office.rectification_withdraw": "ok|404",
+    "office.bulletins": "ok",
+    "office.bulletin": "ok",
+    "office.bulletin_publish": "ok",
+    "office.ratings": "ok",
+    "office.ratings_save": "ok",
+    "office.scoring": "ok",
+    "office.scoring_save": "ok",
+    "leader.dashboard": "ok",
+    "leader.plan": "ok",
+    "leader.export": "ok",
+    "findings.index": "403",
+    "findings.detail": "403",
+    "findings.answer": "403",
+    "findings.list_docx": "403",
+    "tokens.index": "ok",
+    "profile.index": "ok",
+    "tokens.create": "ok",
+    "tokens.revoke": "404",
+    "calendars.index": "ok",
+    "calendars.reset": "404",  # neither unit A's feed nor the whole plan's
+    "calendars.feed": "ok",
+    "integrations.events": "403",
+    "integrations.subscribe": "403",
+    "integrations.toggle": "403",
+    "api.openapi": "ok",
+    "api.docs": "ok",
+    "api.plans": "401",
+    "api.measures": "401",
+    "api.board": "401",
+    "api.assignments": "401",
+    "api.assignment": "401",
+    "api.reports": "401",
+    "api.report_save": "401",
+    "api.findings": "401",
+    "api.finding": "401",
+    "api.finding_answer": "401",
+}
+
+
+def cells(endpoint: str) -> tuple[str, ...]:
+    """The route's cells in the order of ROLES."""
+    return (*ROUTES[endpoint][1:], SCOPED[endpoint])
+
+
 Builder = Callable[[World, str], object]  # (world, "own" | "other") → the URL argument's value
 
 # URL argument name → the value for the unit's own object or another unit's.
@@ -264,6 +395,7 @@ FORMS: dict[str, Builder] = {
     "unit.return_revision": lambda w, side: {"reason": "请补充佐证材料"},
     "findings.answer": lambda w, side: {"note": "已按要求整改完毕。"},
     "office.finding_reopen": lambda w, side: {"note": "整改不到位"},
+    "office.completion_reopen": lambda w, side: {"note": "经核实尚未办结"},
     "office.extension_decide": lambda w, side: {"decision": "refuse", "reason": "理由不充分"},
     "office.chase": lambda w, side: {"message": "请按时报送", "slip": "1"},
     "unit.extension_request": lambda w, side: _extension_form(w, side),
@@ -282,6 +414,17 @@ FORMS: dict[str, Builder] = {
 QUERIES: dict[str, Builder] = {
     "unit.sheet_template": lambda w, side: {"plan": w.plan.code, "period": w.period},
 }
+
+
+def _county_office(w: World) -> None:
+    """测试县 over unit A, and its office: an inspector scoped to it (the `county_office` role)."""
+    from tracker.clock import now
+    from tracker.services.users import add_user
+    from tracker.store.models import Unit
+
+    county = Unit.create(name="测试市测试县", short="测试县", kind="county", created_at=now())
+    Unit.update(parent=county).where(Unit.id == w.own.unit.id).execute()
+    add_user("county", "inspector", county.name, PASSWORD, must_change=False)
 
 
 def _fresh_token(w: World, side: str) -> int:
@@ -368,7 +511,8 @@ def test_every_line_of_the_table_is_a_route_of_the_app(app):
 
 
 def test_every_line_has_a_cell_for_every_role():
-    assert all(len(line) == 1 + len(ROLES) for line in ROUTES.values())
+    assert set(SCOPED) == set(ROUTES), "give every route of ROUTES its county office's cell in SCOPED"
+    assert all(len(cells(endpoint)) == len(ROLES) for endpoint in ROUTES)
 
 
 def outcome(response) -> str:
@@ -404,7 +548,8 @@ def test_each_role_gets_what_the_table_says(app, world, endpoint):
     assert not unknown, f"add a builder to ARGS for URL argument(s) {unknown} of {endpoint}"
 
     wrong = []
-    for role, cell in zip(ROLES, ROUTES[endpoint][1:], strict=True):
+    _county_office(world)
+    for role, cell in zip(ROLES, cells(endpoint), strict=True):
         sides = ("own", "other") if rule.arguments or endpoint in FORMS else ("own",)
         for side in sides:
             client = app.test_client()

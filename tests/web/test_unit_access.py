@@ -28,6 +28,9 @@ ROUTES = {
     "unit.assignment": ("GET", "/unit/assignments/{a}/", UNIT + READERS),
     "unit.extension": ("GET", "/unit/assignments/{a}/extension", UNIT + READERS),
     "unit.extension_request": ("POST", "/unit/assignments/{a}/extension", UNIT),
+    "unit.breakdown_page": ("GET", "/unit/assignments/{a}/breakdown", UNIT + READERS),
+    "unit.breakdown_save": ("POST", "/unit/assignments/{a}/breakdown", UNIT + OFFICE),
+    "unit.compile_page": ("GET", "/unit/assignments/{a}/compile?period=2024-05", UNIT + READERS),
     "unit.sheet_template": ("GET", "/unit/sheet?plan=ankang-2023&period=2024-05", UNIT),
     "unit.sheet_import": ("POST", "/unit/sheet", UNIT),
 }

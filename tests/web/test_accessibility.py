@@ -3,7 +3,8 @@
 axe-core comes from npm (package.json at the root; scripts/test runs `npm ci` when it is missing) and
 is evaluated in the page through Playwright, which is not subject to the app's strict CSP. Every page
 is checked in Debian's Chromium at phone (390 px) and desktop (1280 px) width; a failure lists each
-rule with the elements it flagged.
+rule with the elements it flagged. axe's heading-order rule (a best practice, outside the WCAG
+tags) runs too: commentary headings must not skip a level under the page's own.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def violations(page) -> list[str]:
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
     found = page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations",
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}, rules: {'heading-order': {enabled: true}}})).violations",
         TAGS,
     )
     return [

@@ -29,6 +29,14 @@ def test_a_wrong_password_is_refused_with_one_message_for_every_cause(client, pe
     assert "用户名或密码错误" in unknown.get_data(as_text=True)
 
 
+def test_a_blank_field_is_marked_and_its_message_tied_to_it_for_a_screen_reader(client, people):
+    page = client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "username": "clerk"})
+    html = page.get_data(as_text=True)
+    assert 'aria-invalid="true"' in html and 'aria-describedby="password-error"' in html
+    assert '<span class="error" id="password-error">请输入密码</span>' in html
+    assert 'aria-describedby="username-error"' not in html
+
+
 def test_repeated_failures_make_this_name_and_address_wait_not_the_owner_elsewhere(app, people):
     attacker = app.test_client()
     attacker.environ_base["REMOTE_ADDR"] = "10.0.0.66"

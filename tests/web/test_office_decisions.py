@@ -137,7 +137,8 @@ def test_the_bulletin_preview_renders_markdown_inert_and_saving_keeps_the_text(a
     )
     page = preview.text
     shown = page.split('id="h-preview"', 1)[1].split("</section>", 1)[0]
-    assert preview.status_int == 200 and "<strong>二季度</strong>" in shown and "<h4" in shown
+    # The author's "##" sits one level under the preview's h2: no heading level is skipped.
+    assert preview.status_int == 200 and "<strong>二季度</strong>" in shown and "<h3>总体情况</h3>" in shown
     assert (
         "<script" not in shown
         and "javascript:" not in shown

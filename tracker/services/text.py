@@ -63,17 +63,17 @@ def clean_text(text: str | None) -> str | None:
 
 
 def render_markdown(text: str | None) -> str:
-    """Sanitized HTML for `text`. Headings start at h3 (the page owns h1 and h2); links keep only
-    http, https and mailto targets and open with rel="noopener noreferrer"."""
+    """Sanitized HTML for `text`. The top heading is h3 (the page owns h1 and h2) and levels never
+    skip; links keep only http, https and mailto targets and open with rel="noopener noreferrer"."""
     if not text:
         return ""
     html = markdown.markdown(
         text[:MAX_CHARS],
-        extensions=["tables", "sane_lists", TocExtension(baselevel=3, anchorlink=False)],
+        extensions=["tables", "sane_lists", TocExtension(anchorlink=False)],
         output_format="html",
     )
     return nh3.clean(
-        html,
+        _headings_from_h3(html),
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(URL_SCHEMES),
@@ -81,6 +81,19 @@ def render_markdown(text: str | None) -> str:
         strip_comments=True,
         attribute_filter=_absolute_links_only,
     )
+
+
+_HEADING = re.compile(r"<(/?)h([1-6])\b")
+
+
+def _headings_from_h3(html: str) -> str:
+    # The author's top heading becomes h3 and the rest keep their steps, so "### 总体情况" under the
+    # page's h2 is an h3, not an h5: no level is skipped.
+    levels = [int(m.group(2)) for m in _HEADING.finditer(html)]
+    if not levels:
+        return html
+    shift = 3 - min(levels)
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + shift, 6)}", html)
 
 
 def _absolute_links_only(tag: str, attribute: str, value: str) -> str | None:

@@ -95,6 +95,11 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "unit.assignment": ("GET /unit/assignments/<int:assignment_id>/", "login", *UNIT_OWN_READERS),
     "unit.report": ("GET /unit/assignments/<int:assignment_id>/reports/<period>", "login", *UNIT_OWN_READERS),
     "unit.report_save": ("POST /unit/assignments/<int:assignment_id>/reports/<period>", "login", *UNIT_OWN),
+    "unit.report_draft": (
+        "POST /unit/assignments/<int:assignment_id>/reports/<period>/draft",
+        "login",
+        *UNIT_OWN,
+    ),
     "unit.signoff": (
         "POST /unit/revisions/<int:revision_id>/signoff",
         "login",
@@ -392,6 +397,7 @@ FORMS: dict[str, Builder] = {
     "notices.upload": lambda w, side: {"file": (io.BytesIO(NOTICE), "notice.txt")},
     "notices.save": lambda w, side: {"text": SMALL_PLAN.decode("utf-8"), "save": "1"},
     "unit.report_save": lambda w, side: {"percent": "45", "expected": _latest(w, side), "save": "提交"},
+    "unit.report_draft": lambda w, side: {"narrative": "尚未写完的进展"},
     "unit.return_revision": lambda w, side: {"reason": "请补充佐证材料"},
     "findings.answer": lambda w, side: {"note": "已按要求整改完毕。"},
     "office.finding_reopen": lambda w, side: {"note": "整改不到位"},

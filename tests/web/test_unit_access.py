@@ -22,6 +22,7 @@ ROUTES = {
     "unit.home": ("GET", "/unit/", UNIT),
     "unit.report": ("GET", "/unit/assignments/{a}/reports/2024-05", UNIT + READERS),
     "unit.report_save": ("POST", "/unit/assignments/{a}/reports/2024-05", UNIT),
+    "unit.report_draft": ("POST", "/unit/assignments/{a}/reports/2024-05/draft", UNIT),
     "unit.signoff": ("POST", "/unit/revisions/{r}/signoff", ("unit_leader",)),
     "unit.return_revision": ("POST", "/unit/revisions/{r}/return", OFFICE),
     "unit.evidence": ("GET", "/unit/evidence/{e}", UNIT + READERS),

@@ -42,6 +42,7 @@ from tracker.store.models import (
     Plan,
     Reminder,
     Report,
+    ReportDraft,
     ReportReturn,
     ReportRevision,
     ReportSignoff,
@@ -728,12 +729,67 @@ def save_revision(
                 written=written,
             )
             audit.record_many(scope.username, changes)
+            # Submitted: the person's draft of this report has done its job.
+            ReportDraft.delete().where(
+                ReportDraft.user == scope.user_id,
+                ReportDraft.assignment == assignment.id,
+                ReportDraft.period == str(the_period),
+            ).execute()
     except BaseException:
         for path in written:  # the rows rolled back; so do the files
             path.unlink(missing_ok=True)
         raise
     evidence_service.settle(written)  # committed: the files take their names
     return Saved(revision, warnings)
+
+
+# ---------------------------------------------------------------- drafts (草稿)
+
+DRAFT_TEXT_FIELDS = ("percent", "complete", "narrative", "problems", "next_steps", "public_summary")
+DRAFT_MAX_CHARS = 200_000  # far above what the form accepts; only refuses abuse
+
+
+def draft_field_names(indicators: Sequence[Indicator]) -> tuple[str, ...]:
+    return DRAFT_TEXT_FIELDS + tuple(f"{k}_{i.id}" for i in indicators for k in ("ind", "note"))
+
+
+def save_draft(scope: Scope, assignment_id: int, period: str, fields: Mapping[str, str]) -> ReportDraft:
+    """Keep what the person typed, unsubmitted, for this assignment and period (one draft each).
+
+    A draft is the person's own scratch text, not a report: nobody else sees it, and it is not
+    audited (a report becomes a record only when saved as a revision)."""
+    assignment = _writable_assignment(scope, assignment_id)
+    the_period = check_period(period, assignment.measure.plan, assignment, local_date(now()))
+    allowed = draft_field_names(_indicators(assignment.measure_id))
+    kept = {name: str(fields[name]) for name in allowed if fields.get(name) not in (None, "")}
+    if sum(len(v) for v in kept.values()) > DRAFT_MAX_CHARS:
+        raise ReportError("草稿过长,未保存")
+    with write_transaction():
+        draft = ReportDraft.get_or_none(
+            ReportDraft.user == scope.user_id,
+            ReportDraft.assignment == assignment.id,
+            ReportDraft.period == str(the_period),
+        )
+        if draft is None:
+            return ReportDraft.create(
+                user=scope.user_id,
+                assignment=assignment.id,
+                period=str(the_period),
+                fields=kept,
+                saved_at=now(),
+            )
+        draft.fields, draft.saved_at = kept, now()
+        draft.save()
+        return draft
+
+
+def draft_of(scope: Scope, assignment_id: int, period: str) -> ReportDraft | None:
+    """The person's own unsubmitted draft for this report, if any."""
+    return ReportDraft.get_or_none(
+        ReportDraft.user == scope.user_id,
+        ReportDraft.assignment == assignment_id,
+        ReportDraft.period == period,
+    )
 
 
 def _latest_of_report(report_id: int) -> ReportRevision:

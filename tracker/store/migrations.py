@@ -31,6 +31,10 @@ def _initial(migrator: SchemaMigrator) -> None:  # pragma: no cover - version 1 
     raise RuntimeError("version 1 is the initial schema")
 
 
+def _report_drafts(migrator: SchemaMigrator) -> None:
+    db.create_tables([models.ReportDraft])
+
+
 def _outbox(migrator: SchemaMigrator) -> None:
     """Delivery becomes the outbox: a `sending` state with its claimer, and messages of any kind."""
     migrate(
@@ -154,6 +158,7 @@ KEYED_VERSION = 30
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: plans, units, assignments, indicators, users, reports, audit", _initial),
     Migration(10, "rectification lists can be withdrawn (作废), keeping their number", _list_withdrawal),
+    Migration(15, "report drafts: unsubmitted report text kept per person and assignment", _report_drafts),
     Migration(20, "delivery outbox: sending/unknown states, claimer, payload and dedupe key", _outbox),
     Migration(KEYED_VERSION, "audit chain keyed with HMAC-SHA256 (audit_event.key_id)", _key_audit_chain),
     Migration(31, "PostgreSQL: audit_event refuses UPDATE, DELETE and TRUNCATE", _guard_audit_table),

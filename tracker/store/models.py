@@ -259,6 +259,20 @@ class ReportRevision(BaseModel):
         indexes = ((("report", "number"), True),)
 
 
+class ReportDraft(BaseModel):
+    """Text a person typed into a report form but has not yet submitted (草稿): kept per person,
+    assignment and period so that a session ending loses nothing; deleted when a revision is saved."""
+
+    user = pw.ForeignKeyField(User, backref="drafts", on_delete="CASCADE")
+    assignment = pw.ForeignKeyField(Assignment, backref="drafts", on_delete="CASCADE")
+    period = pw.CharField(max_length=7)
+    fields = JSONField(default=dict)  # form field name → text as typed
+    saved_at = MomentField()
+
+    class Meta:
+        indexes = ((("user", "assignment", "period"), True),)
+
+
 class UserSession(BaseModel):
     """A signed-in session, kept server-side so that logout or a password change ends it at once."""
 
@@ -556,6 +570,7 @@ MODELS = [
     User,
     Report,
     ReportRevision,
+    ReportDraft,
     UserSession,
     LoginAttempt,
     ReportReturn,

@@ -4,12 +4,14 @@ and records (tracker.web.access)."""
 
 from __future__ import annotations
 
+import contextlib
 from io import BytesIO
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
-from tracker.clock import now
+from tracker.clock import TZ, now
 from tracker.rules.periods import Period, local_date
 from tracker.services import evidence as evidence_service
 from tracker.services import reports as report_service
@@ -85,7 +87,7 @@ def _form_from_revision(indicators, revision):
     return form
 
 
-def _render_report(page, form, *, status=200, preview=None, warnings=(), stale=None):
+def _render_report(page, form, *, status=200, preview=None, warnings=(), stale=None, draft=None):
     scope = _scope()
     latest = page.latest
     return (
@@ -96,6 +98,7 @@ def _render_report(page, form, *, status=200, preview=None, warnings=(), stale=N
             preview=preview,
             warnings=warnings,
             stale=stale,
+            draft=draft,
             can_edit=scope.is_unit and not page.archived,
             can_sign=page.awaiting_signoff and scope.role == "unit_leader" and scope.unit_id == page.unit_id,
             can_return=scope.is_office and latest is not None and not latest.returned,
@@ -113,9 +116,33 @@ def _render_report(page, form, *, status=200, preview=None, warnings=(), stale=N
 @allow(*UNIT, *READERS)
 def report(assignment_id: int, period: str):
     page = _page_or_404(assignment_id, period)
-    form = _form_from_revision(page.indicators, page.latest)
+    draft = report_service.draft_of(_scope(), page.assignment_id, page.period) if _scope().is_unit else None
+    if draft is not None and not page.archived:
+        # Text typed but never submitted (the session ended, or a save failed) comes back as typed.
+        form = report_form(page.indicators, formdata=MultiDict(draft.fields))
+    else:
+        draft = None
+        form = _form_from_revision(page.indicators, page.latest)
     form.expected.data = str(page.latest_number)
-    return _render_report(page, form)
+    return _render_report(page, form, draft=draft)
+
+
+def _keep_draft(target) -> None:
+    """A save that failed keeps what was typed as the person's draft, so leaving the page loses nothing."""
+    with contextlib.suppress(ReportError):
+        report_service.save_draft(_scope(), target.assignment_id, target.period, request.form)
+
+
+@bp.post("/assignments/<int:assignment_id>/reports/<period>/draft")
+@allow(*UNIT)
+def report_draft(assignment_id: int, period: str):
+    """The form's autosave (static/report-draft.js): keeps the typed text, answers when it was kept."""
+    target = _target_or_404(assignment_id, period)
+    try:
+        draft = report_service.save_draft(_scope(), target.assignment_id, target.period, request.form)
+    except ReportError as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(saved_at=draft.saved_at.astimezone(TZ).strftime("%H:%M"))
 
 
 def _report_input(form, indicators) -> ReportInput | None:
@@ -172,6 +199,7 @@ def report_save(assignment_id: int, period: str):
     if data is None:
         if "csrf_token" in form.errors:
             abort(400)  # no CSRF token or a forged form
+        _keep_draft(target)
         return _render_report(_page_or_404(assignment_id, period), form, status=400)
     if form.preview.data:
         warnings = report_service.preview_warnings(_scope(), target.assignment_id, target.period, data)
@@ -185,6 +213,7 @@ def report_save(assignment_id: int, period: str):
     except evidence_service.EvidenceError as exc:
         form.files.errors = [*form.files.errors, str(exc)]
     if form.files.errors:
+        _keep_draft(target)
         return _render_report(_page_or_404(assignment_id, period), form, status=400)
     try:
         expected = int(form.expected.data or 0)
@@ -201,13 +230,16 @@ def report_save(assignment_id: int, period: str):
             upload_dir=current_app.config["UPLOAD_DIR"],
         )
     except StaleRevision as exc:
+        _keep_draft(target)
         flash(f"{exc}。下方保留了您填写的内容,请对照最新一版核对后再提交(附件需重新选择)。", "error")
         form.expected.data = str(exc.latest.number)
         return _render_report(_page_or_404(assignment_id, period), form, status=409, stale=exc.latest)
     except InvalidReport as exc:
+        _keep_draft(target)
         _attach(form, target.indicators, exc.problems)
         return _render_report(_page_or_404(assignment_id, period), form, status=400)
     except ReportError as exc:
+        _keep_draft(target)
         flash(str(exc), "error")
         return _render_report(_page_or_404(assignment_id, period), form, status=400)
     message = f"已保存第 {saved.revision.number} 版。"

@@ -35,6 +35,7 @@ from tracker.store.models import (
     ExtensionRequest,
     Indicator,
     Plan,
+    Reminder,
     ReportRevision,
 )
 
@@ -353,3 +354,26 @@ def test_a_plan_that_has_ended_reads_as_it_stood_at_its_end(scopes, mine, at):
     ankang = next(p for p in home.plans if p.code == "ankang-2023")
     assert ankang.ended and ankang.period == "2025-12"
     assert {m.period for m in home.missing if m.plan_code == "ankang-2023"} <= {"2025-12"}
+
+
+def test_the_home_drops_a_chase_once_its_report_is_filed_and_old_returns_are_history(scopes, mine, at):
+    at("2024-03-20T10:00")
+    march = save_revision(scopes["clerk"], mine.id, "2024-03", report(), expected_revision_number=0)
+    return_revision(scopes["inspector"], march.revision.id, "请补充具体村名。")
+    at("2024-05-28T09:00")
+    with write_transaction():
+        Reminder.create(
+            key=f"missing:{mine.id}:2024-05:1",
+            kind="report_missing",
+            unit=mine.unit_id,
+            assignment=mine.id,
+            period="2024-05",
+            message="5月进展逾期未报送,请尽快报送。",
+            created_by="scheduler",
+            created_at=datetime(2024, 5, 27, 9, 0, tzinfo=TZ),
+        )
+    home = unit_home(scopes["clerk"])
+    assert [r.message for r in home.reminders] == ["5月进展逾期未报送,请尽快报送。"]
+    assert [r.period for r in home.returned] == []  # March's return is two months back: history, not 待修改
+    save_revision(scopes["clerk"], mine.id, "2024-05", report(50), expected_revision_number=0)
+    assert unit_home(scopes["clerk"]).reminders == ()

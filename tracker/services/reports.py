@@ -1135,6 +1135,7 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
     }
 
     homes, missing, returned, awaiting = [], [], [], []
+    still_open = str(Period.of(today).prev())
     for plan in plans:
         ended = today > plan.end
         period = Period.of(min(today, plan.end))
@@ -1218,7 +1219,8 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
         for (assignment_id, period_text), latest in latest_by_key.items():
             back = returned_rows.get(latest.id)
             f = next((x for x in facts.assignments if x.id == assignment_id), None)
-            if back is not None and f is not None:
+            # Only this month's and last month's returns are work to do (待修改); older ones are history.
+            if back is not None and f is not None and period_text >= still_open:
                 returned.append(
                     ReturnedRevision(
                         assignment_id,
@@ -1248,13 +1250,16 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
         .where(Finding.unit == unit.id, Finding.state != "closed", Finding.created_at <= as_of)
         .order_by(Finding.rectify_by)
     ]
+    # A chase for a report that has since been filed has done its job: the home stops listing it.
+    filed = set(latest_by_key)
     reminders = [
         ReminderNote(r.kind, r.message, r.period, r.step, r.created_at)
         for r in Reminder.select()
         .where(Reminder.unit == unit.id, Reminder.created_at <= as_of)
         .order_by(Reminder.created_at.desc())
-        .limit(20)
-    ]
+        .limit(100)
+        if not (r.kind.startswith("report_") and (r.assignment_id, r.period) in filed)
+    ][:20]
     returned.sort(key=lambda r: r.at, reverse=True)
     return UnitHome(
         unit.id,

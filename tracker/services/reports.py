@@ -549,6 +549,17 @@ def report_page(
     )
 
 
+def carried_over(page: ReportPage) -> RevisionView | None:
+    """Last period's latest revision, offered as the starting point (沿用上期) of a period not yet filed.
+    `page` was built for the person's scope, so the assignment is already checked."""
+    if page.revisions:
+        return None
+    previous = _latest(page.assignment_id, str(Period.parse(page.period).prev()))
+    if previous is None:
+        return None
+    return _views([previous], page.indicators)[0]
+
+
 def revision_view(scope: Scope, revision_id: int) -> RevisionView:
     revision = scope.revision(revision_id)
     return _views([revision], _indicators(revision.report.assignment.measure_id))[0]

@@ -87,7 +87,9 @@ def _form_from_revision(indicators, revision):
     return form
 
 
-def _render_report(page, form, *, status=200, preview=None, warnings=(), stale=None, draft=None):
+def _render_report(
+    page, form, *, status=200, preview=None, warnings=(), stale=None, draft=None, carried=None
+):
     scope = _scope()
     latest = page.latest
     return (
@@ -99,6 +101,7 @@ def _render_report(page, form, *, status=200, preview=None, warnings=(), stale=N
             warnings=warnings,
             stale=stale,
             draft=draft,
+            carried=carried,
             can_edit=scope.is_unit and not page.archived,
             can_sign=page.awaiting_signoff and scope.role == "unit_leader" and scope.unit_id == page.unit_id,
             can_return=scope.is_office and latest is not None and not latest.returned,
@@ -123,8 +126,18 @@ def report(assignment_id: int, period: str):
     else:
         draft = None
         form = _form_from_revision(page.indicators, page.latest)
+    carried = None
+    if draft is None and _scope().is_unit and not page.archived:
+        carried = report_service.carried_over(page)
+    if carried is not None:
+        # A new month starts from last month's progress, values and next steps, to be checked.
+        form = _form_from_revision(page.indicators, carried)
+        form.narrative.data = form.problems.data = form.public_summary.data = ""
+        form.complete.data = False
+        for _i, _value, note in form.indicator_fields(page.indicators):
+            note.data = ""
     form.expected.data = str(page.latest_number)
-    return _render_report(page, form, draft=draft)
+    return _render_report(page, form, draft=draft, carried=carried)
 
 
 def _keep_draft(target) -> None:

@@ -270,6 +270,7 @@ SCOPED: dict[str, str] = {
     "unit.assignment": "ok|404",
     "unit.report": "ok|404",
     "unit.report_save": "403",
+    "unit.report_draft": "403",
     "unit.signoff": "403",
     "unit.return_revision": "ok|404",
     "unit.evidence": "ok|404",

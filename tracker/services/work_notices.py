@@ -172,15 +172,21 @@ class _Tokens:
 TOKENS = _Tokens()
 
 
-def _with_token(key: tuple, fetch, send, who: str) -> dict:
+def _fetch_token(url: str, who: str) -> tuple[str, int]:
+    """An access token and its lifetime in seconds from a provider's gettoken URL (WeCom, DingTalk)."""
+    answer = _call(url, who=who)
+    if answer.get("errcode") not in (0, None) or not answer.get("access_token"):
+        raise _refused(f"{who}(取令牌)", answer)
+    return answer["access_token"], int(answer.get("expires_in") or 7200)
+
+
+def _with_token(key: tuple, fetch, send) -> dict:
     """Send with a cached token; a stale-token answer fetches a fresh one and sends once more."""
-    for attempt in (1, 2):
+    answer = send(TOKENS.get(key, fetch))
+    if answer.get("errcode") in STALE_TOKEN:
+        TOKENS.drop(key)
         answer = send(TOKENS.get(key, fetch))
-        if answer.get("errcode") in STALE_TOKEN and attempt == 1:
-            TOKENS.drop(key)
-            continue
-        return answer
-    return answer  # pragma: no cover - the loop always returns
+    return answer
 
 
 # ---------------------------------------------------------------- providers
@@ -198,10 +204,7 @@ def send_wecom(d: Delivery) -> str:
 
     def fetch():
         query = urllib.parse.urlencode({"corpid": config.corp_id, "corpsecret": config.secret})
-        answer = _call(f"{config.api}/cgi-bin/gettoken?{query}", who="企业微信")
-        if answer.get("errcode") not in (0, None) or not answer.get("access_token"):
-            raise _refused("企业微信(取令牌)", answer)
-        return answer["access_token"], int(answer.get("expires_in") or 7200)
+        return _fetch_token(f"{config.api}/cgi-bin/gettoken?{query}", "企业微信")
 
     def send(token: str) -> dict:
         body = {
@@ -212,7 +215,7 @@ def send_wecom(d: Delivery) -> str:
         }
         return _call(f"{config.api}/cgi-bin/message/send?access_token={token}", body, who="企业微信")
 
-    answer = _with_token(("wecom", config.api, config.corp_id, config.agent_id), fetch, send, "企业微信")
+    answer = _with_token(("wecom", config.api, config.corp_id, config.agent_id), fetch, send)
     if answer.get("errcode") not in (0, None):
         raise _refused("企业微信", answer)
     if answer.get("invaliduser"):
@@ -227,10 +230,7 @@ def send_dingtalk(d: Delivery) -> str:
 
     def fetch():
         query = urllib.parse.urlencode({"appkey": config.app_key, "appsecret": config.app_secret})
-        answer = _call(f"{config.api}/gettoken?{query}", who="钉钉")
-        if answer.get("errcode") not in (0, None) or not answer.get("access_token"):
-            raise _refused("钉钉(取令牌)", answer)
-        return answer["access_token"], int(answer.get("expires_in") or 7200)
+        return _fetch_token(f"{config.api}/gettoken?{query}", "钉钉")
 
     def send(token: str) -> dict:
         body = {
@@ -244,7 +244,7 @@ def send_dingtalk(d: Delivery) -> str:
             who="钉钉",
         )
 
-    answer = _with_token(("dingtalk", config.api, config.app_key), fetch, send, "钉钉")
+    answer = _with_token(("dingtalk", config.api, config.app_key), fetch, send)
     if answer.get("errcode") not in (0, None):
         raise _refused("钉钉", answer)
     return f"钉钉 task {answer.get('task_id', '')}".strip()

@@ -213,22 +213,31 @@ def post_webhook(url: str, text: str, timeout: float | None = None) -> str:
     return post_json(url, payload, timeout=timeout)
 
 
-def post_json(
-    url: str, body: bytes, headers: dict[str, str] | None = None, timeout: float | None = None
-) -> str:
-    """POST a JSON body to `url`; returns the HTTP status line or raises a classified DeliveryError."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise DeliveryError("TRACKER_WEBHOOK_URL 必须以 http:// 或 https:// 开头", PERMANENT)
+def request_json(
+    url: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float | None = None,
+    who: str = "群机器人",
+) -> tuple[int, dict | None]:
+    """GET (no body) or POST a JSON body to `url`, the one HTTP call every outgoing channel makes.
+
+    Returns the HTTP status and the answer when it is a JSON object (None otherwise), or raises a
+    DeliveryError classified so that the outbox never resends what may already have been taken.
+    `who` names the far end in the error a clerk reads (群机器人, 企业微信, 订阅地址 …).
+    """
+    if urlsplit(url).scheme not in ("http", "https"):  # never file:// or a custom scheme
+        raise DeliveryError(f"{who}地址必须以 http:// 或 https:// 开头", PERMANENT)
     request = urllib.request.Request(
         url,
         data=body,
-        method="POST",
+        method="GET" if body is None else "POST",
         headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
     )
     try:
         wait = TIMEOUT if timeout is None else timeout
         with urllib.request.urlopen(request, timeout=wait) as response:  # nosec B310 # scheme checked above
-            status, answer_body = response.status, response.read(65536)
+            status, raw = response.status, response.read(65536)
     except urllib.error.HTTPError as exc:
         with exc:
             # 4xx: the URL or the request is wrong and stays wrong (but 408/429 ask us to come back).
@@ -236,20 +245,40 @@ def post_json(
             raise DeliveryError(f"HTTP {exc.code} {exc.reason}", PERMANENT if permanent else RETRY) from None
     except urllib.error.URLError as exc:
         # Raised while connecting or sending the request: the server never answered it.
-        raise DeliveryError(f"无法连接群机器人: {exc.reason}", RETRY, halt=True) from None
+        raise DeliveryError(f"无法连接{who}: {exc.reason}", RETRY, halt=True) from None
     except (http.client.HTTPException, OSError) as exc:
-        # The request went out and the answer did not come back: it may have been taken.
+        # The request went out and the answer did not come back: a send may have been taken.
+        outcome = UNKNOWN if body is not None else RETRY
         raise DeliveryError(
-            f"请求已发出但未收到应答({exc or type(exc).__name__}),结果不明", UNKNOWN, halt=True
+            f"请求已发出但{who}未应答({exc or type(exc).__name__}),结果不明"
+            if outcome == UNKNOWN
+            else f"{who}未应答({exc or type(exc).__name__})",
+            outcome,
+            halt=True,
         ) from None
     try:
-        answer = json.loads(answer_body.decode("utf-8")) if answer_body else {}
+        answer = json.loads(raw.decode("utf-8")) if raw else {}
     except (UnicodeDecodeError, ValueError):
-        answer = {}
-    if isinstance(answer, dict) and answer.get("errcode") not in (None, 0):
+        answer = None
+    return status, answer if isinstance(answer, dict) else None
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    timeout: float | None = None,
+    who: str = "群机器人",
+) -> str:
+    """POST a JSON body to a webhook; returns the HTTP status line or raises a classified DeliveryError.
+
+    A robot answers `errcode` 0 when it took the message; any other code is its refusal.
+    """
+    status, answer = request_json(url, body, headers, timeout, who)
+    if answer and answer.get("errcode") not in (None, 0):
         code = answer.get("errcode")
         raise DeliveryError(
-            f"群机器人拒收: errcode {code} {answer.get('errmsg', '')}".strip(),
+            f"{who}拒收: errcode {code} {answer.get('errmsg', '')}".strip(),
             RETRY if code in BUSY_ERRCODES else PERMANENT,
         )
     return f"HTTP {status}"

@@ -22,7 +22,7 @@ from peewee import JOIN
 
 from tracker.clock import now
 from tracker.services import outbox
-from tracker.services.channels import PERMANENT, DeliveryError, post_json
+from tracker.services.channels import PERMANENT, DeliveryError, request_json
 from tracker.services.scoping import OutOfScope, Scope
 from tracker.store import audit
 from tracker.store.audit import jsonable
@@ -114,7 +114,9 @@ def _send(d: Delivery) -> str:
         "X-Tracker-Event-Id": event["id"],
         "User-Agent": "tracker-events/1",
     }
-    return post_json(sub.url, body, headers)
+    # A subscriber is any HTTP endpoint, not a robot: a 2xx is taken, whatever its body says.
+    status, _answer = request_json(sub.url, body, headers, who="订阅地址")
+    return f"HTTP {status}"
 
 
 outbox.register(CHANNEL, _send)

@@ -10,18 +10,15 @@ unknown userid, a bad agent, a refused template) is a refusal that a retry canno
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 
 from tracker.services import outbox
-from tracker.services.channels import PERMANENT, RETRY, TIMEOUT, UNKNOWN, DeliveryError
+from tracker.services.channels import PERMANENT, RETRY, DeliveryError, request_json
 from tracker.store.models import Delivery, User
 
 # Codes that mean "come back later" (system busy, frequency limits) in WeCom's and DingTalk's lists.
@@ -111,34 +108,11 @@ def routes(people: list[User]) -> list[tuple[str, str]]:
 
 def _call(url: str, body: dict | None = None, headers: dict | None = None, who: str = "接口") -> dict:
     """GET (no body) or POST JSON; the parsed answer, or a classified DeliveryError."""
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):  # never file:// or a custom scheme
-        raise DeliveryError(f"{who}地址必须以 http:// 或 https:// 开头", PERMANENT)
     data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(
-        url,
-        data=data,
-        method="GET" if body is None else "POST",
-        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # nosec B310 # scheme checked above
-            raw = response.read(65536)
-    except urllib.error.HTTPError as exc:
-        with exc:
-            permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
-            raise DeliveryError(
-                f"{who} HTTP {exc.code} {exc.reason}", PERMANENT if permanent else RETRY
-            ) from None
-    except urllib.error.URLError as exc:
-        raise DeliveryError(f"无法连接{who}: {exc.reason}", RETRY, halt=True) from None
-    except (http.client.HTTPException, OSError) as exc:
-        outcome = UNKNOWN if body is not None else RETRY  # a lost answer to a send may have been sent
-        raise DeliveryError(f"{who}未应答({exc or type(exc).__name__})", outcome, halt=True) from None
-    try:
-        answer = json.loads(raw.decode("utf-8")) if raw else {}
-    except (UnicodeDecodeError, ValueError):
-        raise DeliveryError(f"{who}的应答不是 JSON", RETRY) from None
-    return answer if isinstance(answer, dict) else {}
+    _status, answer = request_json(url, data, headers, who=who)
+    if answer is None:  # these APIs always answer a JSON object; anything else is a fault at their end
+        raise DeliveryError(f"{who}的应答不是 JSON", RETRY)
+    return answer
 
 
 def _refused(who: str, answer: dict) -> DeliveryError:

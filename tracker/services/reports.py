@@ -34,6 +34,7 @@ from tracker.store import audit
 from tracker.store.db import write_transaction
 from tracker.store.models import (
     Assignment,
+    Delivery,
     Evidence,
     ExtensionRequest,
     Finding,
@@ -1081,6 +1082,8 @@ class ReminderNote:
     period: str | None
     step: int
     created_at: datetime
+    id: int = 0
+    read_at: datetime | None = None  # when the person looking marked it read (已读), per person
 
 
 @dataclass(frozen=True)
@@ -1263,14 +1266,26 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
     ]
     # A chase for a report that has since been filed has done its job: the home stops listing it.
     filed = set(latest_by_key)
-    reminders = [
-        ReminderNote(r.kind, r.message, r.period, r.step, r.created_at)
+    shown = [
+        r
         for r in Reminder.select()
         .where(Reminder.unit == unit.id, Reminder.created_at <= as_of)
         .order_by(Reminder.created_at.desc())
         .limit(100)
         if not (r.kind.startswith("report_") and (r.assignment_id, r.period) in filed)
     ][:20]
+    read = {}
+    if shown:
+        for d in Delivery.select(Delivery.reminder, Delivery.read_at).where(
+            Delivery.reminder.in_([r.id for r in shown]),
+            Delivery.channel == "in_app",
+            Delivery.recipient == f"user:{scope.user_id}",
+            Delivery.read_at.is_null(False),
+        ):
+            read[d.reminder_id] = d.read_at
+    reminders = [
+        ReminderNote(r.kind, r.message, r.period, r.step, r.created_at, r.id, read.get(r.id)) for r in shown
+    ]
     returned.sort(key=lambda r: r.at, reverse=True)
     return UnitHome(
         unit.id,

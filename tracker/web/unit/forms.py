@@ -84,6 +84,10 @@ class SignoffForm(FlaskForm):
     submit = SubmitField("签发")
 
 
+class ReadForm(FlaskForm):
+    submit = SubmitField("标为已读")
+
+
 class ExtensionForm(FlaskForm):
     new_date = DateField("申请延期至", validators=[sane_date, InputRequired("请选择日期")])
     reason = TextAreaField("申请理由", validators=[DataRequired("请填写申请理由"), Length(max=REASON_LIMIT)])

@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from tracker.clock import TZ, now
 from tracker.rules.periods import Period, local_date
+from tracker.services import chasing
 from tracker.services import evidence as evidence_service
 from tracker.services import reports as report_service
 from tracker.services import sheets as sheet_service
@@ -27,7 +28,14 @@ from tracker.services.scoping import OutOfScope
 from tracker.store.models import Assignment, Measure, Plan
 from tracker.web.access import OFFICE, READERS, UNIT, allow
 from tracker.web.unit import bp
-from tracker.web.unit.forms import ExtensionForm, ReturnForm, SheetUploadForm, SignoffForm, report_form
+from tracker.web.unit.forms import (
+    ExtensionForm,
+    ReadForm,
+    ReturnForm,
+    SheetUploadForm,
+    SignoffForm,
+    report_form,
+)
 
 FIELD_OF_PROBLEM = {"percent", "complete", "narrative", "problems", "next_steps", "public_summary"}
 
@@ -61,9 +69,21 @@ def home():
         "unit/home.html",
         home=home,
         sheet_form=SheetUploadForm(),
+        read_form=ReadForm(formdata=None),
         labels=report_service.STATUS_LABELS,
         lights=report_service.LIGHT_LABELS,
     )
+
+
+@bp.post("/reminders/<int:reminder_id>/read")
+@allow(*UNIT)
+def reminder_read(reminder_id: int):
+    """Mark a reminder (催办) read by this person; the audit chain records it (reminder.read)."""
+    if not ReadForm().validate_on_submit():
+        abort(400)
+    chasing.mark_read(_scope(), reminder_id)
+    flash("已标为已读。", "info")
+    return redirect(url_for("unit.home") + "#h-reminders")
 
 
 # ---------------------------------------------------------------- the report

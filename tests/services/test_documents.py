@@ -214,3 +214,26 @@ def test_a_unit_exports_only_its_own_rows(office, sent):
     everyone = load_workbook(io.BytesIO(documents.ledger_xlsx(office["leader"], "findings"))).active
     assert [r[5] for r in mine.iter_rows(min_row=2, values_only=True)] == ["汉滨区的问题"]
     assert everyone.max_row == 1 + 4
+
+
+def assert_prints_one_page_wide(sheet, header_row: int):
+    """What a clerk gets from 打印: A4, fit to one page wide, the header row repeated on every page."""
+    assert sheet.page_setup.paperSize == 9  # A4
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+    assert sheet.print_title_rows == f"${header_row}:${header_row}"
+    wide = sheet.max_column > 6
+    assert sheet.page_setup.orientation == ("landscape" if wide else "portrait")
+
+
+@pytest.mark.parametrize("kind", sorted(documents.LEDGERS))
+def test_every_ledger_prints_fit_to_width_with_its_header_on_each_page(office, sent, kind):
+    sheet = load_workbook(io.BytesIO(documents.ledger_xlsx(office["leader"], kind))).active
+    header = next(r for r in range(1, 5) if sheet.cell(r, 2).value)  # caption lines span column A only
+    assert_prints_one_page_wide(sheet, header)
+
+
+def test_the_rectification_list_xlsx_prints_with_its_table_header_repeated(office, sent):
+    sheet = load_workbook(io.BytesIO(documents.rectification_xlsx(office["inspector"], sent.id))).active
+    assert sheet["A4"].value == "序号"
+    assert_prints_one_page_wide(sheet, 4)

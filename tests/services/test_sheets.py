@@ -250,3 +250,47 @@ def test_a_sheet_without_its_info_sheet_goes_to_the_one_plan_its_rows_fit(people
     book.worksheets[0].cell(2, 1).value = "99.9"  # a measure no loaded plan has: the plan is asked for
     with pytest.raises(SheetError, match="无法确定方案.*--plan"):
         import_sheet(saved(book), scopes["clerk"])
+
+
+def test_the_template_prints_landscape_one_page_wide_with_its_header_on_each_page(people):
+    sheet = load_workbook(
+        io.BytesIO(template_bytes("ankang-2023", "2024-05", "安康市乡村振兴局"))
+    ).worksheets[0]
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+    assert sheet.print_title_rows == "$1:$1"
+
+
+def test_count_indicators_take_whole_numbers_in_the_sheet_and_on_import(people, scopes, at):
+    at("2024-05-20T10:00")
+    book = load_workbook(io.BytesIO(template_bytes("ankang-2023", "2024-05", "安康市乡村振兴局")))
+    sheet = book.worksheets[0]
+    cols = header_of(sheet)
+    unit = Unit.get(Unit.name == "安康市乡村振兴局")
+    counts = {
+        i.name
+        for i in Indicator.select()
+        .join(Measure)
+        .join(Assignment, on=(Assignment.measure == Measure.id))
+        .where(Assignment.unit == unit, Indicator.kind == "count")
+    }
+    assert counts, "the unit has count indicators (座, 户, 个)"
+    name = sorted(counts)[0]
+    col = cols["指标:" + name]
+    row = next(n for n in range(2, sheet.max_row + 1) if sheet.cell(n, col).fill.fgColor.rgb != "00E5E7EB")
+    where = sheet.cell(row, col).coordinate
+    # Excel refuses a fraction as it is typed: the cell carries a whole-number rule with a message.
+    rules = [dv for dv in sheet.data_validations.dataValidation if where in dv.sqref]
+    assert [(dv.type, dv.operator, dv.formula1, dv.showErrorMessage) for dv in rules] == [
+        ("whole", "greaterThanOrEqual", "0", True)
+    ]
+    assert "整数" in rules[0].error
+    # …and a sheet filled elsewhere (WPS, LibreOffice with rules off) is refused on import, naming it.
+    fill_every_row(book)
+    sheet.cell(row, col).value = 12.5
+    with pytest.raises(SheetError) as bad:
+        import_sheet(saved(book), scopes["clerk"])
+    assert bad.value.problems == [
+        f"第{row}行 {sheet.cell(row, col).column_letter}列(指标:{name}):「{name}」为计数指标，应填整数（12.5{Indicator.get(Indicator.name == name).unit or ''}）"
+    ]
+    assert ReportRevision.select().count() == 0

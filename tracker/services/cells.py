@@ -62,3 +62,15 @@ def csv_text(value) -> str | int | float:
     if _NUMBER.fullmatch(text):  # "-2.00" is a figure, not a formula: it stays as a spreadsheet reads it
         return text
     return "'" + text if looks_like_formula(text) else text
+
+
+def print_setup(sheet, header_row: int, columns: int) -> None:
+    """Page setup for a sheet a clerk will print: A4, one page wide (as many pages tall as it takes),
+    landscape when it has more than six columns, and the header row repeated on every page."""
+    sheet.page_setup.paperSize = "9"  # A4 (openpyxl Worksheet.PAPERSIZE_A4)
+    sheet.page_setup.orientation = "landscape" if columns > 6 else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.print_options.horizontalCentered = True

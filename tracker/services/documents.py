@@ -32,7 +32,7 @@ from openpyxl.utils import get_column_letter
 
 from tracker.clock import TZ
 from tracker.rules.periods import local_date
-from tracker.services.cells import file_text, set_cell
+from tracker.services.cells import file_text, print_setup, set_cell
 from tracker.services.scoping import Scope
 from tracker.services.supervision import (
     DECISION_LABELS,
@@ -378,6 +378,7 @@ def _workbook(
     for index, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = f"A{len(caption) + 2}"
+    print_setup(ws, len(caption) + 1, len(header))
     bold = Font(bold=True)
     for line in caption:
         cell = set_cell(WriteOnlyCell(ws), line)

@@ -24,13 +24,14 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tracker.clock import now
 from tracker.rules.indicators import IndicatorWarning
 from tracker.rules.periods import Period, local_date
 from tracker.services import evidence as evidence_service
-from tracker.services.cells import set_cell
+from tracker.services.cells import print_setup, set_cell
 from tracker.services.facts import reporting_rules
 from tracker.services.reports import (
     FIELD_LABELS,
@@ -241,6 +242,23 @@ def write_template(plan_code: str, period: str, unit: str | int | None = None) -
     percent.add(f"{get_column_letter(index[PERCENT])}2:{get_column_letter(index[PERCENT])}{last}")
     sheet.add_data_validation(complete)
     sheet.add_data_validation(percent)
+    # Counts (座, 户, 个) take whole numbers only, every other indicator a number not below 0; the
+    # import checks the same (reports.validate), this only stops a slip while typing.
+    whole = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+    whole.error, whole.errorTitle = "计数指标请填写不小于 0 的整数", "指标值"
+    number = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+    number.error, number.errorTitle = "请填写不小于 0 的数值", "指标值"
+    cells: dict[str, list[str]] = {"whole": [], "number": []}
+    for n, a in enumerate(rows, start=2):
+        for name, indicator in by_measure.get(a.measure_id, {}).items():
+            col = get_column_letter(index[INDICATOR_PREFIX + name])
+            cells["whole" if indicator.kind == "count" else "number"].append(f"{col}{n}")
+    for rule, refs in ((whole, cells["whole"]), (number, cells["number"])):
+        rule.showErrorMessage = True
+        if refs:
+            rule.sqref = MultiCellRange(" ".join(refs))
+            sheet.add_data_validation(rule)
+    complete.showErrorMessage = percent.showErrorMessage = True
     widths = {
         MEASURE: 9,
         TITLE: 28,
@@ -254,6 +272,7 @@ def write_template(plan_code: str, period: str, unit: str | int | None = None) -
     for name, col in index.items():
         sheet.column_dimensions[get_column_letter(col)].width = widths.get(name, 24 if name == NEXT else 16)
     sheet.freeze_panes = "E2"
+    print_setup(sheet, 1, len(columns))
 
     info = book.create_sheet(INFO_SHEET)
     lines = [

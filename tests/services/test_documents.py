@@ -237,3 +237,17 @@ def test_the_rectification_list_xlsx_prints_with_its_table_header_repeated(offic
     sheet = load_workbook(io.BytesIO(documents.rectification_xlsx(office["inspector"], sent.id))).active
     assert sheet["A4"].value == "序号"
     assert_prints_one_page_wide(sheet, 4)
+
+
+def test_the_reminders_ledger_names_the_plan_the_sender_and_the_channel_in_chinese(office, monkeypatch):
+    from tracker.services import chasing
+
+    monkeypatch.setenv("TRACKER_NOW", "2024-06-20T10:00:00+08:00")
+    a = Assignment.select().where(Assignment.unit == office["clerk"].unit_id).first()
+    chasing.chase_one(office["inspector"], assignment_id=a.id, message="请尽快报送")
+    sheet = load_workbook(io.BytesIO(documents.ledger_xlsx(office["leader"], "reminders"))).active
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    assert row["方案"].startswith("支持乡村振兴重点帮扶镇") and "ankang" not in row["方案"]
+    assert row["发起"] == "inspector"  # the person's display name (add_user defaults it to the username)
+    assert row["送达情况"].startswith("站内消息：") and "in_app" not in row["送达情况"]

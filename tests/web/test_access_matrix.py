@@ -151,6 +151,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # The office's pages: leaders read them; only the office (inspector, admin) changes anything.
     "office.overview": ("GET /office/", *READERS_ONLY),
     "office.missing": ("GET /office/missing", *READERS_ONLY),
+    "office.missing_chase": ("POST /office/missing/chase", *OFFICE_ONLY),
     "office.matrix": ("GET /office/matrix", *READERS_ONLY),
     "office.changes": ("GET /office/changes", *READERS_ONLY),
     "office.assignment": ("GET /office/assignments/<int:assignment_id>", *READERS_ONLY),
@@ -293,6 +294,7 @@ SCOPED: dict[str, str] = {
     "unit.sheet_import": "403",
     "office.overview": "ok",
     "office.missing": "ok",
+    "office.missing_chase": "ok",
     "office.matrix": "ok",
     "office.changes": "ok",
     "office.assignment": "ok|404",
@@ -415,6 +417,12 @@ FORMS: dict[str, Builder] = {
     "office.completion_reopen": lambda w, side: {"note": "经核实尚未办结"},
     "office.extension_decide": lambda w, side: {"decision": "refuse", "reason": "理由不充分"},
     "office.chase": lambda w, side: {"message": "请按时报送", "slip": "1"},
+    "office.missing_chase": lambda w, side: {
+        "plan": w.plan.code,
+        "unit": str(w.side(side).unit.id),
+        "message": "请按时报送",
+        "slip": "1",
+    },
     "unit.extension_request": lambda w, side: _extension_form(w, side),
     "unit.breakdown_save": lambda w, side: _breakdown_form(w, side),
     "unit.sheet_import": lambda w, side: {"sheet": (io.BytesIO(_sheet(w)), "调度表.xlsx")},

@@ -445,6 +445,64 @@ def chase_one(
     )
 
 
+def chase_missing(
+    scope: Scope,
+    assignment_ids: list[int],
+    period: str,
+    message: str,
+    slip: Slip = Slip.BLUE,
+    now: datetime | None = None,
+) -> tuple[list[ChaseOutcome], int]:
+    """The office chases all of one unit's missing reports of `period` in one action (一键催办): one
+    reminder per assignment, each audited like a manual chase. An assignment already chased this way
+    for the period at this slip is skipped, so pressing again (or twice) sends nothing twice.
+    Returns the reminders recorded and how many were skipped."""
+    if scope.role not in OFFICE_ROLES:
+        raise OutOfScope("chase")
+    text = " ".join((message or "").split())
+    if not text:
+        raise ChaseError("催办内容不能为空")
+    if len(text) > 500:
+        raise ChaseError("催办内容不能超过500字")
+    if not assignment_ids:
+        raise ChaseError("该单位本期没有缺报的分工")
+    moment = now or clock_now()
+    slip = Slip(slip)
+    copy = "本督办单抄送你单位主要负责同志。" if slip is Slip.RED else ""
+    tag = rules.slip_tag("督办" if slip is Slip.RED else "催办", slip)
+    rows = list(
+        Assignment.select(Assignment, Measure, Plan, Unit)
+        .join(Measure)
+        .join(Plan)
+        .switch(Assignment)
+        .join(Unit, on=(Assignment.unit == Unit.id))
+        .where(Assignment.id.in_(assignment_ids))
+        .order_by(Measure.id)
+    )
+    if len({a.unit_id for a in rows}) != 1 or len(rows) != len(set(assignment_ids)):
+        raise ChaseError("一次只能催办同一个单位的分工")
+    scope.check_unit(rows[0].unit_id)
+    drafts = [
+        _Draft(
+            key=f"manual:missing:{a.id}:{period}:{int(slip)}",
+            kind=str(ChaseKind.MANUAL),
+            slip=slip,
+            unit_id=a.unit_id,
+            unit=a.unit.name,
+            message=f"{tag}《{a.measure.plan.title}》{rules.measure_label(a.measure.code, a.measure.title)}"
+            f"（{period} 缺报）：{text}{copy}",
+            copy_leader=slip is Slip.RED,
+            assignment_id=a.id,
+            period=period,
+        )
+        for a in rows
+    ]
+    known = _existing_keys([d.key for d in drafts])
+    fresh = [d for d in drafts if d.key not in known]
+    recorded = _record(fresh, moment, scope.username) if fresh else []
+    return recorded, len(drafts) - len(recorded)
+
+
 def reminders_for_unit(unit_id: int, user_id: int | None = None, limit: int = 50) -> list[ReminderView]:
     """The unit's reminders, newest first; with `user_id`, whether that person marked each read."""
     rows = list(

@@ -32,6 +32,7 @@ from openpyxl.utils import get_column_letter
 
 from tracker.clock import TZ
 from tracker.rules.periods import local_date
+from tracker.services import labels
 from tracker.services.cells import file_text, print_setup, set_cell
 from tracker.services.scoping import Scope
 from tracker.services.supervision import (
@@ -477,6 +478,11 @@ def ledger_xlsx(scope: Scope, kind: str, plan_id: int | None = None) -> bytes:
     return builders[kind](scope, plan_id)
 
 
+def _plan_names() -> dict[str, str]:
+    """plan code → the short name a ledger's 方案 column shows (never the code)."""
+    return {p.code: labels.plan_short(p.title) for p in Plan.select(Plan.code, Plan.title)}
+
+
 def _names(ids: Iterable[int | None]) -> dict[int, str]:
     wanted = sorted({i for i in ids if i})
     return {
@@ -505,7 +511,7 @@ def _reports_ledger(scope: Scope, plan_id: int | None) -> bytes:
     names = _names(r.author_id for r in revisions)
     rows = (
         (
-            r.report.assignment.measure.plan.code,
+            labels.plan_short(r.report.assignment.measure.plan.title),
             r.report.assignment.measure.code,
             r.report.assignment.measure.title,
             r.report.assignment.unit.name,
@@ -570,19 +576,13 @@ def _reminders_ledger(scope: Scope, plan_id: int | None) -> bytes:
     for d in (
         Delivery.select().where(Delivery.reminder.in_([r.id for r in reminders] or [0])).order_by(Delivery.id)
     ):
-        status = {
-            "sent": "已送达",
-            "failed": "失败",
-            "pending": "待发送",
-            "sending": "发送中",
-            "unknown": "结果不明",
-        }.get(d.status, d.status)
-        deliveries.setdefault(d.reminder_id, []).append(f"{d.channel}:{status}")
+        deliveries.setdefault(d.reminder_id, []).append(labels.delivery_text(d.channel, d.status))
+    who = labels.actor_names(r.created_by for r in reminders)
     rows = []
     for r in reminders:
         a = measures.get(r.assignment_id)
         f = findings.get(r.finding_id)
-        plan_code = a.measure.plan.code if a else None
+        plan_name = labels.plan_short(a.measure.plan.title) if a else None
         if plan_id:
             owner = a.measure.plan_id if a else (f.plan_id if f else None)
             if owner != plan_id:
@@ -590,7 +590,7 @@ def _reminders_ledger(scope: Scope, plan_id: int | None) -> bytes:
         rows.append(
             (
                 moment_text(r.created_at),
-                plan_code or "",
+                plan_name or "",
                 r.unit.name,
                 a.measure.code if a else "",
                 f.title if f else "",
@@ -598,8 +598,8 @@ def _reminders_ledger(scope: Scope, plan_id: int | None) -> bytes:
                 REMINDER_KINDS.get(r.kind, r.kind),
                 STEP_LABELS.get(r.step, str(r.step)),
                 r.message,
-                r.created_by,
-                ";".join(deliveries.get(r.id, [])),
+                who.get(r.created_by, r.created_by),
+                "；".join(deliveries.get(r.id, [])),
             )
         )
     return _workbook(
@@ -628,6 +628,7 @@ def _findings_ledger(scope: Scope, plan_id: int | None) -> bytes:
     rows_in = finding_ledger(scope, plan_id=plan_id)
     rows_in.sort(key=lambda r: r.finding.id)
     answers = _last_answers([r.finding.id for r in rows_in])
+    plans = _plan_names()
     rows = []
     for r in rows_in:
         f = r.finding
@@ -635,7 +636,7 @@ def _findings_ledger(scope: Scope, plan_id: int | None) -> bytes:
         rows.append(
             (
                 f.id,
-                r.plan_code or "",
+                plans.get(r.plan_code, r.plan_code or ""),
                 r.unit_label,
                 f.unit.name,
                 r.measure_code or "",
@@ -682,9 +683,10 @@ def _extensions_ledger(scope: Scope, plan_id: int | None) -> bytes:
 
     items = extension_requests(scope, "all", plan_id)
     items.sort(key=lambda r: (r.request.requested_at, r.request.id))
+    plans = _plan_names()
     rows = (
         (
-            r.plan_code,
+            plans.get(r.plan_code, r.plan_code),
             r.measure_code,
             r.measure_title,
             r.unit_label,

@@ -25,6 +25,7 @@ from markupsafe import Markup
 from tracker.rules.periods import TZ, Period, Quarter, Review, Year, parse_window
 from tracker.rules.snapshot import code_key
 from tracker.services.cells import csv_text, file_text
+from tracker.services.labels import FINDING_STATES
 from tracker.services.text import render_markdown
 from tracker.site import charts
 
@@ -180,6 +181,7 @@ def _environment() -> Environment:
         role=lambda r: ROLE_WORDS.get(r, r),
         part=lambda p: PART_WORDS.get(p, p),
         cn_date=cn_date,
+        finding_state=lambda s: FINDING_STATES.get(s, s),
         pct=percent_text,
         planned=planned_text,
         points=points_text,

@@ -9,6 +9,7 @@ from datetime import datetime
 from tracker.rules.periods import Period, Quarter, Year, due_moment, end_of_minute, local_date, parse_window
 from tracker.rules.snapshot import code_key
 from tracker.services.facts import reporting_rules
+from tracker.services.labels import FINDING_STATES
 from tracker.services.scoping import OFFICE_ROLES, OutOfScope, Scope
 from tracker.store.models import (
     Assignment,
@@ -22,7 +23,7 @@ from tracker.store.models import (
 LIGHT_LABELS = {"red": "红灯", "amber": "黄灯", "green": "绿灯", "done": "已办结", "not_started": "未开始"}
 REPORT_LABELS = {"on_time": "按时报送", "late": "迟报", "missing": "缺报", "not_due": "未到期"}
 SEVERITY_LABELS = {"general": "一般", "serious": "较重", "critical": "严重"}
-STATE_LABELS = {"open": "待整改", "answered": "已反馈待核查", "closed": "已销号"}
+STATE_LABELS = FINDING_STATES  # one mapping for every page (services.labels)
 EVENT_LABELS = {
     "open": "立项",
     "send": "下发整改清单",

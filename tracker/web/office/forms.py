@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -86,6 +87,17 @@ class BulletinForm(FlaskForm):
 
 class PublishForm(FlaskForm):
     correct = BooleanField("更正已发布的内容（按现在的数据和点评重写，记入审计）")
+
+
+class MissingChaseForm(FlaskForm):
+    """一键催办: every missing report of one unit in one plan, this period."""
+
+    plan = HiddenField(validators=[DataRequired()])
+    unit = HiddenField(validators=[DataRequired()])
+    message = TextAreaField("催办内容", validators=[Optional(), Length(max=500)])
+    slip = SelectField(
+        "督办单", choices=choices([(1, "蓝色"), (2, "黄色"), (3, "红色")]), coerce=int, default=1
+    )
 
 
 class ChaseForm(FlaskForm):

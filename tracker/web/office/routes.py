@@ -29,6 +29,7 @@ from tracker.web.office.forms import (
     DecideForm,
     FindingForm,
     InspectionForm,
+    MissingChaseForm,
     NoteForm,
     PublishForm,
     RatingsForm,
@@ -155,7 +156,48 @@ def overview():
 def missing():
     as_of, day = _as_of()
     groups = [(plan, sv.missing_and_late(plan, as_of, units=_scope().units)) for plan in _plans()]
-    return _render("office/missing.html", groups=groups, as_of=as_of, day=day)
+    return _render(
+        "office/missing.html", groups=groups, as_of=as_of, day=day, chase_form=MissingChaseForm(formdata=None)
+    )
+
+
+@bp.post("/missing/chase")
+@allow(*OFFICE)
+def missing_chase():
+    """一键催办: one reminder for each of one unit's missing reports of the plan's current period."""
+    form = MissingChaseForm()
+    target = url_for("office.missing")
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(target)
+    try:
+        plan = plan_by_code(form.plan.data)
+        unit_id = int(form.unit.data)
+    except (UnknownPlan, ValueError):
+        abort(404)
+    rows = [
+        c.row
+        for c in sv.missing_and_late(plan, now(), units=_scope().units)
+        if c.row.unit_id == unit_id and c.row.report == "missing"
+    ]
+    try:
+        done, skipped = chasing.chase_missing(
+            _scope(),
+            [r.assignment_id for r in rows],
+            rows[0].period if rows else "",
+            form.message.data or f"请尽快报送 {rows[0].period if rows else ''} 缺报的措施进展情况。",
+            Slip(form.slip.data),
+        )
+    except (chasing.ChaseError, ValueError) as exc:
+        flash(str(exc), "error")
+        return redirect(target)
+    unit = rows[0].unit_label
+    if done:
+        again = f"，另有 {skipped} 项本期已这样催办过，未重复发送" if skipped else ""
+        flash(f"已向{unit}发出 {len(done)} 份{done[0].slip.label}督办单（每项缺报一份）{again}。", "info")
+    else:
+        flash(f"{unit}本期缺报的 {skipped} 项已这样催办过，未重复发送。", "warning")
+    return redirect(target)
 
 
 @bp.get("/matrix")

@@ -1,12 +1,17 @@
-"""Benchmark `tracker publish` on a synthetic province (see synthetic.py) and print the figures.
+"""Benchmark `tracker publish` of a synthetic province against its limit, on SQLite and PostgreSQL.
+
+    .venv/bin/python scripts/bench/publish.py [--quick] [--no-postgres] [--rebuild]
 
 A whole quarter goes out in one build: its three monthly boards and the quarterly bulletin, with the
-plan's pages (≥ 4,000 pages). In the same run a bare loop renders the same templates from the same
-prebuilt documents and writes the same files with plain writes; the ratio of the two is the cost of
-gathering, deciding what is public, comparing and writing atomically. Then the same build with 2
-worker processes, and a republish after 50 changed reports. Figures are printed, never asserted.
-
-    python scripts/bench/publish.py [--db PATH] [--keep]
+plan's pages (~5,000 files), from a province of 1,000 units, 300 measures, ~9,900 assignments and
+~1.03M revisions (synthetic.py; made once in /tmp, copied once into PostgreSQL). Side by side in one
+run (medians of 3 interleaved repeats, each into a fresh folder): the full build (gather → public →
+render → compared, atomic writes → manifest → publication records) and the limit, a bare loop
+rendering the same templates from the same prebuilt documents with plain writes (limits/publish.py),
+in files/s, and their ratio. Also: SQL statements per board, the build with 2 worker processes
+(speed-up over one), and a republish of one month after 50 changed reports.
+Aims (issue 17): ratio ≤ 1.3, ≤ 10 queries per board, 2 workers ≥ 1.7× one.
+Figures are printed, never asserted: these machines are shared and noisy.
 """
 
 from __future__ import annotations
@@ -22,118 +27,140 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import benchlib  # noqa: E402
 import synthetic  # noqa: E402
+from limits.publish import bare_loop  # noqa: E402
 
-from tracker.site import gather, public, render  # noqa: E402
+from tracker.site import gather, public  # noqa: E402
 from tracker.store.db import db, init_database  # noqa: E402
 
 WINDOWS = ["2024-10", "2024-11", "2024-12", "2024Q4"]
+PROVINCE = Path("/tmp/tracker-bench-publish.db")
 
 
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-        self.original = db.obj.execute_sql
-
-    def __enter__(self):
-        def counting(sql, params=None, *args, **kwargs):
-            self.count += 1
-            return self.original(sql, params, *args, **kwargs)
-
-        db.obj.execute_sql = counting
-        return self
-
-    def __exit__(self, *exc):
-        db.obj.execute_sql = self.original
-
-
-def bare_loop(documents, out: Path) -> int:
-    """Render the same pages from the same documents and write them with plain writes."""
-    record = render.PlanRecord(documents[0]["plan_info"])
-    files = {}
-    for doc in documents:
-        files.update(render.board_files(doc))
-        (record.months if "period" in doc else record.windows)[render.board_key(doc)] = doc
-    files.update(render.plan_files(record))
-    files.update(render.root_files([(record.plan, record.boards()[-1], record.latest_month)]))
-    for rel, data in files.items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return len(files)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, help="reuse (or make) this SQLite file")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
-    path = args.db or work / "province.db"
-    from tracker.services import publishing
-
-    if not path.exists():
-        print("building the synthetic province …")
+def province(rebuild: bool = False) -> Path:
+    if rebuild or not PROVINCE.exists():
+        print(f"building the synthetic province in {PROVINCE} …", flush=True)
         started = time.perf_counter()
-        counts = synthetic.build(path, echo=lambda line: print(line))
+        counts = synthetic.build(PROVINCE, echo=lambda line: print(line))
         print(f"  {counts['revisions']:,} report revisions in {time.perf_counter() - started:.1f} s")
-    init_database(f"sqlite:///{path}")
+    return PROVINCE
+
+
+def side_by_side(label: str, url: str, repeats: int, extras: bool) -> list[dict]:
+    from tracker.services import publishing
+    from tracker.store.models import Publication
+
+    init_database(url)
     plan = publishing.plan_by_code(synthetic.PLAN)
+    revisions = db.execute_sql("SELECT COUNT(*) FROM report_revision").fetchone()[0]
+    work = Path(tempfile.mkdtemp(prefix="tracker-bench-publish-"))
+    runs = {"n": 0}
 
-    # The full build: gather → public → render → atomic, compared writes → manifest → Publication.
-    with QueryCounter() as queries:
-        started = time.perf_counter()
-        result = publishing.publish(synthetic.PLAN, WINDOWS, work / "sites", actor="bench")
-        full = time.perf_counter() - started
-    pages = result.files
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    def fresh(name: str) -> Path:
+        runs["n"] += 1
+        folder = work / f"{name}{runs['n']}"
+        return folder
 
-    # The bare loop over the same prebuilt documents.
+    def product(workers: int = 1):
+        Publication.delete().execute()  # the same work each time: every board new
+        return publishing.publish(synthetic.PLAN, WINDOWS, fresh("site"), actor="bench", workers=workers)
+
     documents = [
         public.month_document(g) if "period" in g.__dataclass_fields__ else public.window_document(g)
         for g in (gather.gather(plan, publishing.window_of(w)) for w in WINDOWS)
     ]
-    started = time.perf_counter()
-    bare_pages = bare_loop(documents, work / "bare")
-    bare = time.perf_counter() - started
+    try:
+        counted = {}
 
-    # Two worker processes (a fresh folder and fresh publication records, so the work is the same).
-    from tracker.store.models import Publication
+        def first_counted():  # the first timed build also counts its statements
+            if counted:
+                return product()
+            with benchlib.Queries() as q:
+                counted["files"] = product().files
+            counted["queries"] = q.count
 
-    Publication.delete().execute()
-    started = time.perf_counter()
-    publishing.publish(synthetic.PLAN, WINDOWS, work / "sites2", actor="bench", workers=2)
-    two = time.perf_counter() - started
+        def limit():
+            n = bare_loop(documents, fresh("bare"))
+            counted.setdefault("bare", n)
 
-    # A republish of December after 50 of its reports were corrected before the cut-off.
-    db.execute_sql(
-        "UPDATE report_revision SET percent = MIN(100, percent + 7) WHERE id IN ("
-        " SELECT rr.id FROM report_revision rr JOIN report r ON r.id = rr.report_id"
-        " WHERE r.period = '2024-12' ORDER BY rr.id LIMIT 50)"
-    )
-    started = time.perf_counter()
-    again = publishing.publish(synthetic.PLAN, ["2024-12"], work / "sites", actor="bench", force=True)
-    republish = time.perf_counter() - started
-
-    print(f"\npublish {' '.join(WINDOWS)} of {synthetic.PLAN}: {pages:,} files")
-    print(f"  full build        {full:7.2f} s   {pages / full:7.0f} pages/s")
-    print(f"  bare loop         {bare:7.2f} s   {bare_pages / bare:7.0f} pages/s ({bare_pages:,} files)")
-    print(f"  ratio             {full / bare:7.2f} x   (aim <= 1.3)")
-    print(
-        f"  SQL queries       {queries.count:7d}     ({queries.count / len(WINDOWS):.1f} per board; aim <= 10)"
-    )
-    print(
-        f"  2 processes       {two:7.2f} s   {pages / two:7.0f} pages/s  speed-up {full / two:.2f}x (aim >= 1000)"
-    )
-    print(
-        f"  republish 2024-12 {republish:7.2f} s   {len(again.written)} files rewritten of {again.files:,}"
-        f"  ({republish / full:.2f} of a full build; aim <= 0.5)"
-    )
-    print(f"  peak memory       {peak_mb:7.0f} MB  (max RSS after the full build; aim <= 500)")
-    if args.keep:
-        print(f"work folder: {work}")
-    else:
+        t = benchlib.interleaved({"product": first_counted, "limit": limit}, repeats)
+        files, bare_files = counted["files"], counted["bare"]
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        e = benchlib.entry(
+            f"publish{label}",
+            files / t["product"],
+            bare_files / t["limit"],
+            "files/s",
+            1.3,
+            revisions,
+            files=files,
+            seconds=round(t["product"], 2),
+            queries=counted["queries"],
+            queries_per_board=round(counted["queries"] / len(WINDOWS), 1),
+        )
+        if extras:
+            two = benchlib.interleaved({"two": lambda: product(2)}, 1)["two"]
+            e["two_workers_speedup"] = round(t["product"] / two, 2)
+            # A republish of December after 50 of its reports were corrected before the cut-off.
+            site = fresh("site")
+            Publication.delete().execute()
+            publishing.publish(synthetic.PLAN, WINDOWS, site, actor="bench")
+            db.execute_sql(
+                "UPDATE report_revision SET percent = percent + 1 WHERE id IN ("
+                " SELECT rr.id FROM report_revision rr JOIN report r ON r.id = rr.report_id"
+                " WHERE r.period = '2024-12' AND rr.percent < 100 ORDER BY rr.id LIMIT 50)"
+            )
+            started = time.perf_counter()
+            again = publishing.publish(synthetic.PLAN, ["2024-12"], site, actor="bench", force=True)
+            e["republish_month_s"] = round(time.perf_counter() - started, 2)
+            e["republish_written"] = len(again.written)
+            db.execute_sql(
+                "UPDATE report_revision SET percent = percent - 1 WHERE id IN ("
+                " SELECT rr.id FROM report_revision rr JOIN report r ON r.id = rr.report_id"
+                " WHERE r.period = '2024-12' AND rr.percent <= 100 ORDER BY rr.id LIMIT 50)"
+            )
+            e["peak_mb"] = round(peak_mb)
+    finally:
+        Publication.delete().execute()
+        db.close_all()
         shutil.rmtree(work, ignore_errors=True)
+    benchlib.show(e)
+    print(
+        f"  {'':22} {files:,} files in {e['seconds']:.2f} s; {e['queries']} queries "
+        f"({e['queries_per_board']} per board; aim ≤ 10)"
+        + (
+            f"; 2 workers {e['two_workers_speedup']:.2f}× one (aim ≥ 1.7); republish of a month "
+            f"{e['republish_month_s']:.2f} s, {e['republish_written']} files rewritten"
+            if extras
+            else ""
+        ),
+        flush=True,
+    )
+    return [e]
+
+
+def run(quick: bool = False, postgres: bool = True, rebuild: bool = False) -> list[dict]:
+    repeats = 1 if quick else 3
+    print(f"publish {' '.join(WINDOWS)}: tracker against the bare loop (medians of {repeats})", flush=True)
+    path = province(rebuild)
+    entries = side_by_side("", f"sqlite:///{path}", repeats, not quick)
+    if postgres and not quick and benchlib.pg_answers():
+        url = benchlib.postgres_copy(path, "tracker_bench_publish")
+        entries += side_by_side("_postgresql", url, repeats, False)
+    else:
+        print("  PostgreSQL: skipped" + (" (--quick)" if quick else ""))
+    benchlib.save(entries)
+    return entries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one repeat, SQLite extras skipped")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+    run(args.quick, not args.no_postgres, args.rebuild)
 
 
 if __name__ == "__main__":

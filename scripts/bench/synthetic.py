@@ -65,11 +65,15 @@ def build(path: Path, shape: Shape = Shape(), echo=print) -> dict[str, int]:
     loaded = moment(date(2021, 12, 20), 9)
     cur = con.cursor()
     units = [
-        (f"省直部门{i:03d}", f"部门{i:03d}", "[]", "department", 0, loaded) for i in range(shape.departments)
+        (f"省直部门{i:03d}", f"部门{i:03d}", "[]", "department", 0, loaded, "[]")
+        for i in range(shape.departments)
     ]
-    units += [(f"示例省第{i:04d}镇", f"第{i:04d}镇", "[]", "town", 0, loaded) for i in range(shape.towns)]
+    units += [
+        (f"示例省第{i:04d}镇", f"第{i:04d}镇", "[]", "town", 0, loaded, "[]") for i in range(shape.towns)
+    ]
     cur.executemany(
-        "INSERT INTO unit (name, short, aliases, kind, reconstructed, created_at) VALUES (?,?,?,?,?,?)", units
+        "INSERT INTO unit (name, short, aliases, kind, reconstructed, created_at, tags) VALUES (?,?,?,?,?,?,?)",
+        units,
     )
     cur.execute(
         "INSERT INTO plan (code, title, issuer, doc_number, issued, start, end, cadence, due_day, signoff,"
@@ -134,19 +138,19 @@ def build(path: Path, shape: Shape = Shape(), echo=print) -> dict[str, int]:
             measure_id = cur.lastrowid
             measures.append(measure_id)
             lead = rnd.randint(1, shape.departments)
-            assignments.append((measure_id, lead, "lead", f"部门{lead - 1:03d}", 0, loaded))
+            assignments.append((measure_id, lead, "lead", f"部门{lead - 1:03d}", 0, loaded, "{}"))
             for pos, town in enumerate(rnd.sample(town_ids, shape.towns_per_measure), start=1):
-                assignments.append((measure_id, town, "responsible", f"town{town}", pos, loaded))
+                assignments.append((measure_id, town, "responsible", f"town{town}", pos, loaded, "{}"))
             if m % 3 == 0:
-                indicators.append((measure_id, "完成数", "完成数", "个", 1000.0, 0.0, 1, 0))
+                indicators.append((measure_id, "完成数", "完成数", "个", 1000.0, 0.0, 1, 0, "none", "{}"))
     cur.executemany(
-        "INSERT INTO assignment (measure_id, unit_id, role, printed_name, position, created_at)"
-        " VALUES (?,?,?,?,?,?)",
+        "INSERT INTO assignment (measure_id, unit_id, role, printed_name, position, created_at, shares)"
+        " VALUES (?,?,?,?,?,?,?)",
         assignments,
     )
     cur.executemany(
-        "INSERT INTO indicator (measure_id, code, name, unit, target, baseline, cumulative, position)"
-        " VALUES (?,?,?,?,?,?,?,?)",
+        "INSERT INTO indicator (measure_id, code, name, unit, target, baseline, cumulative, position, rollup,"
+        " shares) VALUES (?,?,?,?,?,?,?,?,?,?)",
         indicators,
     )
     for (indicator_id,) in cur.execute("SELECT id FROM indicator").fetchall():

@@ -1,6 +1,6 @@
 """Benchmark: clerks posting monthly reports to the app under waitress, on SQLite and PostgreSQL.
 
-    .venv/bin/python scripts/bench/submit.py [--postgres URL] [--no-postgres] [--seconds 10]
+    .venv/bin/python scripts/bench/submit.py [--quick] [--postgres URL] [--no-postgres] [--seconds 10]
 
 For each database (a SQLite file in a temporary folder; and a fresh PostgreSQL database made next to
 `--postgres URL`, by default postgresql://postgres@127.0.0.1:5432/test when it answers, dropped at
@@ -12,10 +12,16 @@ version), then loops posting a new revision of its own assignment's 2024-05 repo
 version after each 302; it cycles over its unit's assignments. A client keeps the cookie it had when it loaded the form, as a browser that
 follows the redirect ends up with (the flash is read and gone), so the cookie does not grow.
 
-Runs, each bounded by ≤ 4,000 requests or `--seconds`, whichever comes first: 8 clients, 32 clients,
-and 8 clients again while `tracker publish` writes boards of the same plan in another process.
+Side by side in one run, on the same core (medians of 3 interleaved repeats): 8 clients posting to
+tracker and 8 clients posting to the limit, a minimal Flask app under the same server (signed cookie,
+one session lookup, one INSERT, a redirect: limits/submit_app.py), with requests/s, p95 and the
+server's CPU per request; the ratio is tracker's cost over the limit's. Then (not with --quick) 32
+clients, and 8 clients again while `tracker publish` writes boards of the same plan in another process.
+Each run is bounded by ≤ 4,000 requests or `--seconds`, whichever comes first. Writes
+`submit_sqlite` and `submit_postgresql` to bench-results.json.
 Figures are printed, never asserted: these machines are shared and noisy.
-Aims (issue 8), on one core: ≥ 600 req/s and p95 ≤ 50 ms at 8 clients, 0 errors at 32.
+Aims (issues 8 and 17), on one core: ≤ 3× the limit, ≥ 600 req/s and p95 ≤ 50 ms at 8 clients on
+SQLite (≥ 330 req/s on PostgreSQL), 0 errors at 32.
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import benchlib  # noqa: E402
 
 from tracker.store.db import db, init_database  # noqa: E402
 
@@ -307,6 +316,73 @@ def run_clients(port: int, clients: list[Client], seconds: float) -> Result:
     return result
 
 
+def run_limit_clients(port: int, clients: list[Client], seconds: float) -> Result:
+    """The same loop against the limit app: sign in once, then POST the same body until the budget ends."""
+    result, lock = Result(), threading.Lock()
+    budget, deadline, began = [MAX_REQUESTS], [0.0], [0.0]
+
+    def go():
+        began[0] = time.perf_counter()
+        deadline[0] = began[0] + seconds
+
+    start_line = threading.Barrier(len(clients), action=go)
+
+    def take() -> bool:
+        with lock:
+            if budget[0] <= 0 or time.perf_counter() >= deadline[0]:
+                return False
+            budget[0] -= 1
+            return True
+
+    def work(client: Client):
+        s = Session(port)
+        s.request("GET", f"/login?user={client.username}")
+        latencies, statuses = [], Counter()
+        start_line.wait()
+        turn = 0
+        while take():
+            assignment_id = client.assignments[turn % len(client.assignments)]
+            turn += 1
+            percent = min(100, 10 + turn)
+            body = {"percent": str(percent), "narrative": NARRATIVE.format(percent=percent), "save": "提交"}
+            t0 = time.perf_counter()
+            status, _, _ = s.request("POST", f"/r/{assignment_id}", body, keep_cookie=False)
+            latencies.append(time.perf_counter() - t0)
+            statuses[status] += 1
+        s.close()
+        with lock:
+            result.latencies.extend(latencies)
+            result.statuses.update(statuses)
+            result.errors += sum(v for k, v in statuses.items() if k != 302)
+
+    threads = [threading.Thread(target=work, args=(c,), daemon=True) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 120)
+    result.seconds = time.perf_counter() - began[0]
+    return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(run, pid: int) -> tuple[Result, float]:
+    """A run and the server's CPU milliseconds per request during it."""
+    before = cpu_seconds(pid)
+    r = run()
+    return r, (cpu_seconds(pid) - before) * 1000 / max(1, len(r.latencies))
+
+
+def p95(r: Result) -> float:
+    if len(r.latencies) < 2:
+        return r.latencies[0] * 1000 if r.latencies else float("nan")
+    return statistics.quantiles(r.latencies, n=100)[94] * 1000
+
+
 def report(label: str, r: Result, aim: str) -> None:
     n = len(r.latencies)
     if n:
@@ -336,10 +412,23 @@ def affinity() -> tuple[set[int] | None, set[int] | None]:
     return {cores[0]}, set(cores[1:])
 
 
-def start_server(env: dict, port: int, cores: set[int] | None, log: Path) -> subprocess.Popen:
+def start_server(
+    env: dict, port: int, cores: set[int] | None, log: Path, command: list[str] | None = None
+) -> subprocess.Popen:
     out = log.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tracker.cli", "serve", "--host", HOST, "--port", str(port), "--no-scheduler"],
+        command
+        or [
+            sys.executable,
+            "-m",
+            "tracker.cli",
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--no-scheduler",
+        ],
         env=env,
         cwd=env["TRACKER_INSTANCE"],
         stdout=out,
@@ -413,7 +502,7 @@ class Publisher(threading.Thread):
 # ---------------------------------------------------------------- one database
 
 
-def bench(label: str, url: str, folder: Path, seconds: float, cores) -> None:
+def bench(label: str, url: str, folder: Path, seconds: float, cores, repeats: int, quick: bool) -> dict:
     server_cores, other_cores = cores
     print(f"\n{label}: {url}", flush=True)
     began = time.perf_counter()
@@ -428,16 +517,62 @@ def bench(label: str, url: str, folder: Path, seconds: float, cores) -> None:
         "PYTHONPATH": str(ROOT),
     }
     Path(env["TRACKER_INSTANCE"]).mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    server = publisher = None
+    port, limit_port = free_port(), free_port()
+    server = publisher = limit_server = None
     try:
         server = start_server(env, port, server_cores, folder / "server.log")
+        limit_server = start_server(
+            env,
+            limit_port,
+            server_cores,
+            folder / "limit.log",
+            [
+                sys.executable,
+                str(ROOT / "scripts/bench/limits/submit_app.py"),
+                "--url",
+                url,
+                "--port",
+                str(limit_port),
+            ],
+        )
         began = time.perf_counter()
         for client in clients:
             sign_in(port, client)
         print(f"  {len(clients)} sign-ins (real argon2id) in {time.perf_counter() - began:.1f} s", flush=True)
-        for n in CLIENTS:
-            report(f"{n} clients", run_clients(port, clients[:n], seconds), AIMS[n])
+        product_runs, limit_runs = [], []
+        for _ in range(repeats):  # interleaved: tracker, limit, tracker, limit, …
+            product_runs.append(measured(lambda: run_clients(port, clients[:8], seconds), server.pid))
+            limit_runs.append(
+                measured(lambda: run_limit_clients(limit_port, clients[:8], seconds), limit_server.pid)
+            )
+        for name, runs in (("tracker, 8 clients", product_runs), ("limit, 8 clients", limit_runs)):
+            middle = sorted(runs, key=lambda rc: len(rc[0].latencies) / rc[0].seconds)[len(runs) // 2]
+            report(name, middle[0], f"{middle[1]:.2f} ms CPU a request")
+
+        def rate(runs):
+            return statistics.median(len(r.latencies) / r.seconds for r, _ in runs)
+
+        entry = benchlib.entry(
+            f"submit_{label.lower()}",
+            rate(product_runs),
+            rate(limit_runs),
+            "req/s",
+            3.0,
+            0,
+            p95_ms=round(statistics.median(p95(r) for r, _ in product_runs), 1),
+            limit_p95_ms=round(statistics.median(p95(r) for r, _ in limit_runs), 1),
+            cpu_ms=round(statistics.median(c for _, c in product_runs), 2),
+            limit_cpu_ms=round(statistics.median(c for _, c in limit_runs), 2),
+            errors=sum(r.errors for r, _ in product_runs),
+            aim_text="≤ 3× the limit; ≥ 600 req/s, p95 ≤ 50 ms (SQLite), ≥ 330 req/s (PostgreSQL)",
+        )
+        init_database(url)
+        entry["revisions"] = db.execute_sql("SELECT COUNT(*) FROM report_revision").fetchone()[0]
+        db.close_all()
+        benchlib.show(entry)
+        if quick:
+            return entry
+        report(f"{CLIENTS[1]} clients", run_clients(port, clients[: CLIENTS[1]], seconds), AIMS[CLIENTS[1]])
         publisher = Publisher(env, other_cores)
         publisher.start()
         time.sleep(1.0)  # let the first publish get past its start-up into the database work
@@ -451,11 +586,63 @@ def bench(label: str, url: str, folder: Path, seconds: float, cores) -> None:
             )
         for failure in publisher.failures[:2]:
             print(f"  publish failed: {failure}")
+        return entry
     finally:
         if publisher is not None:
             publisher.stopping.set()
             stop(publisher.proc)
         stop(server)
+        stop(limit_server)
+
+
+def run(
+    quick: bool = False, postgres: bool = True, seconds: float | None = None, base: str | None = None
+) -> list[dict]:
+    seconds = seconds or (3.0 if quick else 5.0)
+    repeats = 1 if quick else 3
+    cores = affinity()
+    print(
+        f"report POSTs: server on {'core ' + ','.join(map(str, sorted(cores[0]))) if cores[0] else 'all cores'}, "
+        f"clients and publishing on {'cores ' + ','.join(map(str, sorted(cores[1]))) if cores[1] else 'the same'}; "
+        f"each run ≤ {MAX_REQUESTS} requests or {seconds:g} s; reports of {PLAN} for {PERIOD}; "
+        f"medians of {repeats}",
+        flush=True,
+    )
+    folder = Path(tempfile.mkdtemp(prefix="tracker-bench-submit-"))
+    entries = []
+    try:
+        entries.append(
+            bench(
+                "SQLite",
+                f"sqlite:///{folder}/sqlite/tracker.db",
+                folder / "sqlite",
+                seconds,
+                cores,
+                repeats,
+                quick,
+            )
+        )
+        base = None if not postgres else (base or (DEFAULT_PG if pg_answers(DEFAULT_PG) else None))
+        if base is None:
+            print("\nPostgreSQL: skipped (give --postgres URL)")
+        else:
+            name = f"tracker_bench_submit_{uuid.uuid4().hex[:8]}"
+            admin = pg_admin(base)
+            try:
+                with admin.cursor() as cur:
+                    cur.execute(f'CREATE DATABASE "{name}"')
+                url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+                entries.append(bench("PostgreSQL", url, folder / "postgres", seconds, cores, repeats, quick))
+            finally:
+                if db.obj is not None and hasattr(db.obj, "close_all"):
+                    db.close_all()
+                with admin.cursor() as cur:
+                    cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    benchlib.save(entries)
+    return entries
 
 
 def main() -> None:
@@ -464,42 +651,10 @@ def main() -> None:
         "--postgres", metavar="URL", help=f"a PostgreSQL server to make a database on ({DEFAULT_PG})"
     )
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--seconds", type=float, default=10.0, help="at most this long per run (default 10)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (server logs)")
+    parser.add_argument("--quick", action="store_true", help="one repeat of 3 s, side by side only")
+    parser.add_argument("--seconds", type=float, default=None, help="at most this long per run (default 5)")
     args = parser.parse_args()
-    cores = affinity()
-    print(
-        f"server on {'core ' + ','.join(map(str, sorted(cores[0]))) if cores[0] else 'all cores'}, "
-        f"clients and publishing on {'cores ' + ','.join(map(str, sorted(cores[1]))) if cores[1] else 'the same'}; "
-        f"each run ≤ {MAX_REQUESTS} requests or {args.seconds:g} s; reports of {PLAN} for {PERIOD}"
-    )
-    folder = Path(tempfile.mkdtemp(prefix="tracker-bench-submit-"))
-    try:
-        bench("SQLite", f"sqlite:///{folder}/sqlite/tracker.db", folder / "sqlite", args.seconds, cores)
-        base = (
-            None if args.no_postgres else (args.postgres or (DEFAULT_PG if pg_answers(DEFAULT_PG) else None))
-        )
-        if base is None:
-            print("\nPostgreSQL: skipped (give --postgres URL)")
-            return
-        name = f"tracker_bench_submit_{uuid.uuid4().hex[:8]}"
-        admin = pg_admin(base)
-        try:
-            with admin.cursor() as cur:
-                cur.execute(f'CREATE DATABASE "{name}"')
-            url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-            bench("PostgreSQL", url, folder / "postgres", args.seconds, cores)
-        finally:
-            if db.obj is not None and hasattr(db.obj, "close_all"):
-                db.close_all()
-            with admin.cursor() as cur:
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.close()
-    finally:
-        if args.keep:
-            print(f"\nkept {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+    run(args.quick, not args.no_postgres, args.seconds, args.postgres)
 
 
 if __name__ == "__main__":

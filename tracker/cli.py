@@ -582,6 +582,7 @@ def restore_command(file, force):
 )
 def serve(host, port, threads, no_scheduler):
     """Run the app under waitress (a production WSGI server), with the scheduler in-process."""
+    from tracker.runtime import freeze_heap
     from tracker.scheduler import start_scheduler, stop_scheduler
     from tracker.web import create_app
     from tracker.web.serving import SecretKeyMissing, check_host, run
@@ -592,6 +593,7 @@ def serve(host, port, threads, no_scheduler):
         check_host(host)  # refuse before the scheduler starts
         if not no_scheduler:
             start_scheduler()
+        freeze_heap()  # what start-up made stays out of every later collection
         run(app, host, port, threads)
     except SecretKeyMissing as exc:
         _fail(str(exc))

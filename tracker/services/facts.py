@@ -19,6 +19,7 @@ from peewee import JOIN, fn
 from tracker.rules import values as rv
 from tracker.rules.periods import Period
 from tracker.rules.rollup import member_spec, rolls_up
+from tracker.runtime import batch
 from tracker.store.models import (
     Assignment,
     Completion,
@@ -86,6 +87,7 @@ def _decimal(value) -> Decimal | None:
         return None
 
 
+@batch  # hundreds of thousands of short-lived rows: fewer collections while they are made
 def gather(
     plan: Plan,
     as_of: datetime,

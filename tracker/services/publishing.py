@@ -32,6 +32,7 @@ from pathlib import Path
 
 from tracker.clock import now as clock_now
 from tracker.rules.periods import Period, Quarter, Review, Window, Year, parse_window, review_windows
+from tracker.runtime import batch, freeze_heap
 from tracker.services import events
 from tracker.services.boards import UnknownPlan, board_moment, plan_by_code
 from tracker.services.facts import reporting_start
@@ -169,6 +170,7 @@ def _digest(files: dict[str, bytes]) -> str:
 # --- one build ---------------------------------------------------------------------------------------
 
 
+@batch
 def publish(
     plan_code: str,
     windows: Iterable[Window | str],
@@ -266,7 +268,9 @@ def _audit_head(plan: Plan, result: PublishResult) -> str | None:
 def _pool(workers: int):
     if workers <= 1:
         return None
-    # Forked workers only render plain documents; they never touch the database connection.
+    # Forked workers only render plain documents; they never touch the database connection. Frozen
+    # first, so the children share the parent's heap instead of copying what a collection touches.
+    freeze_heap()
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
 

@@ -71,9 +71,12 @@ def _hears(sub: EventSubscription, kind: str, unit_id: int | None) -> bool:
     return True
 
 
-def emit(kind: str, unit_id: int | None, data: dict, at: datetime | None = None) -> str:
+def emit(
+    kind: str, unit_id: int | None, data: dict, at: datetime | None = None, any_subscription: bool = True
+) -> str:
     """Queue `kind` for every active subscription that hears it; returns the event's id.
-    Call inside the change's write transaction."""
+    Call inside the change's write transaction. `any_subscription=False`: the caller read, in this
+    transaction, that no subscription is active (nothing to look up)."""
     if kind not in KINDS:
         raise ValueError(f"unknown event {kind}")
     moment = at or now()
@@ -85,6 +88,8 @@ def emit(kind: str, unit_id: int | None, data: dict, at: datetime | None = None)
         "unit_id": unit_id,
         "data": jsonable(data),
     }
+    if not any_subscription:
+        return event_id
     subs = (
         EventSubscription.select(EventSubscription, User)
         .join(User, on=(EventSubscription.owner == User.id), join_type=JOIN.LEFT_OUTER)

@@ -9,9 +9,10 @@ Every change writes its audit events in the same transaction. Every lookup goes 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -30,8 +31,8 @@ from tracker.services import evidence as evidence_service
 from tracker.services.facts import gather, reporting_rules
 from tracker.services.scoping import OutOfScope, Scope
 from tracker.services.text import clean_text
-from tracker.store import audit
-from tracker.store.db import write_transaction
+from tracker.store import audit, hot
+from tracker.store.db import is_postgres, write_transaction
 from tracker.store.models import (
     Assignment,
     Delivery,
@@ -315,15 +316,19 @@ def validate(data: ReportInput, indicators: Sequence[Indicator]) -> list[Problem
 
 def previous_values(assignment_id: int, period: Period) -> dict[str, Decimal]:
     """Each indicator's value in the latest revision of the most recent earlier period that has it."""
-    found: dict[str, Decimal] = {}
     rows = (
         ReportRevision.select(ReportRevision.indicator_values, Report.period)
         .join(Report)
         .where(Report.assignment == assignment_id, Report.period < str(period))
         .order_by(Report.period.desc(), ReportRevision.number.desc())
     )
-    for row in rows:
-        for code, value in (row.indicator_values or {}).items():
+    return _first_values(row.indicator_values or {} for row in rows)
+
+
+def _first_values(newest_first: Iterable[Mapping]) -> dict[str, Decimal]:
+    found: dict[str, Decimal] = {}
+    for values in newest_first:
+        for code, value in values.items():
             number = stored_decimal(value)
             if number is not None:
                 found.setdefault(code, number)
@@ -608,34 +613,47 @@ def record_revision(
     upload_dir: str | os.PathLike | None = None,
     expected_revision_number: int | None = None,
     written: list[Path] | None = None,
+    known: hot.SaveRead | None = None,
 ) -> tuple[ReportRevision, list[audit.Change]]:
     """Insert the next revision of (assignment, period). Call inside `write_transaction()`; returns the
-    revision and the audit changes to record. Checks the version when `expected_revision_number` is given."""
+    revision and the audit changes to record. Checks the version when `expected_revision_number` is given.
+    `known`: the report's state as read in this transaction (`hot.read_for_save`), not read again."""
     changes = []
-    report = Report.get_or_none(Report.assignment == assignment.id, Report.period == str(period))
-    if report is None:
-        report = Report.create(assignment=assignment.id, period=str(period), created_at=at)
+    if known is not None:
+        report_id, latest_number = known.report_id, known.latest_number
+    else:
+        report = Report.get_or_none(Report.assignment == assignment.id, Report.period == str(period))
+        report_id = report.id if report else None
+        last = (
+            ReportRevision.select(fn.MAX(ReportRevision.number))
+            .where(ReportRevision.report == report_id)
+            .scalar()
+            if report_id
+            else None
+        )
+        latest_number = last or 0
+    if report_id is None:
+        report_id = Report.insert(assignment=assignment.id, period=str(period), created_at=at).execute()
         changes.append(
             audit.Change(
                 "report.create",
                 "report",
-                report.id,
+                report_id,
                 None,
                 {"assignment": assignment.id, "period": str(period)},
             )
         )
-    latest = (
-        ReportRevision.select(ReportRevision, Report)
-        .join(Report)
-        .where(ReportRevision.report == report.id)
-        .order_by(ReportRevision.number.desc())
-        .first()
-    )
-    latest_number = latest.number if latest else 0
     if expected_revision_number is not None and expected_revision_number != latest_number:
+        latest = (
+            ReportRevision.select(ReportRevision, Report)
+            .join(Report)
+            .where(ReportRevision.report == report_id)
+            .order_by(ReportRevision.number.desc())
+            .first()
+        )
         raise StaleRevision(_views([latest], indicators)[0])
     revision = ReportRevision.create(
-        report=report,
+        report=report_id,
         number=latest_number + 1,
         author=scope.user_id,
         recorded_at=at,
@@ -672,7 +690,7 @@ def record_revision(
                 },
             )
         )
-    before = {"number": latest_number} if latest else None
+    before = {"number": latest_number} if latest_number else None
     events.emit(
         "report.filed",
         assignment.unit_id,
@@ -686,6 +704,7 @@ def record_revision(
             "source": source,
         },
         at=at,
+        any_subscription=known.any_subscription if known is not None else True,
     )
     changes.append(
         audit.Change("report.revise", "report_revision", revision.id, before, _content(revision, stored))
@@ -711,22 +730,92 @@ def save_revision(
     Raises InvalidReport for wrong input, ReportError for a closed assignment, OutOfScope for
     another unit's assignment.
     """
+    saved = save_report(
+        scope,
+        assignment_id,
+        period,
+        lambda target: (data, expected_revision_number),
+        files,
+        upload_dir=upload_dir,
+        source=source,
+    )
+    assert saved is not None  # the reader above always gives data
+    return saved
+
+
+class UnknownPeriod(InvalidReport):
+    """The period a save was posted to is not one of the assignment's (a wrong address)."""
+
+
+def save_report(
+    scope: Scope,
+    assignment_id: int,
+    period: str,
+    read: Callable[[ReportTarget], tuple[ReportInput, int | None] | None],
+    files: Sequence[evidence_service.CheckedFile] = (),
+    *,
+    upload_dir: str | os.PathLike | None = None,
+    source: str = "web",
+) -> Saved | None:
+    """Save a new revision of the assignment's report for `period`: the lean path of a form's POST.
+
+    One transaction and one read (`hot.read_for_save`: the target, its indicators, the report's
+    state, the audit head) under the write lock; then `read(target)` turns the request into the data
+    and the revision number the editor started from, or None when the input is wrong (it says why
+    on the form; nothing is saved and None is returned). Raises as `save_revision`, and
+    `UnknownPeriod` before `read` is called when the period is not one of the assignment's.
+    """
     if len(files) > evidence_service.MAX_FILES:
         raise ReportError(f"每次最多上传 {evidence_service.MAX_FILES} 个附件")
     at = now()
-    assignment = _writable_assignment(scope, assignment_id)
-    plan = assignment.measure.plan
-    the_period = check_period(period, plan, assignment, local_date(at))
-    indicators = _indicators(assignment.measure_id)
-    problems = validate(data, indicators)
-    if problems:
-        raise InvalidReport(problems)
-    warnings = indicator_warnings(
-        indicators, data, previous_values(assignment.id, the_period), reporting_rules(plan)
-    )
+    try:
+        key = str(Period.parse(period))
+    except ValueError:
+        key = period  # check_period below says what is wrong with it
     written: list[Path] = []
     try:
         with write_transaction():
+            known = hot.read_for_save(assignment_id, key, scope.user_id)
+            if known is None:
+                raise OutOfScope(f"assignment {assignment_id}")
+            assignment = known.assignment
+            scope.check_write_unit(assignment.unit_id)
+            plan = assignment.measure.plan
+            try:
+                the_period = check_period(period, plan, assignment, local_date(at))
+            except InvalidReport as exc:
+                raise UnknownPeriod(exc.problems) from None
+            got = read(ReportTarget(assignment.id, str(the_period), known.indicators, plan.signoff))
+            if got is None:
+                return None
+            data, expected = got
+            if assignment.archived_at or assignment.measure.archived_at:
+                raise ReportError("本项任务已归档(新版方案不再包含),不能再报送")
+            problems = validate(data, known.indicators)
+            if problems:
+                raise InvalidReport(problems)
+            earlier = (json.loads(values) for _, _, values in known.earlier) if data.indicator_values else ()
+            warnings = indicator_warnings(
+                known.indicators, data, _first_values(earlier), reporting_rules(plan)
+            )
+            # Submitted: the person's draft of this report has done its job (on PostgreSQL it goes
+            # with the statement that makes the report, when that is needed).
+            draft_left = known.has_draft
+            made = []
+            if known.report_id is None and (expected is None or expected == 0):
+                dropping = scope.user_id if draft_left and is_postgres() else None
+                report_id = hot.insert_report(assignment.id, str(the_period), at, dropping)
+                draft_left = draft_left and dropping is None
+                known = dataclasses.replace(known, report_id=report_id)
+                made.append(
+                    audit.Change(
+                        "report.create",
+                        "report",
+                        report_id,
+                        None,
+                        {"assignment": assignment.id, "period": str(the_period)},
+                    )
+                )
             revision, changes = record_revision(
                 scope,
                 assignment,
@@ -734,19 +823,20 @@ def save_revision(
                 data,
                 at=at,
                 source=source,
-                indicators=indicators,
+                indicators=known.indicators,
                 files=files,
                 upload_dir=upload_dir,
-                expected_revision_number=expected_revision_number,
+                expected_revision_number=expected,
                 written=written,
+                known=known,
             )
-            audit.record_many(scope.username, changes)
-            # Submitted: the person's draft of this report has done its job.
-            ReportDraft.delete().where(
-                ReportDraft.user == scope.user_id,
-                ReportDraft.assignment == assignment.id,
-                ReportDraft.period == str(the_period),
-            ).execute()
+            audit.record_many(scope.username, made + changes, head=known.audit_head)
+            if draft_left:
+                ReportDraft.delete().where(
+                    ReportDraft.user == scope.user_id,
+                    ReportDraft.assignment == assignment.id,
+                    ReportDraft.period == str(the_period),
+                ).execute()
     except BaseException:
         for path in written:  # the rows rolled back; so do the files
             path.unlink(missing_ok=True)

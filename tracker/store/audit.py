@@ -139,14 +139,21 @@ def record(
     record_many(actor, [Change(action, entity, entity_id, before, after)])
 
 
-def record_many(actor: str, changes: list[Change]) -> int:
-    """Append events in order with one read of the chain's head and one insert (a bulk load's path)."""
+_READ = object()
+
+
+def record_many(actor: str, changes: list[Change], head=_READ) -> int:
+    """Append events in order with one read of the chain's head and one insert (a bulk load's path).
+    `head` is the chain's (seq, hash) or None for an empty chain, when the caller already read it
+    under this transaction's write lock (a report's save reads it with everything else)."""
     if not changes:
         return 0
     if not db.in_transaction():
         raise RuntimeError("audit events must be written inside the change's transaction")
-    last = AuditEvent.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).first()
-    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+    if head is _READ:
+        last = AuditEvent.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).first()
+        head = (last.seq, last.hash) if last else None
+    seq, prev = head if head is not None else (0, GENESIS)
     key = audit_key()
     kid = key_id(key)
     at = now()

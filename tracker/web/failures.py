@@ -35,6 +35,7 @@ LABELS = {
 # A locked SQLite write is retried (by SQLite's busy handler) this long before the page says so,
 # rather than the 10 s a batch job may wait.
 WEB_BUSY_MS = 3000
+MAX_POOLED = 32  # tracker.store.db's pools
 
 
 def kind_of(exc: Exception) -> str:
@@ -54,10 +55,18 @@ MESSAGES = {
 
 
 def init_app(app: Flask) -> None:
+    tuned: dict[int, object] = {}  # connection id → the connection told the web's wait (bounded below)
+
     @app.before_request
     def _brief_busy_wait():
+        # Once per pooled connection (they may predate the app), not once per request.
         if isinstance(db.obj, peewee.SqliteDatabase):
-            db.execute_sql(f"PRAGMA busy_timeout = {WEB_BUSY_MS}")  # pooled connections may predate us
+            conn = db.connection()
+            if tuned.get(id(conn)) is not conn:
+                if len(tuned) > 4 * MAX_POOLED:  # the pool has replaced its connections: start again
+                    tuned.clear()
+                db.execute_sql(f"PRAGMA busy_timeout = {WEB_BUSY_MS}")
+                tuned[id(conn)] = conn
 
     @app.errorhandler(peewee.OperationalError)
     @app.errorhandler(peewee.InterfaceError)

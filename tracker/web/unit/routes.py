@@ -224,11 +224,65 @@ def _attach(form, indicators, problems) -> None:
 @bp.post("/assignments/<int:assignment_id>/reports/<period>")
 @allow(*UNIT)
 def report_save(assignment_id: int, period: str):
-    # A save needs only the checked target; the whole page is built when the form is shown again.
-    target = _target_or_404(assignment_id, period)
-    form = report_form(target.indicators)
-    valid = form.validate_on_submit()
-    data = _report_input(form, target.indicators) if valid else None
+    # The lean path: the service reads the target once, under the write lock, and hands it here to
+    # read the form; a save answers with a redirect. Every other outcome builds the page afterwards.
+    uploads = [(f.filename, f.stream) for f in request.files.getlist("files") if f and f.filename]
+    try:  # before the write lock: checking files may take a while
+        files, upload_error = evidence_service.check_uploads(uploads, current_user.user.id), None
+    except evidence_service.EvidenceError as exc:
+        files, upload_error = [], str(exc)
+    seen: dict = {}
+
+    def read(target):
+        form = report_form(target.indicators)
+        seen.update(target=target, form=form)
+        if not form.validate_on_submit():
+            return None
+        data = seen["data"] = _report_input(form, target.indicators)
+        if data is None or form.preview.data:
+            return None
+        if upload_error:
+            form.files.errors = [*form.files.errors, upload_error]
+            return None
+        try:
+            return data, int(form.expected.data or 0)
+        except ValueError:
+            abort(400)
+
+    try:
+        saved = report_service.save_report(
+            _scope(), assignment_id, period, read, files, upload_dir=current_app.config["UPLOAD_DIR"]
+        )
+    except report_service.UnknownPeriod:
+        abort(404)
+    except StaleRevision as exc:
+        _keep_draft(seen["target"])
+        flash(f"{exc}。下方保留了您填写的内容,请对照最新一版核对后再提交(附件需重新选择)。", "error")
+        seen["form"].expected.data = str(exc.latest.number)
+        return _render_report(_page_or_404(assignment_id, period), seen["form"], status=409, stale=exc.latest)
+    except InvalidReport as exc:
+        _keep_draft(seen["target"])
+        _attach(seen["form"], seen["target"].indicators, exc.problems)
+        return _render_report(_page_or_404(assignment_id, period), seen["form"], status=400)
+    except ReportError as exc:
+        _keep_draft(seen["target"])
+        flash(str(exc), "error")
+        return _render_report(_page_or_404(assignment_id, period), seen["form"], status=400)
+    if saved is None:
+        return _not_saved(assignment_id, period, seen)
+    target = seen["target"]
+    message = f"已保存第 {saved.revision.number} 版。"
+    if target.signoff:
+        message += "本方案要求单位负责人签发后方计为报送。"
+    flash(message, "info")
+    for warning in saved.warnings:
+        flash(f"请核对:{warning.message}", "warning")
+    return redirect(url_for("unit.report", assignment_id=target.assignment_id, period=target.period))
+
+
+def _not_saved(assignment_id: int, period: str, seen: dict):
+    """The form came back without a save: wrong input, a preview, or a refused file."""
+    form, target, data = seen["form"], seen["target"], seen.get("data")
     if data is None:
         if "csrf_token" in form.errors:
             abort(400)  # no CSRF token or a forged form
@@ -240,48 +294,8 @@ def report_save(assignment_id: int, period: str):
         _attach(form, target.indicators, problems)
         preview = {"narrative": data.narrative, "problems": data.problems, "next_steps": data.next_steps}
         return _render_report(_page_or_404(assignment_id, period), form, preview=preview, warnings=warnings)
-    uploads = [(f.filename, f.stream) for f in request.files.getlist(form.files.name) if f and f.filename]
-    try:
-        files = evidence_service.check_uploads(uploads, current_user.user.id)
-    except evidence_service.EvidenceError as exc:
-        form.files.errors = [*form.files.errors, str(exc)]
-    if form.files.errors:
-        _keep_draft(target)
-        return _render_report(_page_or_404(assignment_id, period), form, status=400)
-    try:
-        expected = int(form.expected.data or 0)
-    except ValueError:
-        abort(400)
-    try:
-        saved = report_service.save_revision(
-            _scope(),
-            target.assignment_id,
-            target.period,
-            data,
-            files,
-            expected,
-            upload_dir=current_app.config["UPLOAD_DIR"],
-        )
-    except StaleRevision as exc:
-        _keep_draft(target)
-        flash(f"{exc}。下方保留了您填写的内容,请对照最新一版核对后再提交(附件需重新选择)。", "error")
-        form.expected.data = str(exc.latest.number)
-        return _render_report(_page_or_404(assignment_id, period), form, status=409, stale=exc.latest)
-    except InvalidReport as exc:
-        _keep_draft(target)
-        _attach(form, target.indicators, exc.problems)
-        return _render_report(_page_or_404(assignment_id, period), form, status=400)
-    except ReportError as exc:
-        _keep_draft(target)
-        flash(str(exc), "error")
-        return _render_report(_page_or_404(assignment_id, period), form, status=400)
-    message = f"已保存第 {saved.revision.number} 版。"
-    if target.signoff:
-        message += "本方案要求单位负责人签发后方计为报送。"
-    flash(message, "info")
-    for warning in saved.warnings:
-        flash(f"请核对:{warning.message}", "warning")
-    return redirect(url_for("unit.report", assignment_id=target.assignment_id, period=target.period))
+    _keep_draft(target)  # a refused file
+    return _render_report(_page_or_404(assignment_id, period), form, status=400)
 
 
 @bp.post("/revisions/<int:revision_id>/signoff")

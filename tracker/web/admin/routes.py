@@ -32,6 +32,7 @@ from tracker.web.admin.forms import (
     UserCreateForm,
     unit_choices,
 )
+from tracker.web.paging import paginate
 
 RECENT_EVENTS = 100
 
@@ -89,7 +90,16 @@ def index():
 @bp.get("/users")
 @allow("admin")
 def users():
-    return render_template("admin/users.html", users=admin.list_users())
+    page = paginate(
+        admin.list_users(),
+        lambda u: (
+            u.username,
+            u.display_name,
+            u.unit.name if u.unit_id else "",
+            u.unit.short if u.unit_id else "",
+        ),
+    )
+    return render_template("admin/users.html", users=page.rows, page=page)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -37,6 +37,7 @@ from tracker.web.office.forms import (
     ScoringForm,
     choices,
 )
+from tracker.web.paging import matches, paginate, query
 
 PAGE_SIZE = 100
 
@@ -433,25 +434,50 @@ def findings():
     state = state if state in sv.STATE_LABELS else None
     severity = request.args.get("severity") or None
     severity = severity if severity in sv.SEVERITY_LABELS else None
+    everything = sv.finding_ledger(_scope())
+    units = sorted(
+        {(r.finding.unit_id, r.unit_label, r.finding.unit.name) for r in everything}, key=lambda u: u[1]
+    )
+    # 单位 is typed (a list of the units' names to pick from): its name, short name or id.
+    unit_text = request.args.get("unit", "").strip()
+    unit_id = next((u[0] for u in units if unit_text in (str(u[0]), u[1], u[2])), None) if unit_text else None
     rows = sv.finding_ledger(
         _scope(),
         state=state,
-        unit_id=_int_arg("unit"),
+        unit_id=unit_id,
         plan_id=plan.id if plan else None,
         severity=severity,
         overdue=request.args.get("overdue") == "1",
     )
-    units = sorted(
-        {(r.finding.unit_id, r.unit_label) for r in sv.finding_ledger(_scope())}, key=lambda u: u[1]
-    )
+    if unit_text and unit_id is None:
+        flash(f"没有名为“{unit_text}”的单位的问题，已显示全部单位。", "warning")
+    if q := query():
+        rows = [
+            r
+            for r in rows
+            if matches(q, r.finding.title, r.finding.detail, r.unit_label, r.finding.unit.name)
+        ]
+    page = paginate(rows)
     return _render(
         "office/findings.html",
-        rows=rows,
+        rows=page.rows,
+        counts=page_counts(rows),
+        page=page,
+        unit_label=next((u[1] for u in units if u[0] == unit_id), ""),
         plans=_plans(),
         plan=plan,
         units=units,
         args={k: v for k, v in request.args.items() if v},
     )
+
+
+def page_counts(rows) -> dict:
+    """The ledger's totals by state over every matching row (not only this page)."""
+    return {
+        "all": len(rows),
+        **{k: sum(1 for r in rows if r.finding.state == k) for k in sv.STATE_LABELS},
+        "overdue": sum(1 for r in rows if r.overdue),
+    }
 
 
 def _finding_form(plan: Plan | None, inspection_id: int | None) -> FindingForm:

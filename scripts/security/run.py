@@ -5,25 +5,32 @@
 1. forged chain: six audited changes in a fresh SQLite database, then the pen test's rewrite (an event
    changed, one deleted, every later hash recomputed, with plain SHA-256 and with a key of the
    intruder's own) and a truncated tail against a noted head: `tracker audit verify` must exit 1.
-2. upload bombs: each crafted Office file is checked as an evidence upload while a second client asks
-   a waitress-served page every 50 ms: each must be refused within 2 s, the other client's p95 < 1 s.
+2. upload bombs: each crafted Office file (and a body over the size limit) is posted by a unit clerk
+   as evidence with a report save to a waitress server set up as `tracker serve` does, while an
+   inspector's browser asks for the office overview every 50 ms: each must be refused within 2 s
+   and nothing stored, the inspector's p95 < 1 s.
 3. the authorization matrix and the fuzzed posts: their pytest files, with the pass counts; 200
-   generated posts per POST route of the app (tests/security/test_fuzzed_posts.py), none 5xx.
-   Script payloads in every writable field, every page viewed in Chromium: none runs
+   generated posts per POST route of the app and of the JSON API (tests/security/test_fuzzed_posts.py),
+   none 5xx. Script payloads typed through every form as served, and stored in every writable field,
+   every page of the app and of the published site viewed in Chromium: none runs
    (tests/security/test_xss_in_browser.py).
 4. bandit (0 medium or high findings) and pip-audit: `scripts/security/static`.
 """
 
 from __future__ import annotations
 
+import http.cookiejar
 import io
 import os
+import re
+import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -74,11 +81,11 @@ def bombs() -> dict[str, bytes]:
 
 
 def check_forged_chain(workdir: Path) -> tuple[int, int]:
+    from tests.security.forgery import change_and_delete, rewrite_from, truncate_from
     from tracker.services.users import add_user
     from tracker.store import audit
     from tracker.store.db import db, init_database
     from tracker.store.migrations import upgrade
-    from tracker.store.models import AuditEvent
 
     caught = cases = 0
     env = {**os.environ, "TRACKER_INSTANCE": str(workdir / "instance")}
@@ -89,33 +96,10 @@ def check_forged_chain(workdir: Path) -> tuple[int, int]:
         for i in range(6):
             add_user(f"inspector{i}", "inspector", password="a long enough password", actor="admin")
         noted = audit.head_text()
-        events = list(AuditEvent.select().order_by(AuditEvent.seq))
-        with db.atomic():
-            if case == "truncated":
-                AuditEvent.delete().where(AuditEvent.seq >= 5).execute()
-            else:
-                AuditEvent.delete().where(AuditEvent.seq >= 3).execute()
-                prev = events[1].hash
-                tail = [e for e in events[2:] if e.seq != 5]
-                tail[0].actor = "intruder"
-                for n, ev in enumerate(tail, start=3):
-                    digest = audit._digest(
-                        n, ev.at, ev.actor, ev.action, ev.entity, ev.entity_id, ev.before, ev.after, prev, key
-                    )
-                    AuditEvent.insert(
-                        seq=n,
-                        at=ev.at,
-                        actor=ev.actor,
-                        action=ev.action,
-                        entity=ev.entity,
-                        entity_id=ev.entity_id,
-                        before=ev.before,
-                        after=ev.after,
-                        prev_hash=prev,
-                        hash=digest,
-                        key_id=ev.key_id if key is None else audit.key_id(key),
-                    ).execute()
-                    prev = digest
+        if case == "truncated":
+            truncate_from(5)
+        else:
+            rewrite_from(3, change_and_delete, key)
         db.close()
         args = ["audit", "verify", "--head", noted] if case == "truncated" else ["audit", "verify"]
         result = subprocess.run(
@@ -130,19 +114,93 @@ def check_forged_chain(workdir: Path) -> tuple[int, int]:
     return caught, cases
 
 
+class Browser:
+    """A person at a browser, over real HTTP: cookies kept, forms posted with their CSRF token."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect
+        )
+
+    def get(self, path: str) -> tuple[int, str]:
+        with self.opener.open(self.base + path, timeout=30) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+
+    def post(
+        self, path: str, fields: dict[str, str], files: dict[str, tuple[str, bytes]] | None = None
+    ) -> tuple[int, str]:
+        boundary = secrets.token_hex(16)
+        body = io.BytesIO()
+        for name, value in fields.items():
+            body.write(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            )
+        for name, (filename, data) in (files or {}).items():
+            body.write(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n".encode()
+            )
+            body.write(data + b"\r\n")
+        body.write(f"--{boundary}--\r\n".encode())
+        request = urllib.request.Request(
+            self.base + path,
+            data=body.getvalue(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8", "replace")
+        except (ConnectionError, urllib.error.URLError) as exc:  # a body over waitress' limit: cut off
+            return 0, f"connection closed by the server ({exc})"
+
+    def token(self, path: str) -> tuple[str, str]:
+        status, page = self.get(path)
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1), page
+
+    def sign_in(self, username: str, password: str) -> None:
+        token, _ = self.token("/login")
+        status, _ = self.post("/login", {"csrf_token": token, "username": username, "password": password})
+        assert status == 302, f"{username} could not sign in ({status})"
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        return fp
+
+    http_error_303 = http_error_302
+
+
 def check_bombs(workdir: Path) -> tuple[list[float], list[float], int]:
+    """Each bomb posted by a unit clerk as evidence with a report save, through a waitress server set
+    up as `tracker serve` sets it up, while an inspector's browser asks for the office overview every
+    50 ms. Returns (seconds until each bomb's refusal, the inspector's latencies, bombs stored)."""
     from waitress import wasyncore
     from waitress.server import create_server
 
-    from tracker.services.evidence import EvidenceError, check_upload
+    from tests.web.world import NOW, PASSWORD, build_world
+    from tracker.store.db import init_database
     from tracker.store.migrations import upgrade
+    from tracker.store.models import Evidence
     from tracker.web import create_app
+    from tracker.web.serving import server_options
 
+    os.environ["TRACKER_NOW"] = NOW
     url = f"sqlite:///{workdir}/served.db"
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
+    init_database(url)
     upgrade()
+    world = build_world(workdir / "uploads", workdir)
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "x", "UPLOAD_DIR": str(workdir / "uploads"),
+         "SITES_DIR": str(workdir / "sites")}
+    )  # fmt: skip
     sockets: dict = {}
-    server = create_server(app, map=sockets, host="127.0.0.1", port=0, threads=4)
+    server = create_server(app, map=sockets, host="127.0.0.1", port=0, threads=4, **server_options(app))
     stop = threading.Event()
     threading.Thread(
         target=lambda: [wasyncore.loop(timeout=0.05, map=sockets, count=1) for _ in iter(stop.is_set, True)],
@@ -150,28 +208,40 @@ def check_bombs(workdir: Path) -> tuple[list[float], list[float], int]:
     ).start()
     base = f"http://127.0.0.1:{server.effective_port}"
     latencies: list[float] = []
+    inspector = Browser(base)
+    inspector.sign_in("inspector", PASSWORD)
 
     def second_client():
         while not stop.is_set():
             started = time.perf_counter()
-            with urllib.request.urlopen(base + "/login", timeout=10) as response:
-                response.read()
+            status, _ = inspector.get("/office/")
+            assert status == 200, status
             latencies.append(time.perf_counter() - started)
             time.sleep(0.05)
 
     client = threading.Thread(target=second_client, daemon=True)
     client.start()
+    clerk = Browser(base)
+    clerk.sign_in("clerk", PASSWORD)
+    form = f"/unit/assignments/{world.own.assignment.id}/reports/{world.period}"
     refused_in, accepted = [], 0
-    for name, data in bombs().items():
+    every = {**bombs(), "a 25 MB body (over the server's limit)": os.urandom(25 << 20)}
+    for name, data in every.items():
+        token, page = clerk.token(form)
+        expected = re.search(r'name="expected"[^>]*value="([^"]*)"', page).group(1)
+        before = Evidence.select().count()
         started = time.perf_counter()
-        try:
-            check_upload(name + ".docx", data)
-            accepted += 1
-            verdict = "ACCEPTED"
-        except EvidenceError as exc:
-            verdict = str(exc)[:60]
+        status, answer = clerk.post(
+            form,
+            {"csrf_token": token, "expected": expected, "percent": "50", "save": "提交"},
+            {"files": (f"{name}.docx", data)},
+        )
         refused_in.append(time.perf_counter() - started)
-        print(f"  bomb {name!r} ({len(data) // 1024} KB): {refused_in[-1]:.2f} s — {verdict}")
+        stored = Evidence.select().count() > before
+        accepted += stored
+        message = re.search(r'class="(?:flash )?error"[^>]*>([^<]+)', answer)
+        verdict = "STORED" if stored else message.group(1) if message else answer[:70]
+        print(f"  bomb {name!r} ({len(data) // 1024} KB): {refused_in[-1]:.2f} s, {status} — {verdict[:70]}")
     time.sleep(0.5)
     stop.set()
     client.join(timeout=10)
@@ -179,15 +249,18 @@ def check_bombs(workdir: Path) -> tuple[list[float], list[float], int]:
     return refused_in, latencies, accepted
 
 
-def run_pytest(paths: list[str], **env: str) -> str:
+def run_pytest(paths: list[str], *options: str, **env: str) -> tuple[str, str, float]:
+    """(pytest's closing line, its whole output, seconds taken)."""
+    started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, *paths],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,
         text=True,
     )
-    return (result.stdout.strip().splitlines() or ["?"])[-1]
+    lines = result.stdout.strip().splitlines() or ["?"]
+    return lines[-1], result.stdout, time.perf_counter() - started
 
 
 def main() -> int:
@@ -195,18 +268,25 @@ def main() -> int:
         work = Path(tmp)
         print("1. forged audit chains")
         caught, cases = check_forged_chain(work)
-        print("2. upload bombs while a second client browses")
+        print("2. upload bombs posted to a waitress server while a second client browses")
         refused_in, latencies, accepted = check_bombs(work)
     p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 2 else float("nan")
-    print("3. authorization matrix, fuzzed posts, XSS-free rendering (pytest)")
-    matrix = run_pytest(["tests/web/test_access_matrix.py"])
-    fuzz = run_pytest(["tests/security/test_no_5xx.py"])
-    generated = run_pytest(["tests/security/test_fuzzed_posts.py"], TRACKER_FUZZ_EXAMPLES=str(FUZZ_EXAMPLES))
+    print("3. authorization matrix, generated posts, XSS in Chromium (pytest)")
+    from tests.security.test_fuzzed_posts import API_POSTS, POSTS
+
+    matrix, _, _ = run_pytest(["tests/web/test_access_matrix.py"])
+    fuzz, _, _ = run_pytest(["tests/security/test_no_5xx.py"])
+    generated, out, fuzz_seconds = run_pytest(
+        ["tests/security/test_fuzzed_posts.py"], TRACKER_FUZZ_EXAMPLES=str(FUZZ_EXAMPLES)
+    )
+    answered_5xx = sum(int(n) for n in re.findall(r"(\d+) of \d+ posts to \S+ answered 5xx", out))
+    routes = len(POSTS) + len(API_POSTS)
     print(f"  access matrix: {matrix}")
-    print(f"  fuzzed posts: {fuzz}")
-    print(f"  generated posts, {FUZZ_EXAMPLES} per POST route, none 5xx: {generated}")
-    xss = run_pytest(["tests/security/test_xss_in_browser.py"], TRACKER_REQUIRE_BROWSER="1")
-    print(f"  XSS payloads in every writable field, every page in Chromium, none ran: {xss}")
+    print(f"  fuzzed posts (the pen test's cases): {fuzz}")
+    print(f"  generated posts: {generated}")
+    xss, out, _ = run_pytest(["tests/security/test_xss_in_browser.py"], "-s", TRACKER_REQUIRE_BROWSER="1")
+    xss_figures = [line.strip(". ") for line in out.splitlines() if "page views" in line]
+    print(f"  XSS payloads, every page in Chromium: {xss}")
     print("4. bandit and pip-audit")
     static = subprocess.run([str(ROOT / "scripts/security/static")], cwd=ROOT, capture_output=True, text=True)
     figures = [line for line in static.stdout.splitlines() if line.startswith(("bandit", "pip-audit"))]
@@ -217,9 +297,16 @@ def main() -> int:
         f"bombs refused:              {len(refused_in) - accepted}/{len(refused_in)}, slowest {max(refused_in):.2f} s"
     )
     print(f"second client during bombs: {len(latencies)} requests, p95 {p95 * 1000:.0f} ms")
+    print(
+        f"generated posts:            {routes} POST routes ({len(POSTS)} web, {len(API_POSTS)} API) x "
+        f"{FUZZ_EXAMPLES} = {routes * FUZZ_EXAMPLES} inputs, {answered_5xx} answered 5xx, {fuzz_seconds:.0f} s"
+    )
+    for line in xss_figures:
+        print(f"XSS {line}")
     for line in figures:
         print(line)
     ok = caught == cases and accepted == 0 and max(refused_in) < 2 and p95 < 1 and static.returncode == 0
+    ok = ok and answered_5xx == 0 and len(xss_figures) == 2
     ok = ok and all(
         "passed" in r and "failed" not in r and "error" not in r for r in (matrix, fuzz, generated, xss)
     )

@@ -6,6 +6,7 @@ import pytest
 
 from tests.services.conftest import people, scopes  # noqa: F401 - fixtures
 from tests.web.conftest import app, client, live_server, signed_in, world  # noqa: F401 - fixtures
+from tests.web.test_browser import browser  # noqa: F401 - fixture
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from peewee import DatabaseError
 
-from tests.conftest import as_dba
+from tests.security.forgery import change_and_delete, rewrite_from, truncate_from
 from tracker.cli import cli
 from tracker.services.users import add_user
 from tracker.store import audit
@@ -33,42 +33,6 @@ def chain(database):
 def verify(runner, *args):
     db.close()
     return runner.invoke(cli, ["audit", "verify", *args])
-
-
-def rewrite_from(seq: int, change, key: bytes | None = None) -> None:
-    """What the pen tester did: change the chain from `seq` on and recompute every later hash,
-    with plain SHA-256 (key None) or a key of their own."""
-    as_dba()
-    events = list(AuditEvent.select().order_by(AuditEvent.seq))
-    prev = events[seq - 2].hash if seq > 1 else audit.GENESIS
-    kept = [e for e in events if e.seq < seq]
-    tail = [e for e in events if e.seq >= seq]
-    tail = change(tail)
-    with db.atomic():
-        AuditEvent.delete().where(AuditEvent.seq >= seq).execute()
-        for n, ev in enumerate(tail, start=len(kept) + 1):
-            digest = audit._digest(
-                n, ev.at, ev.actor, ev.action, ev.entity, ev.entity_id, ev.before, ev.after, prev, key
-            )
-            AuditEvent.insert(
-                seq=n,
-                at=ev.at,
-                actor=ev.actor,
-                action=ev.action,
-                entity=ev.entity,
-                entity_id=ev.entity_id,
-                before=ev.before,
-                after=ev.after,
-                prev_hash=prev,
-                hash=digest,
-                key_id=ev.key_id if key is None else audit.key_id(key),
-            ).execute()
-            prev = digest
-
-
-def change_and_delete(tail):
-    tail[0].actor = "intruder"
-    return [ev for n, ev in enumerate(tail) if n != 2]
 
 
 @pytest.mark.parametrize("forged_key", [None, b"a key of the intruder's own"])
@@ -123,8 +87,7 @@ def test_a_chain_rewritten_as_first_release_events_is_caught(runner, chain):
 
 def test_a_truncated_chain_is_caught_by_a_head_noted_earlier(runner, chain):
     noted = audit.head_text()
-    as_dba()
-    AuditEvent.delete().where(AuditEvent.seq >= 5).execute()  # the tail cut, as an old backup restored
+    truncate_from(5)  # the tail cut, as an old backup restored
     assert verify(runner).exit_code == 0  # the chain alone cannot tell
     result = verify(runner, "--head", noted)
     assert result.exit_code == 1 and "#6" in result.stderr and "截断或回滚" in result.stderr
@@ -137,8 +100,7 @@ def test_a_truncated_chain_is_caught_by_the_anchors_file(runner, chain):
     lines = audit.anchors_path().read_text().splitlines()
     assert len(lines) == 1 and lines[0].endswith(audit.head_text())
     assert stat.S_IMODE(audit.anchors_path().stat().st_mode) == 0o600
-    as_dba()
-    AuditEvent.delete().where(AuditEvent.seq == 6).execute()
+    truncate_from(6)
     result = verify(runner)
     assert result.exit_code == 1 and "锚点" in result.stderr
 

@@ -4,13 +4,16 @@ The routes come from `app.url_map` through the authorization matrix's table (whi
 lacks), each posted by the first role the table lets use it, on the unit's own object, with a valid
 CSRF token, the fields its form page serves (or the matrix's form data) and a few stray ones. Each
 field gets text hypothesis generates (NUL and other controls, any script) or an edge value.
-TRACKER_FUZZ_EXAMPLES sets the examples per route: 20 here, 200 in `scripts/security/run.py`.
-The JSON API's two POSTs are fuzzed through its own schema tests (tests/api).
+The JSON API's POST operations are fuzzed the same way with a unit clerk's token: bodies keyed by the
+operation's schema fields (and stray keys) whose values are any JSON hypothesis builds, or a body that
+is not JSON at all. TRACKER_FUZZ_EXAMPLES sets the examples per route: 20 here, 200 in
+`scripts/security/run.py`.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 from urllib.parse import urlsplit
@@ -22,12 +25,19 @@ from hypothesis import strategies as st
 from tests.web.conftest import csrf_token, sign_in
 from tests.web.test_access_matrix import ARGS, FORMS, ROLES, ROUTES, SIGN_IN_AS, app_rules, cells, expected
 from tests.web.world import PASSWORD
+from tracker.services import tokens
+from tracker.web.api import schemas
 
 EXAMPLES = int(os.environ.get("TRACKER_FUZZ_EXAMPLES", "20"))
 POSTS = sorted(
     endpoint
     for endpoint, line in ROUTES.items()
     if "POST" in line[0].partition(" ")[0].split(",") and not endpoint.startswith("api.")
+)
+API_POSTS = sorted(
+    endpoint
+    for endpoint, line in ROUTES.items()
+    if "POST" in line[0].partition(" ")[0].split(",") and endpoint.startswith("api.")
 )
 EDGES = ["", " ", "0", "-1", "1e309", "NaN", str(2**63), "9" * 40, "0001-01-01", "9999-12-31",
          "2024-02-30", "\x00", "\x0b", "=HYPERLINK(\"x\")", "<script>window.__xss=1</script>", "../../etc/passwd",
@@ -103,3 +113,58 @@ def test_generated_posts_never_answer_5xx(app, world, endpoint):
     assert not failures, f"{len(failures)} of {EXAMPLES} posts to {endpoint} answered 5xx:\n" + "\n".join(
         failures[:5]
     )
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.integers(0, 100),  # a percent the schema takes, so some posts get past it
+        st.floats(allow_nan=False),  # NaN and Infinity are not JSON; json.dumps writes them anyway below
+        st.sampled_from([float("nan"), float("inf")]),
+        VALUES,
+        st.sampled_from(["2024-05", "2024-13", "0000-00", "45", "12.5"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(st.text(max_size=20), VALUES), inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+SCHEMAS = {"api.report_save": schemas.ReportIn, "api.finding_answer": schemas.AnswerIn}
+
+
+@pytest.mark.parametrize("endpoint", API_POSTS)
+def test_generated_api_posts_never_answer_5xx(app, world, endpoint):
+    (rule,) = app_rules(app)[endpoint]
+    app.config["API_RATE_LIMIT"] = 10**6  # every example reaches the operation, none stops at 429
+    secret = tokens.add("fuzz", world.own.clerk).secret
+    headers = {"Authorization": f"Bearer {secret}"}
+    client = app.test_client()
+    adapter = app.url_map.bind("localhost")
+    url = adapter.build(endpoint, {a: ARGS[a](world, "own") for a in rule.arguments}, method="POST")
+    keys = sorted(SCHEMAS[endpoint]().fields)
+    failures: list[str] = []
+    answered: set[int] = set()
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def post(data):
+        if data.draw(st.integers(0, 9)) == 0:  # now and then a body that is not a JSON object at all
+            body = data.draw(st.one_of(st.binary(max_size=300), JSON_VALUES.map(json.dumps).map(str.encode)))
+        else:
+            fields = data.draw(st.dictionaries(st.sampled_from(keys), JSON_VALUES, max_size=len(keys)))
+            fields.update(data.draw(st.dictionaries(st.sampled_from(STRAY), JSON_VALUES, max_size=2)))
+            body = json.dumps(fields).encode()
+        response = client.post(url, data=body, headers=headers, content_type="application/json")
+        response.close()
+        answered.add(response.status_code)
+        if response.status_code >= 500:
+            failures.append(f"{response.status_code} {url} {body!r}"[:500])
+
+    post()
+    assert not failures, f"{len(failures)} of {EXAMPLES} posts to {endpoint} answered 5xx:\n" + "\n".join(
+        failures[:5]
+    )
+    assert answered - {401, 403, 404, 429}, f"every post stopped before the operation: {answered}"

@@ -322,10 +322,10 @@ SCOPED: dict[str, str] = {
     "office.rectification_xlsx": "ok|404",
     "office.rectification_withdraw": "ok|404",
     "office.bulletins": "ok",
-    "office.bulletin": "ok",
-    "office.bulletin_publish": "ok",
-    "office.ratings": "ok",
-    "office.ratings_save": "ok",
+    "office.bulletin": "404",  # the plan's own office writes and publishes its bulletins
+    "office.bulletin_publish": "404",
+    "office.ratings": "ok",  # its own part only (tests/web/test_county_office.py)
+    "office.ratings_save": "ok|404",
     "office.scoring": "ok",
     "office.scoring_save": "ok",
     "leader.dashboard": "ok",
@@ -416,6 +416,11 @@ FORMS: dict[str, Builder] = {
     "office.finding_reopen": lambda w, side: {"note": "整改不到位"},
     "office.completion_reopen": lambda w, side: {"note": "经核实尚未办结"},
     "office.extension_decide": lambda w, side: {"decision": "refuse", "reason": "理由不充分"},
+    "office.ratings_save": lambda w, side: {
+        "plan": w.plan.code,
+        "quarter": "2024Q2",
+        f"points-{w.side(side).unit.id}": "8",
+    },
     "office.chase": lambda w, side: {"message": "请按时报送", "slip": "1"},
     "office.missing_chase": lambda w, side: {
         "plan": w.plan.code,

@@ -149,6 +149,12 @@ class Scope:
         self.check_unit(row.unit_id)
         return row
 
+    def check_plan_office(self, what: str) -> None:
+        """Refuse what only the plan's own office does for the whole plan — its bulletins' commentary,
+        publishing a board, the score weights — to a county's office (scoped to a level)."""
+        if self.is_scoped_office:
+            raise OutOfScope(what)
+
     def check_sign_off(self, unit_id: int | None) -> None:
         """Only the unit leader (单位负责人) of the report's own unit signs it off."""
         if self.role != "unit_leader" or self.unit_id is None or unit_id != self.unit_id:

@@ -12,7 +12,7 @@ from tracker.clock import now
 from tracker.rules.periods import Period, Quarter, local_date
 from tracker.services import publishing
 from tracker.services.boards import board_moment
-from tracker.services.scoping import OutOfScope, Scope
+from tracker.services.scoping import Scope
 from tracker.services.supervision.common import (
     COMMENTARY_LIMIT,
     SupervisionError,
@@ -106,6 +106,7 @@ def publish_board(
     `tracker publish`: not before its cut-off; a published board that would now read differently is
     kept as it is unless the office asks to correct it (`correct`, like `--force`: audited)."""
     require_office(scope, "publish board")
+    scope.check_plan_office("publish board")
     key = str(parse_board(board))
     try:
         result = publishing.publish(plan.code, [key], out, force=correct, actor=scope.username, now=at)
@@ -125,6 +126,7 @@ def save_bulletin(
     """The office writes (or rewrites) the Markdown commentary of a monthly or quarterly bulletin (or
     the year's); the audit trail keeps every earlier text."""
     require_office(scope, "save bulletin")
+    scope.check_plan_office("save bulletin")
     at = at or now()
     key = str(parse_board(board))
     commentary = (commentary or "").replace("\r\n", "\n").strip()
@@ -160,8 +162,9 @@ class RatingLine:
     rating: QualityRating | None
 
 
-def quality_sheet(plan: Plan, quarter: str) -> list[RatingLine]:
-    """Every unit with an assignment in `plan`, by name, with its quality rating for `quarter` if any."""
+def quality_sheet(plan: Plan, quarter: str, scope: Scope | None = None) -> list[RatingLine]:
+    """Every unit with an assignment in `plan` (and in `scope`: a county's office rates its own part),
+    by name, with its quality rating for `quarter` if any."""
     key = str(Quarter.parse(quarter))
     units = (
         Unit.select()
@@ -171,6 +174,8 @@ def quality_sheet(plan: Plan, quarter: str) -> list[RatingLine]:
         .distinct()
         .order_by(Unit.name)
     )
+    if scope is not None:
+        units = scope.restrict(units, Unit.id)
     ratings = {
         r.unit_id: r
         for r in QualityRating.select().where(QualityRating.plan == plan.id, QualityRating.quarter == key)
@@ -204,10 +209,11 @@ def save_quality_ratings(
         plan = Plan.get_or_none(Plan.id == plan_id)
         if plan is None:
             raise SupervisionError("没有这个方案")
-        allowed = {line.unit_id: line for line in quality_sheet(plan, key)}
+        allowed = {line.unit_id: line for line in quality_sheet(plan, key, scope)}
         for unit_id, given in sorted(ratings.items()):
             if given.points is None:
                 continue
+            scope.check_write_unit(unit_id)  # a county's office rates units under it only
             line = allowed.get(unit_id)
             if line is None:
                 raise SupervisionError("所评单位在该方案中没有分工")
@@ -253,8 +259,7 @@ def save_scoring(scope: Scope, plan_id: int, values: Mapping[str, Decimal]) -> d
     transaction; returns the new weights, or None when nothing changed. A county's office (scoped to
     a level) cannot change a plan's weights."""
     require_office(scope, "set score weights")
-    if scope.is_scoped_office:
-        raise OutOfScope("set score weights")
+    scope.check_plan_office("set score weights")
     given = {}
     for part in SCORING_PARTS:
         value = values.get(part)

@@ -47,9 +47,9 @@ def _scope():
 
 
 def _render(template: str, **context):
+    context.setdefault("can_edit", current_user.role in OFFICE)
     return render_template(
         template,
-        can_edit=current_user.role in OFFICE,
         lights=sv.LIGHT_LABELS,
         reports=sv.REPORT_LABELS,
         states=sv.STATE_LABELS,
@@ -684,6 +684,8 @@ def bulletins():
     boards = sv.bulletin_boards(plan, now()) if plan else []
     return _render(
         "office/bulletins.html",
+        # a county's office reads the plan's bulletins; the plan's own office writes and publishes them
+        can_edit=current_user.role in OFFICE and not _scope().is_scoped_office,
         plans=_plans(),
         plan=plan,
         boards=boards,
@@ -694,6 +696,7 @@ def bulletins():
 @bp.route("/bulletins/<code>/<board>", methods=["GET", "POST"])
 @allow(*OFFICE)
 def bulletin(code: str, board: str):
+    _scope().check_plan_office("bulletin")
     try:
         plan = plan_by_code(code)
         label = sv.board_label(board)
@@ -740,6 +743,7 @@ def bulletin(code: str, board: str):
 @bp.post("/bulletins/<code>/<board>/publish")
 @allow(*OFFICE)
 def bulletin_publish(code: str, board: str):
+    _scope().check_plan_office("publish board")
     try:
         plan = plan_by_code(code)
         label = sv.board_label(board)
@@ -797,7 +801,7 @@ def ratings():
         plans=_plans(),
         quarter=quarter,
         quarters=quarters,
-        lines=sv.quality_sheet(plan, str(quarter)),
+        lines=sv.quality_sheet(plan, str(quarter), _scope()),
         form=RatingsForm(formdata=None),
     )
 

@@ -1,7 +1,9 @@
-"""The breakdown (分解) and lead's compile (牵头单位汇总) pages, used as a clerk uses them (WebTest)."""
+"""The breakdown (分解) and lead's compile (牵头单位汇总) pages, used as a clerk uses them (WebTest); the
+compile shows the reports of the units a responsible unit split its assignment to, under it."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import webtest
@@ -9,8 +11,10 @@ import webtest
 from tests.web.conftest import submit, web_sign_in
 from tests.web.world import PERIOD
 from tracker.clock import now
+from tracker.services import breakdown
 from tracker.services.reports import ReportInput, save_revision
 from tracker.services.scoping import Scope
+from tracker.services.users import add_user
 from tracker.store.models import Assignment, AuditEvent, Indicator, Unit
 
 
@@ -109,3 +113,40 @@ def test_the_lead_compiles_the_responsible_units_reports(app, world):
     assert '<form method="post"' not in page.text.split("汇总摘要", 1)[1]  # read-only
     # A unit that does not lead the measure sees nothing of it.
     _web(app, "other").get(f"/unit/assignments/{responsible.id}/compile", status=404)
+
+
+def test_the_compile_shows_under_a_responsible_unit_the_reports_of_the_units_it_split_to(app, world):
+    measure_id = world.own.assignment.measure_id  # 甲局 leads 1.1; 乙局 is responsible for it
+    responsible = Assignment.get(Assignment.measure == measure_id, Assignment.unit == world.other.unit)
+    east, west = _towns(world.other.unit)
+    village = Unit.create(name="测试东镇前村", short="前村", kind="village", parent=east, created_at=now())
+    split = breakdown.split
+    part = breakdown.Part
+    split(
+        Scope.of(world.other.clerk),
+        responsible.id,
+        [part(east.id, {"toilets": Decimal(18)}, date(2024, 9, 30)), part(west.id, {"toilets": Decimal(12)})],
+    )
+    east_row = Assignment.get(Assignment.parent == responsible.id, Assignment.unit == east)
+    split(Scope.of(world.people["admin"]), east_row.id, [part(village.id, {"toilets": Decimal(5)})])
+    village_row = Assignment.get(Assignment.parent == east_row.id)
+
+    def report(assignment, unit, text, toilets):
+        clerk = add_user(f"clerk{unit.id}", "reporter", unit.name, "a long password", must_change=False)[0]
+        values = {"toilets": Decimal(toilets)}
+        save_revision(Scope.of(clerk), assignment.id, PERIOD, ReportInput(percent=50, narrative=text,
+                      indicator_values=values), [], expected_revision_number=0)  # fmt: skip
+
+    report(responsible, world.other.unit, "乙局汇总各镇进展", 20)
+    report(east_row, east, "东镇改厕十五座", 15)
+    report(village_row, village, "前村改厕五座", 5)
+    page = _web(app, "clerk").get(f"/unit/assignments/{world.own.assignment.id}/compile?period={PERIOD}")
+    rows = [" ".join(tr.text_content().split()) for tr in page.lxml.xpath("//table[@class='compile']/tbody/tr")]
+    assert [r.split(" ")[0] for r in rows] == ["乙局", "└", "└", "└"], rows
+    assert "东镇 (乙局分解)" in rows[1] and "东镇改厕十五座" in rows[1]
+    assert "前村 (东镇分解)" in rows[2] and "前村改厕五座" in rows[2]
+    assert "西镇 (乙局分解)" in rows[3] and "未报送" in rows[3]
+    # the totals and counts are the responsible units' own: their values already roll the split up
+    assert "共 1 个责任单位,已报送 1 个" in page.text and "分解到的 3 个下级单位已报送 2 个" in page.text
+    assert "各责任单位合计 20座" in page.text
+    assert "<form" not in page.text.split("责任单位报送情况", 1)[1]  # read-only

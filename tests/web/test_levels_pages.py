@@ -141,7 +141,9 @@ def test_the_compile_shows_under_a_responsible_unit_the_reports_of_the_units_it_
     report(east_row, east, "东镇改厕十五座", 15)
     report(village_row, village, "前村改厕五座", 5)
     page = _web(app, "clerk").get(f"/unit/assignments/{world.own.assignment.id}/compile?period={PERIOD}")
-    rows = [" ".join(tr.text_content().split()) for tr in page.lxml.xpath("//table[@class='compile']/tbody/tr")]
+    rows = [
+        " ".join(tr.text_content().split()) for tr in page.lxml.xpath("//table[@class='compile']/tbody/tr")
+    ]
     assert [r.split(" ")[0] for r in rows] == ["乙局", "└", "└", "└"], rows
     assert "东镇 (乙局分解)" in rows[1] and "东镇改厕十五座" in rows[1]
     assert "前村 (东镇分解)" in rows[2] and "前村改厕五座" in rows[2]

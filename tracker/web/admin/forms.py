@@ -55,7 +55,9 @@ class RoleUnitForm(FlaskForm):
     role = SelectField(
         "角色", choices=choices(list(ROLE_LABELS.items())), validators=[DataRequired("请选择角色")]
     )
-    unit = SelectField("所在单位", coerce=int, validate_choice=True)
+    unit = SelectField(
+        "所在单位", coerce=int, validate_choice=True, render_kw={"data-search": "查找所在单位"}
+    )
 
     def validate_unit(self, field):
         if self.role.data in UNIT_ROLES and field.data == NO_UNIT:

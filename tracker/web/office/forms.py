@@ -44,7 +44,12 @@ class InspectionForm(FlaskForm):
 
 
 class FindingForm(FlaskForm):
-    unit = SelectField("责任单位", coerce=_int_or_none, validators=[InputRequired("请选择责任单位")])
+    unit = SelectField(
+        "责任单位",
+        coerce=_int_or_none,
+        validators=[InputRequired("请选择责任单位")],
+        render_kw={"data-search": "查找责任单位"},
+    )
     measure = SelectField("涉及措施", coerce=_int_or_none, validators=[Optional()])
     inspection = SelectField("来自哪次督查", coerce=_int_or_none, validators=[Optional()])
     title = StringField("问题摘要", validators=[DataRequired("请填写问题摘要"), Length(max=TITLE_LIMIT)])

@@ -1,6 +1,6 @@
 """Work on several levels in headless Chromium, at phone and desktop widths: a county office sees only
 its county, a county splits its assignment to two towns (分解), and the lead reads its responsible
-units' reports (牵头单位汇总). The plan is tests/services/test_levels.py's city over two counties."""
+units' reports (牵头单位汇总), with the towns a county split to under it. The plan is tests/services/test_levels.py's city over two counties."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from tests.services.test_levels import PLAN
 from tests.web.test_browser import VIEWPORTS, browse, browser, sign_in_as, snap  # noqa: F401 (fixtures)
 from tracker.plans.load import load_plans
+from tracker.services.breakdown import Part, split
 from tracker.services.reports import ReportInput, save_revision
 from tracker.services.scoping import Scope
 from tracker.services.users import add_user
@@ -101,6 +102,24 @@ def test_the_lead_opens_its_compile_page(browse, levels, viewport):  # noqa: F81
         [],
         expected_revision_number=0,
     )
+    # 东岭县 split its part to two towns; 甲镇 has reported
+    towns = {u.short: u for u in Unit.select().where(Unit.short.in_(["甲镇", "乙镇"]))}
+    clerk = Scope.of(User.get(User.username == "dongling-clerk"))
+    split(
+        clerk,
+        county.id,
+        [Part(towns["甲镇"].id, {code: Decimal(35)}), Part(towns["乙镇"].id, {code: Decimal(25)})],
+    )
+    jia = Assignment.get(Assignment.parent == county.id, Assignment.unit == towns["甲镇"])
+    add_user("jiazhen-clerk", "reporter", "东岭县甲镇", PASSWORD, must_change=False)
+    save_revision(
+        Scope.of(User.get(User.username == "jiazhen-clerk")),
+        jia.id,
+        "2024-06",
+        ReportInput(percent=60, narrative="甲镇已竣工二十户", indicator_values={code: Decimal(20)}),
+        [],
+        expected_revision_number=0,
+    )
     tab = browse(viewport)
     page = tab.page
     sign_in_as(page, "zhujian-clerk", PASSWORD)
@@ -110,6 +129,11 @@ def test_the_lead_opens_its_compile_page(browse, levels, viewport):  # noqa: F81
     summary = page.inner_text("section.compile-summary")
     assert "共 2 个责任单位,已报送 1 个" in summary and "尚未报送:西川县" in summary
     assert "各责任单位合计 32户(目标 100户)" in summary
-    assert "东岭县已竣工危房三十二户" in page.inner_text("table.compile")
+    assert "分解到的 2 个下级单位已报送 1 个" in summary
+    table = page.inner_text("table.compile")
+    assert "东岭县已竣工危房三十二户" in table
+    jia_row = page.locator("table.compile tbody tr.split-row", has_text="甲镇").inner_text()
+    assert "(东岭县分解)" in jia_row and "甲镇已竣工二十户" in jia_row
+    assert "未报送" in page.locator("table.compile tbody tr.split-row", has_text="乙镇").inner_text()
     assert page.locator("main form[method=post]").count() == 0  # read-only
     snap(tab, "levels-compile")

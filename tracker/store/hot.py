@@ -24,7 +24,7 @@ def _save_target_sql(postgres: bool) -> str:
     concat = f"r.period || {p} || CAST(rr.number AS TEXT) || {p} || CAST(rr.indicator_values AS TEXT)"
     aggregate = f"string_agg({concat}, {p})" if postgres else f"group_concat({concat}, {p})"
     return (
-        f"SELECT {_columns(Assignment, 'a')}, {_columns(Measure, 'm')}, {_columns(Plan, 'p')},"
+        f"SELECT {_columns(Assignment, 'a')}, {_columns(Measure, 'm')}, {_columns(Plan, 'p')},"  # nosec B608 # only column names and the driver's placeholder are spliced; every value is bound
         f" (SELECT r.id FROM report r WHERE r.assignment_id = a.id AND r.period = {p}),"
         " (SELECT MAX(rr.number) FROM report_revision rr JOIN report r ON r.id = rr.report_id"
         f"  WHERE r.assignment_id = a.id AND r.period = {p}),"

@@ -26,7 +26,13 @@ class MomentField(pw.DateTimeField):
         return super().db_value(value)
 
     def python_value(self, value):
-        value = super().python_value(value)
+        if isinstance(value, str):  # SQLite's text: the C parser first (a board converts thousands)
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                value = super().python_value(value)
+        else:
+            value = super().python_value(value)
         if isinstance(value, datetime):
             return value.replace(tzinfo=UTC).astimezone(TZ)
         return value

@@ -5,13 +5,17 @@ an outbox channel code (`in_app:`), an English audit event name or an ISO/UTC ti
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import pytest
 import webtest
+from bs4 import BeautifulSoup
 
 from tests.web.conftest import web_sign_in
+from tracker.clock import TZ
 from tracker.services.labels import AUDIT_ACTIONS, FINDING_STATES
+from tracker.services.publishing import publish
 from tracker.store.models import Finding, Plan
 
 RAW = {
@@ -97,7 +101,8 @@ def test_the_audit_log_reads_in_chinese_and_beijing_time(app, world):
     assert all("（北京时间）" in r.select_one('td[data-label="时间"]').text for r in rows)
 
 
-def test_the_same_finding_reads_the_same_on_unit_office_leader_and_public_pages(app, world):
+def test_the_same_finding_reads_the_same_on_unit_office_leader_and_public_pages(app, world, tmp_path):
+    Finding.update(public=True).where(Finding.id == world.own.finding.id).execute()
     finding = Finding.get_by_id(world.own.finding.id)
     label = FINDING_STATES[finding.state]
     plan = Plan.get_by_id(world.plan.id)
@@ -112,6 +117,12 @@ def test_the_same_finding_reads_the_same_on_unit_office_leader_and_public_pages(
         web = webtest.TestApp(app)
         web_sign_in(web, who)
         pages[(who, path)] = visible_text(web.get(path))
+    # The public board: May's, published after its cut-off, lists the (public) finding on its measure page.
+    publish(plan.code, ["2024-05"], tmp_path / "site", now=datetime(2024, 6, 10, 10, tzinfo=TZ))
+    board = tmp_path / "site" / plan.code / "2024-05" / "measures" / "1.1.html"
+    pages[("public", "1.1.html")] = BeautifulSoup(board.read_text(encoding="utf-8"), "html.parser").get_text(
+        " "
+    )
     for key, text in pages.items():
         assert finding.title in text, key
         near = text[text.index(finding.title) :][:400]

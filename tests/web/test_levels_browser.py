@@ -1,6 +1,8 @@
 """Work on several levels in headless Chromium, at phone and desktop widths: a county office sees only
 its county, a county splits its assignment to two towns (分解), and the lead reads its responsible
-units' reports (牵头单位汇总), with the towns a county split to under it. The plan is tests/services/test_levels.py's city over two counties."""
+units' reports (牵头单位汇总), with the towns a county split to under it; the county office rates its
+own units and only reads the bulletins. The plan is tests/services/test_levels.py's city over two
+counties."""
 
 from __future__ import annotations
 
@@ -137,3 +139,22 @@ def test_the_lead_opens_its_compile_page(browse, levels, viewport):  # noqa: F81
     assert "未报送" in page.locator("table.compile tbody tr.split-row", has_text="乙镇").inner_text()
     assert page.locator("main form[method=post]").count() == 0  # read-only
     snap(tab, "levels-compile")
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_a_county_office_rates_its_own_units(browse, levels, viewport):  # noqa: F811
+    tab = browse(viewport)
+    page = tab.page
+    sign_in_as(page, "dongling-office", PASSWORD)
+    page.goto("/office/ratings?plan=levels-2024&quarter=2024Q2")
+    table = page.inner_text("form.ratings table")
+    assert "东岭县" in table and "西川县" not in table and "市住建局" not in table
+    page.fill("input[aria-label='东岭县 评分']", "8.5")
+    page.fill("input[aria-label='东岭县 评分说明']", "按时报送，材料齐全")
+    snap(tab, "levels-county-ratings")
+    page.click("form.ratings button[type=submit]")
+    page.wait_for_url("**/office/ratings?plan=levels-2024&quarter=2024Q2")
+    assert "已保存 1 个单位的质量评分" in page.inner_text("main")
+    assert page.input_value("input[aria-label='东岭县 评分']") == "8.5"
+    page.goto("/office/bulletins?plan=levels-2024")
+    assert "市督查室负责" in page.inner_text("main") and page.locator("a:has-text('撰写点评')").count() == 0

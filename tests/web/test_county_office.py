@@ -75,3 +75,12 @@ def test_a_county_office_reads_the_bulletins_but_neither_writes_nor_publishes_th
     publish = {"csrf_token": token, "next": "/office/bulletins"}
     assert client.post("/office/bulletins/levels-2024/2024-06/publish", data=publish).status_code == 404
     assert refusals() == before + 3 and Bulletin.select().count() == 0
+
+
+def test_a_county_office_reads_the_score_weights_but_is_given_no_form_to_change_them(
+    client, tmp_path, monkeypatch
+):
+    _county_office(client, tmp_path, monkeypatch)
+    page = client.get("/office/scoring?plan=levels-2024").get_data(as_text=True)
+    assert "按时报送" in page and "由市督查室设定" in page
+    assert 'action="/office/scoring"' not in page and "保存计分办法" not in page

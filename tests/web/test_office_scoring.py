@@ -45,4 +45,5 @@ def test_the_office_sets_a_plans_weights_and_the_next_bulletin_uses_them(web_as)
 def test_a_leader_reads_the_weights_without_a_form_to_change_them(web_as):
     page = web_as("leader").get("/office/scoring?plan=xunyi-2024")
     assert "按时报送" in page.text and "保存计分办法" not in page.text
+    assert not page.html.select('form[method="post"][action="/office/scoring"]')
     assert Decimal(30) == Decimal(page.html.find(id="on_time").text)

@@ -852,7 +852,16 @@ def scoring():
     if plan is not None:
         for part, value in {**sv.DEFAULT_SCORING, **(plan.scoring or {})}.items():
             getattr(form, part).data = value
-    return _render("office/scoring.html", plan=plan, plans=_plans(), form=form, labels=sv.SCORING_LABELS)
+    # Leaders and a county's office read the weights; only the plan's own office changes them.
+    can_edit = current_user.role in OFFICE and not _scope().is_scoped_office
+    return _render(
+        "office/scoring.html",
+        plan=plan,
+        plans=_plans(),
+        form=form,
+        labels=sv.SCORING_LABELS,
+        can_edit=can_edit,
+    )
 
 
 @bp.post("/scoring")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.conftest import PASSWORD, csrf_token, sign_in
+from tracker.services import chasing
 from tracker.services.evidence import check_upload
 from tracker.services.reports import ReportInput, save_revision
 from tracker.services.scoping import Scope
@@ -17,7 +18,7 @@ from tracker.store.models import Assignment, AuditEvent, Measure, Plan, Unit, Us
 from tracker.web.access import OFFICE, READERS, UNIT
 
 ALL = ("reporter", "unit_leader", "inspector", "leader", "admin")
-# endpoint → (method, path, roles allowed). {a}: assignment, {r}: revision, {e}: evidence.
+# endpoint → (method, path, roles allowed). {a}: assignment, {r}: revision, {e}: evidence, {m}: reminder.
 ROUTES = {
     "unit.home": ("GET", "/unit/", UNIT),
     "unit.report": ("GET", "/unit/assignments/{a}/reports/2024-05", UNIT + READERS),
@@ -34,6 +35,7 @@ ROUTES = {
     "unit.compile_page": ("GET", "/unit/assignments/{a}/compile?period=2024-05", UNIT + READERS),
     "unit.sheet_template": ("GET", "/unit/sheet?plan=ankang-2023&period=2024-05", UNIT),
     "unit.sheet_import": ("POST", "/unit/sheet", UNIT),
+    "unit.reminder_read": ("POST", "/unit/reminders/{m}/read", UNIT),
 }
 # a person of each role; "stranger" and "stranger_boss" belong to another unit than the objects
 PERSON = {
@@ -74,7 +76,15 @@ def objects(app, people):
         expected_revision_number=0,
         upload_dir=app.config["UPLOAD_DIR"],
     )
-    return {"a": mine.id, "r": saved.revision.id, "e": saved.revision.evidence.get().id}
+    chased = chasing.chase_one(
+        Scope.of(User.get(User.username == "inspector")), assignment_id=mine.id, message="请报送"
+    )
+    return {
+        "a": mine.id,
+        "r": saved.revision.id,
+        "e": saved.revision.evidence.get().id,
+        "m": chased.reminder_id,
+    }
 
 
 def test_the_table_names_every_unit_route(app):

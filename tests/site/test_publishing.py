@@ -178,3 +178,21 @@ def test_reconstructed_measures_are_marked_on_the_board_and_in_the_open_data(loa
     assert rows["1.1.1"]["reconstructed"] == "true"  # Ankang's wording is ours, from the summary
     page = (folder / "index.html").read_text("utf-8")
     assert 'id="reconstructed"' in page and "并非通知原文" in page
+
+
+def test_a_publication_reads_at_most_ten_statements_a_board(sample, tmp_path, monkeypatch):
+    # Sections, measures, findings and commentary are read once for the whole build; the records of
+    # the build go in one append to the audit chain.
+    from tracker.store.db import db
+
+    statements = []
+    original = db.obj.execute_sql
+
+    def counting(sql, params=None, *args, **kwargs):
+        statements.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(db.obj, "execute_sql", counting)
+    result = publish("sample-2024", BOARDS, tmp_path)
+    assert len(result.boards) == len(BOARDS)
+    assert len(statements) <= 10 * len(BOARDS)

@@ -108,6 +108,10 @@ _ASSIGNMENT_COLUMNS = (
 )
 
 
+def _moment(value):
+    return ReportReturn.at.python_value(value) if isinstance(value, str) else value
+
+
 def _date(value):
     # Tuple rows of a joined table's date column may arrive as text on SQLite.
     return date.fromisoformat(value) if isinstance(value, str) else value
@@ -231,10 +235,21 @@ def gather(
         ReportRevision.complete,
         ReportRevision.indicator_values,
         ReportRevision.indicator_notes,
+        ReportReturn.at.alias("returned_at"),
+        ReportReturn.reason.alias("returned_reason"),
     )
-    recorded = of_plan_assignments(ReportRevision.select(*columns).join(Report), Report.assignment).where(
-        ReportRevision.recorded_at <= as_of
-    )
+
+    def with_returns(query):
+        # The office's returns of each revision by `as_of` come in the same statement (a row each).
+        return query.switch(ReportRevision).join(
+            ReportReturn,
+            JOIN.LEFT_OUTER,
+            on=((ReportReturn.revision == ReportRevision.id) & (ReportReturn.at <= as_of)),
+        )
+
+    recorded = with_returns(
+        of_plan_assignments(ReportRevision.select(*columns).join(Report), Report.assignment)
+    ).where(ReportRevision.recorded_at <= as_of)
     if periods is None:
         revision_rows = list(recorded.namedtuples())
     else:
@@ -259,9 +274,8 @@ def gather(
         last = ReportRevision.number == bound(fn.MAX)
         essential = None if plan.signoff else ((ReportRevision.number == bound(fn.MIN)) | last | was_returned)
         in_periods = recorded.where(Report.period.in_(wanted))
-        revision_rows = list(
-            (in_periods.where(essential) if essential is not None else in_periods).namedtuples()
-        )
+        if essential is not None:
+            in_periods = in_periods.where(essential)
         latest = (
             of_plan_assignments(
                 Report.select(Report.assignment, fn.MAX(Report.period).alias("period")), Report.assignment
@@ -269,30 +283,29 @@ def gather(
             .where(Report.created_at <= as_of, Report.period < wanted[0])
             .group_by(Report.assignment)
         )
-        earlier = of_plan_assignments(
-            ReportRevision.select(*columns)
-            .join(Report)
-            .join(
-                latest,
-                on=((latest.c.assignment_id == Report.assignment) & (latest.c.period == Report.period)),
-            ),
-            Report.assignment,
+        earlier = with_returns(
+            of_plan_assignments(
+                ReportRevision.select(*columns)
+                .join(Report)
+                .join(
+                    latest,
+                    on=((latest.c.assignment_id == Report.assignment) & (latest.c.period == Report.period)),
+                ),
+                Report.assignment,
+            )
         ).where(ReportRevision.recorded_at <= as_of)
         if not plan.signoff:
             earlier = earlier.where(last | was_returned)
-        revision_rows += list(earlier.namedtuples())
-    returned = {}
-    for r in (
-        of_plan_assignments(
-            ReportReturn.select(ReportReturn.revision, ReportReturn.at, ReportReturn.reason)
-            .join(ReportRevision)
-            .join(Report),
-            Report.assignment,
-        )
-        .where(ReportReturn.at <= as_of)
-        .order_by(ReportReturn.at)
-    ):
-        returned.setdefault(r.revision_id, (r.at, r.reason))
+        # The two sets never overlap (other periods): one statement for both.
+        revision_rows = list((in_periods + earlier).namedtuples())
+    returned, unique = {}, {}
+    for rev in revision_rows:  # a revision returned twice came twice: its first return counts
+        unique.setdefault(rev.id, rev)
+        if rev.returned_at is not None:
+            at = _moment(rev.returned_at)
+            if rev.id not in returned or at < returned[rev.id][0]:
+                returned[rev.id] = (at, rev.returned_reason)
+    revision_rows = list(unique.values())
     signed = {}
     if plan.signoff:
         for s in (
@@ -309,35 +322,56 @@ def gather(
 
     indicators = defaultdict(list)
     indicator_names: dict[int, dict[str, str]] = defaultdict(dict)
-    milestones = defaultdict(list)
     if measure_ids:
-        for m in (
-            Milestone.select(Milestone.indicator, Milestone.date, Milestone.value)
-            .join(Indicator)
+        # Indicators with their milestones in one statement (a milestone-less indicator: one row of NULLs).
+        rows_of_indicators = (
+            Indicator.select(
+                Indicator.id,
+                Indicator.measure,
+                Indicator.code,
+                Indicator.name,
+                Indicator.unit,
+                Indicator.target,
+                Indicator.cumulative,
+                Indicator.kind,
+                Indicator.direction,
+                Indicator.rollup,
+                Indicator.shares,
+                Milestone.date,
+                Milestone.value,
+            )
             .join(Measure)
-            .where(Measure.plan == plan.id, Milestone.archived_at.is_null(), Indicator.archived_at.is_null())
-        ):
-            milestones[m.indicator_id].append(rv.Milestone(m.date, Decimal(str(m.value))))
-        for i in (
-            Indicator.select()
-            .join(Measure)
+            .switch(Indicator)
+            .join(
+                Milestone,
+                JOIN.LEFT_OUTER,
+                on=((Milestone.indicator == Indicator.id) & Milestone.archived_at.is_null()),
+            )
             .where(Measure.plan == plan.id, Indicator.archived_at.is_null())
-            .order_by(Indicator.position)
-        ):
-            indicator_names[i.measure_id][i.code] = i.name
-            indicators[i.measure_id].append(
+            .order_by(Indicator.position, Indicator.id, Milestone.id)
+            .tuples()
+        )
+        grouped: dict[int, list] = {}
+        for row in rows_of_indicators:
+            entry = grouped.setdefault(row[0], [row, []])
+            if row[11] is not None:
+                entry[1].append(rv.Milestone(_date(row[11]), Decimal(str(row[12]))))
+        for row, marks in grouped.values():
+            i_id, measure_id, code, name, unit, target, cumulative, kind, direction, rollup, shares = row[:11]
+            indicator_names[measure_id][code] = name
+            indicators[measure_id].append(
                 (
-                    i.code,
-                    i.shares or {},
+                    code,
+                    _json(shares) or {},
                     rv.IndicatorSpec(
-                        name=i.name,
-                        unit=i.unit,
-                        target=None if i.target is None else Decimal(str(i.target)),
-                        cumulative=i.cumulative,
-                        milestones=tuple(milestones[i.id]),
-                        kind=i.kind or "amount",
-                        direction=i.direction or "up",
-                        rollup=i.rollup or "none",
+                        name=name,
+                        unit=unit,
+                        target=None if target is None else Decimal(str(target)),
+                        cumulative=bool(cumulative),
+                        milestones=tuple(marks),
+                        kind=kind or "amount",
+                        direction=direction or "up",
+                        rollup=rollup or "none",
                     ),
                 )
             )
@@ -488,6 +522,7 @@ def _with_members(
 
 def _findings(plan: Plan, as_of: datetime, unit_id: int | None):
     """Findings recorded by `as_of`: those on a measure keyed by (unit, measure), the rest by unit."""
+    # Findings with their closing and reopening events in one statement (one row per event).
     query = (
         Finding.select(
             Finding.id,
@@ -498,23 +533,35 @@ def _findings(plan: Plan, as_of: datetime, unit_id: int | None):
             Finding.rectify_by,
             Finding.measure,
             Measure.code,
+            FindingEvent.kind,
+            FindingEvent.at,
         )
         .join(Unit, on=(Finding.unit == Unit.id))
         .switch(Finding)
         .join(Measure, on=(Finding.measure == Measure.id), join_type=JOIN.LEFT_OUTER)
+        .switch(Finding)
+        .join(
+            FindingEvent,
+            JOIN.LEFT_OUTER,
+            on=(
+                (FindingEvent.finding == Finding.id)
+                & (FindingEvent.at <= as_of)
+                & FindingEvent.kind.in_(("close", "reopen"))
+            ),
+        )
         .where(Finding.plan == plan.id, Finding.created_at <= as_of)
+        .order_by(Finding.id, FindingEvent.id)
     )
     if unit_id is not None:
         query = query.where(Finding.unit == unit_id)
-    rows = list(query.tuples())
     closes, reopens = defaultdict(list), defaultdict(list)
-    events = (
-        FindingEvent.select(FindingEvent.finding, FindingEvent.kind, FindingEvent.at)
-        .join(Finding)
-        .where(Finding.plan == plan.id, FindingEvent.at <= as_of, FindingEvent.kind.in_(("close", "reopen")))
-    )
-    for e in events:
-        (closes if e.kind == "close" else reopens)[e.finding_id].append(e.at)
+    found: dict[int, tuple] = {}
+    for row in query.tuples():
+        found.setdefault(row[0], row[:8])
+        if row[8] is not None:
+            at = Finding.created_at.python_value(row[9]) if isinstance(row[9], str) else row[9]
+            (closes if row[8] == "close" else reopens)[row[0]].append(at)
+    rows = list(found.values())
     keyed, loose = defaultdict(list), []
     for f_id, f_unit, unit_name, title, created_at, rectify_by, measure_id, measure_code in rows:
         item = rv.Finding(

@@ -41,7 +41,16 @@ from tracker.site import public, render
 from tracker.site.write import MANIFEST, SiteWriter, manifest_for, read_bytes, sha256
 from tracker.store import audit
 from tracker.store.db import write_transaction
-from tracker.store.models import Assignment, AuditEvent, Measure, Plan, Publication, Report, Setting
+from tracker.store.models import (
+    Assignment,
+    AuditEvent,
+    EventSubscription,
+    Measure,
+    Plan,
+    Publication,
+    Report,
+    Setting,
+)
 
 DEFAULT_SITES_DIR = "sites"
 SCHEDULE_KEY = "publish:{code}"
@@ -200,8 +209,9 @@ def publish(
 
     # 1. Gather and decide what is public, for every board, before anything is written.
     documents = []
+    shared = site_gather.Shared.of(plan)  # read once for every board of the build
     for window in wanted:
-        gathered = site_gather.gather(plan, window)
+        gathered = site_gather.gather(plan, window, shared)
         documents.append(
             public.month_document(gathered)
             if isinstance(window, Period)
@@ -330,48 +340,62 @@ def _record(
         # checked against it: a chain truncated or rolled back below a publication is caught.
         seq, _, digest = (head or "").partition(":")
         noted = {"audit_head": {"seq": int(seq), "hash": digest}} if head else {}
+        # One insert of the new publications, one append to the chain, one look for subscribers.
+        created, changes, published = [], [], []
         for outcome in result.boards:
             previous = recorded.get(outcome.key)
             if previous is None:
                 if outcome.status == "kept":
                     continue  # files of an unrecorded publication: nothing to record of ours
-                Publication.create(
-                    plan=plan,
-                    board=outcome.key,
-                    first_published_at=moment,
-                    last_published_at=moment,
-                    digest=outcome.digest,
-                    files=outcome.files,
+                created.append(
+                    {
+                        "plan": plan.id,
+                        "board": outcome.key,
+                        "first_published_at": moment,
+                        "last_published_at": moment,
+                        "digest": outcome.digest,
+                        "files": outcome.files,
+                    }
                 )
-                audit.record(
-                    actor,
-                    "site.publish",
-                    "publication",
-                    f"{plan.code}/{outcome.key}",
-                    None,
-                    {"digest": outcome.digest, "files": outcome.files, **noted},
+                changes.append(
+                    audit.Change(
+                        "site.publish",
+                        "publication",
+                        f"{plan.code}/{outcome.key}",
+                        None,
+                        {"digest": outcome.digest, "files": outcome.files, **noted},
+                    )
                 )
+                published.append(outcome)
+                continue
+            if outcome.status == "kept":
+                continue
+            update = {"last_published_at": moment}
+            if previous.digest != outcome.digest:
+                update.update(digest=outcome.digest, files=outcome.files)
+                changes.append(
+                    audit.Change(
+                        "site.republish_forced" if outcome.status == "forced" else "site.republish_changed",
+                        "publication",
+                        f"{plan.code}/{outcome.key}",
+                        {"digest": previous.digest, "files": previous.files},
+                        {"digest": outcome.digest, "files": outcome.files, **noted},
+                    )
+                )
+            Publication.update(**update).where(Publication.id == previous.id).execute()
+        if created:
+            Publication.insert_many(created).execute()
+        audit.record_many(actor, changes)
+        if published:
+            anyone = EventSubscription.select().where(EventSubscription.active == True).exists()  # noqa: E712
+            for outcome in published:
                 events.emit(
                     "board.published",
                     None,
                     {"plan": plan.code, "board": outcome.key, "digest": outcome.digest},
                     at=moment,
+                    any_subscription=anyone,
                 )
-                continue
-            if outcome.status == "kept":
-                continue
-            changes = {"last_published_at": moment}
-            if previous.digest != outcome.digest:
-                changes.update(digest=outcome.digest, files=outcome.files)
-                audit.record(
-                    actor,
-                    "site.republish_forced" if outcome.status == "forced" else "site.republish_changed",
-                    "publication",
-                    f"{plan.code}/{outcome.key}",
-                    {"digest": previous.digest, "files": previous.files},
-                    {"digest": outcome.digest, "files": outcome.files, **noted},
-                )
-            Publication.update(**changes).where(Publication.id == previous.id).execute()
 
 
 # --- scheduled and demo publication ----------------------------------------------------------------

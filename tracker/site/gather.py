@@ -111,38 +111,99 @@ class WindowGathered:
     commentary: str
 
 
-def _sections(plan: Plan, as_of: datetime) -> tuple[SectionInfo, ...]:
-    parent = Section.alias()
-    rows = (
-        Section.select(Section.code, Section.title, parent.code, Section.position)
-        .join(parent, on=(Section.parent == parent.id), join_type=JOIN.LEFT_OUTER)
-        .where(Section.plan == plan.id, Section.archived_at.is_null() | (Section.archived_at > as_of))
-        .tuples()
-    )
-    return tuple(
-        SectionInfo(code, title, parent_code, position) for code, title, parent_code, position in rows
-    )
+def _existed(archived_at, as_of: datetime) -> bool:
+    return archived_at is None or archived_at > as_of
 
 
-def _measures(plan: Plan, as_of: datetime) -> dict[str, MeasureInfo]:
-    rows = (
-        Measure.select(
-            Measure.code,
-            Section.code,
-            Measure.public,
-            Measure.deadline,
-            Measure.deadline_text,
-            Measure.position,
-            Measure.reconstructed,
+@dataclass(frozen=True)
+class Shared:
+    """What every board of one publication reads alike, read once for the whole build (each board
+    keeps what existed by its own cut-off): sections, measures, findings' public parts, commentary."""
+
+    sections: tuple  # (code, title, parent code, position, archived_at)
+    measures: (
+        tuple  # (code, section code, public, deadline, deadline text, position, reconstructed, archived_at)
+    )
+    findings: tuple  # (id, public, detail public, title, detail, severity, created_at)
+    commentary: dict[str, str]  # board key → the office's text
+
+    @classmethod
+    def of(cls, plan: Plan) -> Shared:
+        parent = Section.alias()
+        sections = (
+            Section.select(Section.code, Section.title, parent.code, Section.position, Section.archived_at)
+            .join(parent, on=(Section.parent == parent.id), join_type=JOIN.LEFT_OUTER)
+            .where(Section.plan == plan.id)
+            .order_by(Section.id)
+            .tuples()
         )
-        .join(Section)
-        .where(Measure.plan == plan.id, Measure.archived_at.is_null() | (Measure.archived_at > as_of))
-        .tuples()
+        measures = (
+            Measure.select(
+                Measure.code,
+                Section.code,
+                Measure.public,
+                Measure.deadline,
+                Measure.deadline_text,
+                Measure.position,
+                Measure.reconstructed,
+                Measure.archived_at,
+            )
+            .join(Section)
+            .where(Measure.plan == plan.id)
+            .order_by(Measure.id)
+            .tuples()
+        )
+        findings = (
+            Finding.select(
+                Finding.id,
+                Finding.public,
+                Finding.detail_public,
+                Finding.title,
+                Finding.detail,
+                Finding.severity,
+                Finding.created_at,
+            )
+            .where(Finding.plan == plan.id)
+            .order_by(Finding.id)
+            .tuples()
+        )
+        commentary = (
+            Bulletin.select(Bulletin.board, Bulletin.commentary).where(Bulletin.plan == plan.id).tuples()
+        )
+        return cls(
+            tuple(sections),
+            tuple(measures),
+            tuple(findings),
+            {board: text or "" for board, text in commentary},
+        )
+
+
+def _moment(value):
+    return Finding.created_at.python_value(value) if isinstance(value, str) else value
+
+
+def _sections(plan: Plan, as_of: datetime, shared: Shared | None = None) -> tuple[SectionInfo, ...]:
+    shared = shared or Shared.of(plan)
+    return tuple(
+        SectionInfo(code, title, parent_code, position)
+        for code, title, parent_code, position, archived_at in shared.sections
+        if _existed(_moment(archived_at), as_of)
     )
+
+
+def _measures(plan: Plan, as_of: datetime, shared: Shared | None = None) -> dict[str, MeasureInfo]:
+    shared = shared or Shared.of(plan)
     return {
-        code: MeasureInfo(code, section, bool(public), deadline, text or "", position, bool(reconstructed))
-        for code, section, public, deadline, text, position, reconstructed in rows
+        code: MeasureInfo(
+            code, section, bool(public), _date(deadline), text or "", position, bool(reconstructed)
+        )
+        for code, section, public, deadline, text, position, reconstructed, archived_at in shared.measures
+        if _existed(_moment(archived_at), as_of)
     }
+
+
+def _date(value):
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _summaries(plan: Plan, as_of: datetime) -> dict[int, str]:
@@ -177,30 +238,24 @@ def _summaries(plan: Plan, as_of: datetime) -> dict[int, str]:
     return {assignment: summary for assignment, (_, summary) in best.items()}
 
 
-def _findings(plan: Plan, as_of: datetime) -> dict[int, FindingInfo]:
-    rows = (
-        Finding.select(
-            Finding.id, Finding.public, Finding.detail_public, Finding.title, Finding.detail, Finding.severity
-        )
-        .where(Finding.plan == plan.id, Finding.created_at <= as_of)
-        .tuples()
-    )
+def _findings(plan: Plan, as_of: datetime, shared: Shared | None = None) -> dict[int, FindingInfo]:
+    shared = shared or Shared.of(plan)
     return {
-        row[0]: FindingInfo(row[0], bool(row[1]), bool(row[2]), row[3], row[4] or "", row[5]) for row in rows
+        row[0]: FindingInfo(row[0], bool(row[1]), bool(row[2]), row[3], row[4] or "", row[5])
+        for row in shared.findings
+        if _moment(row[6]) <= as_of
     }
 
 
-def _commentary(plan: Plan, key: str) -> str:
+def _commentary(plan: Plan, key: str, shared: Shared | None = None) -> str:
     # The office's text on a board is part of what is published; a later edit shows as a change
     # that a republish refuses to apply (see services.publishing), never silently.
-    return (
-        Bulletin.select(Bulletin.commentary).where(Bulletin.plan == plan.id, Bulletin.board == key).scalar()
-        or ""
-    )
+    return (shared or Shared.of(plan)).commentary.get(key, "")
 
 
-def gather_month(plan: Plan, period: Period) -> MonthGathered:
+def gather_month(plan: Plan, period: Period, shared: Shared | None = None) -> MonthGathered:
     """Everything the pages of `period`'s monthly board need, as recorded up to its cut-off."""
+    shared = shared or Shared.of(plan)
     board, facts = boards.monthly_board(plan, period)
     as_of = facts.as_of
     return MonthGathered(
@@ -209,25 +264,29 @@ def gather_month(plan: Plan, period: Period) -> MonthGathered:
         as_of=as_of,
         board=board,
         facts=facts,
-        sections=_sections(plan, as_of),
-        measures=_measures(plan, as_of),
+        sections=_sections(plan, as_of, shared),
+        measures=_measures(plan, as_of, shared),
         summaries=_summaries(plan, as_of),
-        findings=_findings(plan, as_of),
-        commentary=_commentary(plan, str(period)),
+        findings=_findings(plan, as_of, shared),
+        commentary=_commentary(plan, str(period), shared),
     )
 
 
-def gather_window(plan: Plan, window: Quarter | Year) -> WindowGathered:
+def gather_window(plan: Plan, window: Quarter | Year, shared: Shared | None = None) -> WindowGathered:
     """Everything a quarterly bulletin's or a yearly assessment's pages need, as of its last cut-off."""
+    shared = shared or Shared.of(plan)
     result = boards.assessment(plan, window)
     return WindowGathered(
         plan=PlanInfo.of(plan),
         window=window,
         assessment=result,
-        findings=_findings(plan, result.as_of),
-        commentary=_commentary(plan, str(window)),
+        findings=_findings(plan, result.as_of, shared),
+        commentary=_commentary(plan, str(window), shared),
     )
 
 
-def gather(plan: Plan, window: Window) -> MonthGathered | WindowGathered:
-    return gather_month(plan, window) if isinstance(window, Period) else gather_window(plan, window)
+def gather(plan: Plan, window: Window, shared: Shared | None = None) -> MonthGathered | WindowGathered:
+    """One board's gathering; a publication of several passes one `Shared` to all of them."""
+    if isinstance(window, Period):
+        return gather_month(plan, window, shared)
+    return gather_window(plan, window, shared)

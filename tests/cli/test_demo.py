@@ -75,6 +75,9 @@ def test_demo_reports_a_year_with_some_late_some_missing_some_returned(
 
     assert {f.state for f in Finding.select()} == {"open", "answered", "closed"}
     assert {r.step for r in Reminder.select()} == {1, 2, 3}
+    from tracker.store.models import Delivery
+
+    assert Delivery.select().where(Delivery.read_at.is_null(False)).exists()  # ak-hanbin read one (已读)
     assert Bulletin.select().exists()
     sites = Path(os.environ["TRACKER_SITES_DIR"])
     assert (sites / "xunyi-2024" / "2024-10" / "board.json").exists()

@@ -215,3 +215,14 @@ def _seed_chases(moment, echo: Callable[[str], None]) -> None:
     for days_back in (28, 25, 23, 20, 16, 0):  # before, on and after October's due day, then now
         made += len(chase(moment - timedelta(days=days_back), actor="demo"))
     echo(f"已生成催办 {made} 条(蓝色提醒、黄色催办、红色督办)")
+    # 汉滨区's clerk has read the reminder on their home (已读); 市乡村振兴局's has not (标为已读).
+    from tracker.services.chasing import mark_read
+    from tracker.services.reports import unit_home
+    from tracker.services.scoping import Scope
+
+    clerk = models.User.get_or_none(models.User.username == "ak-hanbin")
+    if clerk is not None and clerk.unit_id:
+        shown = unit_home(Scope.of(clerk), as_of=moment).reminders[-1:]  # the oldest the home lists
+        for r in shown:
+            mark_read(Scope.of(clerk), r.id, now=moment)
+        echo(f"ak-hanbin 已将 {len(shown)} 条催办标为已读")

@@ -506,7 +506,7 @@ def bench(label: str, url: str, folder: Path, seconds: float, cores, repeats: in
     server_cores, other_cores = cores
     print(f"\n{label}: {url}", flush=True)
     began = time.perf_counter()
-    clients = prepare(url, max(CLIENTS))
+    clients = prepare(url, CLIENTS[0] if quick else max(CLIENTS))  # --quick: no 32-client run
     print(f"  prepared plans and {len(clients)} clerks in {time.perf_counter() - began:.1f} s", flush=True)
     env = {
         **os.environ,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from tracker.rules.periods import TZ, Period
+from tracker.rules.periods import TZ, ReportPeriod, parse_period
 from tracker.rules.values import (
     AssignmentFacts,
     Confirmation,
@@ -32,8 +32,9 @@ def day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def period(text: str) -> Period:
-    return Period.parse(text)
+def period(text: str) -> ReportPeriod:
+    """Any report period: `2024-05`, `2024Q2`, `2024H1`, `2024`, `2024-W23`."""
+    return parse_period(text)
 
 
 def report(recorded: str, for_period: str, percent: int = 50, **fields) -> Revision:

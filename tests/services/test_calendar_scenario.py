@@ -1,10 +1,12 @@
-"""A plan adopted in May, with its own review windows, a ceiling indicator and its own weights: the
-boards, the bulletins and the scores a clerk would work out by hand, on SQLite and PostgreSQL."""
+"""A monthly plan adopted in May, with one quarterly measure, its own review windows, a ceiling
+indicator and its own weights: the boards, the bulletins and the scores a clerk would work out by
+hand, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import io
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -14,12 +16,12 @@ from tracker.cli import cli
 from tracker.clock import TZ
 from tracker.plans.load import load_plans
 from tracker.rules.periods import Period
-from tracker.services import reports
+from tracker.services import reports, sheets
 from tracker.services.boards import assessment, monthly_board
 from tracker.services.publishing import PublishError, publish, publish_due
 from tracker.services.scoping import Scope
 from tracker.services.users import add_user
-from tracker.store.models import Assignment, Measure, Plan, Publication
+from tracker.store.models import Assignment, Measure, Plan, Publication, User
 
 PLAN = """\
 plan:
@@ -34,6 +36,7 @@ plan:
 units:
   - {name: 测试县农业农村局, short: 县农业农村局}
   - {name: 测试县金融办, short: 县金融办}
+  - {name: 测试县水利局, short: 县水利局}
 sections:
   - code: "1"
     title: 重点任务
@@ -46,8 +49,9 @@ sections:
         indicators:
           - {name: 贷款逾期率, unit: "%", kind: rate, direction: down, target: 0.5,
              milestones: [{date: 2024-06-30, value: 0.5}]}
+      - {code: "1.3", title: 小型水库除险加固, lead: [县水利局], cadence: quarterly, deadline: 2024-12-31}
 """
-FARM, FINANCE = "测试县农业农村局", "测试县金融办"
+FARM, FINANCE, WATER = "测试县农业农村局", "测试县金融办", "测试县水利局"
 # (clerk, period, sent at, percent, 逾期率); June's 1.2 report never comes.
 REPORTS = [
     ("nong", "2024-05", "2024-05-20 10:00", 20, None),
@@ -57,7 +61,10 @@ REPORTS = [
     ("jin", "2024-07", "2024-07-24 10:00", 50, "0.7"),  # above the ceiling: behind, accepted
     ("nong", "2024-08", "2024-08-27 10:00", 40, None),  # two days late
     ("jin", "2024-08", "2024-08-25 10:00", 50, "0.6"),
+    # 1.3 reports quarterly: 2024Q2 is due Tuesday 25 June; 2024Q3 not before 25 September.
+    ("shui", "2024Q2", "2024-06-24 10:00", 45, None),
 ]
+UNIT_OF = {"nong": FARM, "jin": FINANCE, "shui": WATER}
 
 
 def moment(text: str) -> datetime:
@@ -72,6 +79,7 @@ def plan(database, tmp_path, monkeypatch):
     clerks = {
         "nong": Scope.of(add_user("nong", "reporter", FARM, "a long password", must_change=False)[0]),
         "jin": Scope.of(add_user("jin", "reporter", FINANCE, "a long password", must_change=False)[0]),
+        "shui": Scope.of(add_user("shui", "reporter", WATER, "a long password", must_change=False)[0]),
     }
     lead = {
         a.unit.name: a
@@ -79,7 +87,7 @@ def plan(database, tmp_path, monkeypatch):
     }
     for clerk, period, sent, percent, rate in REPORTS:
         monkeypatch.setenv("TRACKER_NOW", moment(sent).isoformat())
-        unit = FARM if clerk == "nong" else FINANCE
+        unit = UNIT_OF[clerk]
         values = {} if rate is None else {"贷款逾期率": Decimal(rate)}
         reports.save_revision(
             clerks[clerk],
@@ -110,8 +118,16 @@ def test_the_may_review_ranks_only_what_came_after_adoption(plan):
         "+10.0 质量评价未录入，按满分计（权重 10 分）",
     ]
     assert (farm.score, finance.score) == (Decimal("100.00"), Decimal("100.00"))
-    # Equal scores, no red: by name, 农 (U+519C) before 金 (U+91D1).
-    assert [s.unit.name for s in result.scores] == [FARM, FINANCE]
+    # 1.3 reports quarterly: no report falls due in May and none came, so neither on-time reporting
+    # nor progress has anything to judge; the parts are full.
+    assert lines(by_unit(result)[WATER]) == [
+        "+50.0 按时报送（权重 50 分，本期无应报）",
+        "+30.0 按计划推进（权重 30 分，无可比进度）",
+        "+10.0 问题按期整改（权重 10 分，本期无到期问题）",
+        "+10.0 质量评价未录入，按满分计（权重 10 分）",
+    ]
+    # Equal scores, no red: by name, 农 (U+519C) before 水 (U+6C34) before 金 (U+91D1).
+    assert [s.unit.name for s in result.scores] == [FARM, WATER, FINANCE]
 
 
 def test_the_august_review_scores_in_proportion_with_the_plans_weights(plan):
@@ -130,8 +146,22 @@ def test_the_august_review_scores_in_proportion_with_the_plans_weights(plan):
         "−5.0 措施 1.2 指标「贷款逾期率」落后于节点（6月30日应不高于 0.5%，实报 0.6%），按比例得 83.33%",
     ]
     assert finance.score == Decimal("33.33") + Decimal("25") + Decimal("20")
-    assert [s.unit.name for s in result.scores] == [FARM, FINANCE]
-    assert (farm.red, finance.red) == (0, 0)
+    # 1.3: of June, July and August only June closes a quarter: one report due (2024Q2, on time).
+    # Work began with the plan on 1 January (adoption only holds reporting back): planned by 31
+    # August is 243 of 365 days = 66.575…%, printed 66.58%; reported 45%, so it earns
+    # 45/66.575… = 67.59% of 30 points, losing 30 × (1 − 0.67593) = 9.72.
+    water = by_unit(result)[WATER]
+    assert lines(water) == [
+        "+50.0 按时报送（权重 50 分，应报 1 期）",
+        "+30.0 按计划推进（权重 30 分，计 1 项）",
+        "−9.72 措施 1.3 进度 45%，计划 66.58%，按比例得 67.59%",
+        "+10.0 问题按期整改（权重 10 分，本期无到期问题）",
+        "+10.0 质量评价未录入，按满分计（权重 10 分）",
+    ]
+    assert water.score == Decimal("50") + Decimal("30") - Decimal("9.72") + Decimal("20")  # 90.28
+    # 90.28 (水利局) > 85.67 (农业农村局) > 78.33 (金融办).
+    assert [s.unit.name for s in result.scores] == [WATER, FARM, FINANCE]
+    assert (farm.red, finance.red, water.red) == (0, 0, 0)
 
 
 def test_the_august_board_states_the_planned_value_the_review_compared_with(plan):
@@ -141,12 +171,38 @@ def test_the_august_board_states_the_planned_value_the_review_compared_with(plan
     assert "进度 40%，低于计划 50%" in toilets.reasons
     loans = next(m for m in board.measures if m.code == "1.2")
     assert loans.light.value == "amber"  # above its ceiling: behind, not implausible
+    reservoirs = next(m for m in board.measures if m.code == "1.3")
+    # The August board shows the latest quarterly report (2024Q2, 45%) against 66.58% planned, the
+    # value the review compared with, and nothing is missing: the next quarter is due in September.
+    assert (reservoirs.percent, reservoirs.planned, reservoirs.light.value) == (45, Decimal("66.58"), "amber")
+    assert reservoirs.report.value == "not_due"
+    assert reservoirs.report_reasons == ("本月无需报送（2024年第3季度报送9月25日截止）",)
+
+
+def test_a_quarterly_measure_is_due_only_in_the_month_its_quarter_closes(plan):
+    seen = {}
+    for month in (5, 6, 7):
+        board, _ = monthly_board(plan, Period(2024, month))
+        row = next(m for m in board.measures if m.code == "1.3")
+        water = next(u for u in board.units if u.name == WATER)
+        seen[month] = (row.percent, row.report.value, row.report_reasons[0], water.missing)
+    assert seen == {
+        5: (None, "not_due", "本月无需报送（2024年第2季度报送6月25日截止）", 0),
+        6: (45, "on_time", "2024年第2季度按时报送", 0),
+        7: (45, "not_due", "本月无需报送（2024年第3季度报送9月25日截止）", 0),
+    }
 
 
 def test_the_quarter_stays_the_default_and_counts_no_month_before_adoption(plan):
     result = assessment(plan, Period(2024, 6).quarter)
     finance = by_unit(result)[FINANCE]  # 1.2 starts with the plan in January: adoption holds it back
     assert lines(finance)[:2] == ["+50.0 按时报送（权重 50 分，应报 2 期）", "−25.0 措施 1.2 6月报送缺报"]
+    # 1.3 by 30 June: planned 181 of 365 days = 49.589…%; 45/49.589… = 90.75% of 30, losing 2.78.
+    assert lines(by_unit(result)[WATER])[:3] == [
+        "+50.0 按时报送（权重 50 分，应报 1 期）",
+        "+30.0 按计划推进（权重 30 分，计 1 项）",
+        "−2.78 措施 1.3 进度 45%，计划 49.59%，按比例得 90.75%",
+    ]
 
 
 def test_nothing_before_adoption_is_published_and_the_catch_up_starts_there(plan, tmp_path):
@@ -181,6 +237,14 @@ def test_nothing_before_adoption_is_published_and_the_catch_up_starts_there(plan
     farm = next(r for r in bulletin["ranking"] if r["name"] == FARM)
     assert planned == 50
     assert any(f"计划 {planned:g}%" in line["text"] for line in farm["lines"])
+    # So do they for the quarterly 1.3, and July's board shows its June report, not a missing one.
+    reservoirs = next(m for m in board["measures"] if m["code"] == "1.3")
+    water = next(r for r in bulletin["ranking"] if r["name"] == WATER)
+    assert (reservoirs["planned"], reservoirs["percent"]) == (66.58, 45)
+    assert any("进度 45%，计划 66.58%" in line["text"] for line in water["lines"])
+    july = json.loads((folder / "2024-07" / "board.json").read_text("utf-8"))
+    row = next(m for m in july["measures"] if m["code"] == "1.3")
+    assert (row["percent"], row["report"]) == (45, "not_due")
 
     again = CliRunner().invoke(
         cli,
@@ -193,3 +257,43 @@ def _review(plan, key):
     from tracker.services.publishing import plan_reviews
 
     return next(w for w in plan_reviews(plan) if str(w) == key)
+
+
+def test_the_quarterly_measure_takes_its_own_period_on_the_form_and_the_sheet(plan):
+    water = Scope.of(User.get(User.username == "shui"))
+    (assignment,) = Assignment.select().join(Measure).where(Measure.code == "1.3")
+    with pytest.raises(reports.InvalidReport) as refused:
+        reports.save_revision(water, assignment.id, "2024-08", reports.ReportInput(percent=50))
+    assert str(refused.value) == "报送期“2024-08”不对：本项每季度报送，报送期应写作 2024Q2 的形式"
+    with pytest.raises(reports.InvalidReport, match="尚未到来"):
+        reports.save_revision(water, assignment.id, "2024Q4", reports.ReportInput(percent=50))
+
+    # The unit's home names the quarter it reports for next, not the month.
+    (home,) = reports.unit_home(water).plans
+    (row,) = home.rows
+    assert (row.period, row.status) == ("2024Q3", "not_due")
+    assert row.status_reason == "2024年第3季度报送未到期（9月25日 23:59 前）"
+
+    # The September sheet gives 1.3 its quarter in the 报送期 column; a month there is refused by row.
+    book = sheets.write_template("calendar-2024", "2024-09", WATER, today=date(2024, 9, 2))
+    grid = book["调度表"]
+    columns = {cell.value: cell.column for cell in grid[1]}
+    assert grid.cell(2, columns["报送期"]).value == "2024Q3"
+    grid.cell(2, columns["完成进度(%)"]).value = 60
+    grid.cell(2, columns["是否完成"]).value = "否"
+    for name in ("工作进展", "存在问题", "下步计划"):
+        grid.cell(2, columns[name]).value = "已完成3座水库主体工程。"
+    grid.cell(2, columns["报送期"]).value = "2024-09"
+    with pytest.raises(sheets.SheetError) as wrong:
+        sheets.import_sheet(_saved(book), water)
+    assert wrong.value.problems == [
+        "第2行 D列(报送期):报送期“2024-09”不对：本项每季度报送，报送期应写作 2024Q2 的形式"
+    ]
+    grid.cell(2, columns["报送期"]).value = "2024Q3"
+    assert sheets.import_sheet(_saved(book), water).saved == 1
+
+
+def _saved(book) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -15,7 +15,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 
 from tracker.clock import TZ
-from tracker.rules.periods import Period
+from tracker.rules.periods import Period, ReportPeriod, due_date, due_in
+from tracker.rules.values import ReportingRules
 from tracker.store import audit
 from tracker.store.db import sync_sequences, write_transaction
 from tracker.store.models import (
@@ -108,8 +109,15 @@ def _habit(rng: random.Random) -> Habit:
     return Habit(reports=0.75, late=0.4)
 
 
-def _periods(plan: Plan, now: datetime) -> list[Period]:
-    """The last MONTHS periods before `now`'s month that fall within the plan."""
+def _periods(plan: Plan, now: datetime, cadence: str = "monthly") -> list[ReportPeriod]:
+    """The report periods of `cadence` due in the last MONTHS months before `now`'s month that fall
+    within the plan (a quarterly measure reports in March, June, September and December)."""
+    months = _months(plan, now)
+    return months if cadence == "monthly" else [p for month in months for p in due_in(cadence, month)]
+
+
+def _months(plan: Plan, now: datetime) -> list[Period]:
+    """The last MONTHS months before `now`'s month that fall within the plan."""
     last = Period.of(now.date()).prev()
     out = []
     period = last
@@ -196,12 +204,13 @@ def seed_reports(now: datetime, echo: Callable[[str], None] = print) -> int:
         end = m.deadline or plan.end
         pace = rng.uniform(0.8, 1.15)
         percent = 0
-        for period in _periods(plan, now):
+        rules = ReportingRules(due_day=plan.due_day)
+        for period in _periods(plan, now, m.cadence or plan.cadence or "monthly"):
             if period.last_day < start:
                 continue
             if rng.random() > habit.reports:
-                continue  # missing this month
-            due = datetime.combine(period.day(plan.due_day), time(23, 59), tzinfo=TZ)
+                continue  # missing this period
+            due = datetime.combine(due_date(period, rules), time(23, 59), tzinfo=TZ)
             if rng.random() < habit.late:
                 at = due + timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 8))
             else:

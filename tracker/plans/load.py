@@ -426,6 +426,10 @@ class _Loader:
             "reconstructed": spec.reconstructed,
             "position": position,
         }
+        # Only a measure with its own cadence (or one that had it) records one, so the audit of plans
+        # that never use it reads as before.
+        if spec.cadence or (existing is not None and existing.cadence):
+            values["cadence"] = spec.cadence
         key = {"plan": plan_row.id, "code": spec.code} if existing is None else {}
         return self._upsert(Measure, existing, key, values, "measure")
 

@@ -18,6 +18,7 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
 
+from tracker.rules.periods import CADENCES
 from tracker.services.text import clean_text
 from tracker.store import models
 
@@ -102,6 +103,7 @@ KNOWN_KEYS = {
         "deadline",
         "deadline_text",
         "recurring",
+        "cadence",
         "indicators",
         "reconstructed",
         "start",
@@ -274,6 +276,7 @@ class MeasureSpec:
     line: int | None = None
     # People the notice names (责任领导, 分管领导): kept for the record, never units, never assigned.
     leaders: tuple[str, ...] = ()
+    cadence: str | None = None  # reports on its own cadence (quarterly …); None = the plan's
 
     def assignments(self) -> tuple[tuple[str, str], ...]:
         """(role, printed unit name) in printed order, lead first."""
@@ -572,8 +575,8 @@ def _reporting(r: _Reader, plan_node: dict) -> Reporting:
         return Reporting()
     node = r.mapping(node, "plan.reporting", "reporting")
     cadence = r.text(node, "cadence", "plan.reporting") or "monthly"
-    if cadence != "monthly":
-        r.fail(node, "plan.reporting.cadence", f"{cadence!r}: 目前只支持 monthly(月调度)", "cadence")
+    if cadence not in CADENCES:
+        r.fail(node, "plan.reporting.cadence", f"{cadence!r} 应为 {' / '.join(CADENCES)}", "cadence")
     values = {}
     for key, low, high in (("due_day", 1, 31), ("cutoff_day", 1, 31), ("amber_days", 0, 365)):
         v = node.get(key)
@@ -747,6 +750,9 @@ def _measure(r: _Reader, node: Any, path: str) -> MeasureSpec | None:
     recurring = r.text(m, "recurring", path)
     if recurring and recurring not in RECURRING:
         r.fail(m, f"{path}.recurring", f"{recurring!r} 应为 {' / '.join(RECURRING)} 或 null", "recurring")
+    cadence = r.text(m, "cadence", path)
+    if cadence and cadence not in CADENCES:
+        r.fail(m, f"{path}.cadence", f"{cadence!r} 应为 {' / '.join(CADENCES)}", "cadence")
     indicators = []
     for k, i_node in enumerate(r.items(m, "indicators", path)):
         ipath = f"{path}.indicators[{k}]"
@@ -834,6 +840,7 @@ def _measure(r: _Reader, node: Any, path: str) -> MeasureSpec | None:
         public=r.flag(m, "public", path, True),
         line=r.line_of(m),
         leaders=r.names(m, "leaders", path),
+        cadence=cadence if cadence in CADENCES else None,
     )
 
 

@@ -16,7 +16,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import IntEnum, StrEnum
 
-from tracker.rules.periods import TZ, Period, at_2359, due_date, end_of_day, end_of_minute, local_date
+from tracker.rules.periods import (
+    TZ,
+    Period,
+    ReportPeriod,
+    at_2359,
+    due_date,
+    end_of_day,
+    end_of_minute,
+    local_date,
+    period_of,
+)
 from tracker.rules.progress import is_done
 from tracker.rules.status import ReportStatus, day_label, report_status
 from tracker.rules.values import AssignmentFacts, Finding, ReportingRules
@@ -134,7 +144,7 @@ class Chase:
     unit: str
     due: datetime
     assignment_id: int | None = None
-    period: Period | None = None
+    period: ReportPeriod | None = None
     measure_code: str | None = None
     measure_title: str = ""
     finding_id: int | None = None
@@ -164,8 +174,8 @@ def slip_tag(name: str, slip: Slip) -> str:
     return f"【{name}·{slip.label}】"
 
 
-def report_key(assignment_id: int, period: Period, step: Step) -> str:
-    """The stable key of a report chase: report:<assignment id>:<YYYY-MM>:<step>."""
+def report_key(assignment_id: int, period: ReportPeriod, step: Step) -> str:
+    """The stable key of a report chase: report:<assignment id>:<period, e.g. 2024-05>:<step>."""
     return f"report:{assignment_id}:{period}:{step}"
 
 
@@ -195,13 +205,18 @@ def escalation_day(due: date, working_days: int) -> date:
     return day
 
 
-def _candidate_periods(facts: AssignmentFacts, today: date) -> list[Period]:
-    # A due moment sits in its own month (or a little after, for a holiday shift), so the periods
-    # around today cover every open ladder; an extension can move one further, so add those.
-    here = Period.of(today)
-    periods = {here.prev().prev(), here.prev(), here, here.next()}
+def _candidate_periods(facts: AssignmentFacts, today: date) -> list[ReportPeriod]:
+    # A due moment sits in its period's last month (or a little after, for a holiday shift), so the
+    # periods around today cover every open ladder; an extension can move one further, so add those.
+    # Weeks are short: a month of follow-up holds several.
+    here = period_of(facts.cadence, today)
+    periods = {here, here.next()}
+    for _ in range(6 if facts.cadence == "weekly" else 2):
+        here = here.prev()
+        periods.add(here)
     for extension in facts.extensions:
-        periods.update(extension.periods)
+        # A period of another cadence (the measure's cadence changed since) is not chased.
+        periods.update(p for p in extension.periods if type(p) is type(here))
     return sorted(periods)
 
 
@@ -212,9 +227,10 @@ def report_chases(
     policy: ChasePolicy | None = None,
     last_period: Period | None = None,
 ) -> tuple[Chase, ...]:
-    """The chases due now for one assignment's monthly reports, one rung per period at most.
+    """The chases due now for one assignment's reports (on its cadence), one rung per period at most.
 
-    For each period P from the assignment's start up to `last_period` (the plan's last month), with
+    For each period P from the assignment's start up to `last_period` (the plan's last month; a
+    period that begins after it is not chased), with
     D the due day in force (the plan's due day, after a holiday shift or an approved extension) and
     "nothing" meaning no report for P submitted by now:
     - remind (blue, 提醒): from 00:00 on D − remind_days until D begins, when nothing came yet;
@@ -233,10 +249,10 @@ def report_chases(
     if is_done(facts, rules, now):
         return ()
     today = local_date(now)
-    first = Period.of(facts.start)
+    first = period_of(facts.cadence, facts.start)
     found = []
     for period in _candidate_periods(facts, today):
-        if period < first or (last_period is not None and period > last_period):
+        if period < first or (last_period is not None and period.first_day > last_period.last_day):
             continue
         if facts.start > due_date(period, rules):
             continue  # the assignment starts after this period's due day: nothing to report

@@ -1,4 +1,6 @@
-"""Reporting periods (a month `YYYY-MM`), quarters (`YYYYQn`) and years, and the moments tied to them.
+"""Reporting periods and the moments tied to them: a month `YYYY-MM` (the board's period), and the
+report periods of every cadence: an ISO week `2024-W23`, a month, a quarter `2024Q2`, a half-year
+`2024H1` and a year `2024`. A report's period is stored as its text, so a report knows its cadence.
 
 All moments are aware datetimes in Asia/Shanghai. "23:59" means the whole minute: a report recorded at
 23:59:59 on the due day is on time, one at 00:00 the next day is late.
@@ -14,7 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from tracker.rules.workdays import working_day_on_or_after
+from tracker.rules.workdays import is_working_day, next_working_day, working_day_on_or_after
 
 if TYPE_CHECKING:
     from tracker.rules.values import ReportingRules
@@ -24,6 +26,25 @@ TZ = ZoneInfo("Asia/Shanghai")
 _PERIOD = re.compile(r"(\d{4})-(\d{2})")
 _QUARTER = re.compile(r"(\d{4})Q([1-4])")
 _YEAR = re.compile(r"\d{4}")
+_HALF = re.compile(r"(\d{4})H([12])")
+_WEEK = re.compile(r"(\d{4})-W(\d{2})")
+
+# A plan's (or a measure's) reporting cadence, as PLAN-FORMAT.md spells it, and how a clerk says it.
+CADENCES = {
+    "weekly": "每周报送",
+    "monthly": "每月报送",
+    "quarterly": "每季度报送",
+    "half-yearly": "每半年报送",
+    "yearly": "每年报送",
+}
+# How each cadence's period is written, for messages that say what a period should look like.
+CADENCE_EXAMPLES = {
+    "weekly": "2024-W23",
+    "monthly": "2024-05",
+    "quarterly": "2024Q2",
+    "half-yearly": "2024H1",
+    "yearly": "2024",
+}
 
 # The last instant that still belongs to a 23:59 minute.
 _REST_OF_MINUTE = timedelta(seconds=59, microseconds=999_999)
@@ -83,6 +104,12 @@ class Period:
     def quarter(self) -> Quarter:
         return Quarter(self.year, (self.month - 1) // 3 + 1)
 
+    cadence = "monthly"
+
+    @property
+    def last_month(self) -> Period:
+        return self
+
     @property
     def periods(self) -> tuple[Period, ...]:
         return (self,)
@@ -109,6 +136,27 @@ class Quarter:
 
     def __str__(self) -> str:
         return f"{self.year:04d}Q{self.number}"
+
+    cadence = "quarterly"
+
+    @classmethod
+    def of(cls, day: date) -> Quarter:
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @property
+    def label(self) -> str:
+        """ "2024年第2季度"."""
+        return f"{self.year}年第{self.number}季度"
+
+    def next(self) -> Quarter:
+        return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+
+    def prev(self) -> Quarter:
+        return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+
+    @property
+    def last_month(self) -> Period:
+        return self.periods[-1]
 
     @property
     def periods(self) -> tuple[Period, ...]:
@@ -140,6 +188,27 @@ class Year:
     def __str__(self) -> str:
         return f"{self.year:04d}"
 
+    cadence = "yearly"
+
+    @classmethod
+    def of(cls, day: date) -> Year:
+        return cls(day.year)
+
+    @property
+    def label(self) -> str:
+        """ "2024年"."""
+        return f"{self.year}年"
+
+    def next(self) -> Year:
+        return Year(self.year + 1)
+
+    def prev(self) -> Year:
+        return Year(self.year - 1)
+
+    @property
+    def last_month(self) -> Period:
+        return Period(self.year, 12)
+
     @property
     def periods(self) -> tuple[Period, ...]:
         return tuple(Period(self.year, month) for month in range(1, 13))
@@ -151,6 +220,200 @@ class Year:
     @property
     def last_day(self) -> date:
         return date(self.year, 12, 31)
+
+
+@dataclass(frozen=True, order=True)
+class Half:
+    """A half-year (半年), the period of half-yearly reporting: `2024H1` is January to June."""
+
+    year: int
+    number: int
+
+    def __post_init__(self) -> None:
+        if self.number not in (1, 2):
+            raise ValueError(f"no such half-year: {self.year}H{self.number}")
+
+    @classmethod
+    def parse(cls, text: str) -> Half:
+        """`"2024H1"` → Half(2024, 1)."""
+        match = _HALF.fullmatch(text.strip())
+        if not match:
+            raise ValueError(f"a half-year is written YYYYHn, not {text!r}")
+        return cls(int(match[1]), int(match[2]))
+
+    @classmethod
+    def of(cls, day: date) -> Half:
+        return cls(day.year, 1 if day.month <= 6 else 2)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}H{self.number}"
+
+    cadence = "half-yearly"
+
+    @property
+    def label(self) -> str:
+        """ "2024年上半年" / "2024年下半年"."""
+        return f"{self.year}年{'上' if self.number == 1 else '下'}半年"
+
+    def next(self) -> Half:
+        return Half(self.year + 1, 1) if self.number == 2 else Half(self.year, 2)
+
+    def prev(self) -> Half:
+        return Half(self.year - 1, 2) if self.number == 1 else Half(self.year, 1)
+
+    @property
+    def periods(self) -> tuple[Period, ...]:
+        first = 1 if self.number == 1 else 7
+        return tuple(Period(self.year, month) for month in range(first, first + 6))
+
+    @property
+    def last_month(self) -> Period:
+        return self.periods[-1]
+
+    @property
+    def first_day(self) -> date:
+        return self.periods[0].first_day
+
+    @property
+    def last_day(self) -> date:
+        return self.periods[-1].last_day
+
+
+@dataclass(frozen=True, order=True)
+class Week:
+    """An ISO week (Monday to Sunday), the period of weekly reporting: `2024-W23`."""
+
+    year: int
+    number: int
+
+    def __post_init__(self) -> None:
+        date.fromisocalendar(self.year, self.number, 1)  # raises ValueError for a week that is not
+
+    @classmethod
+    def parse(cls, text: str) -> Week:
+        """`"2024-W23"` → Week(2024, 23)."""
+        match = _WEEK.fullmatch(text.strip())
+        if not match:
+            raise ValueError(f"a week is written YYYY-Www, not {text!r}")
+        return cls(int(match[1]), int(match[2]))
+
+    @classmethod
+    def of(cls, day: date) -> Week:
+        year, number, _ = day.isocalendar()
+        return cls(year, number)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-W{self.number:02d}"
+
+    cadence = "weekly"
+
+    @property
+    def label(self) -> str:
+        """ "第23周"."""
+        return f"第{self.number}周"
+
+    def next(self) -> Week:
+        return Week.of(self.last_day + timedelta(days=1))
+
+    def prev(self) -> Week:
+        return Week.of(self.first_day - timedelta(days=1))
+
+    @property
+    def first_day(self) -> date:
+        return date.fromisocalendar(self.year, self.number, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date.fromisocalendar(self.year, self.number, 7)
+
+    @property
+    def due(self) -> date:
+        """The week's last working day (Friday, or the Saturday or Sunday of a 调休); a week without
+        one (国庆 2024-W40) is due on the first working day after it."""
+        day = self.last_day
+        while day >= self.first_day:
+            if is_working_day(day):
+                return day
+            day -= timedelta(days=1)
+        return next_working_day(self.last_day)
+
+    @property
+    def last_month(self) -> Period:
+        """The month the week's report falls due in, the board that counts it."""
+        return Period.of(self.due)
+
+    @property
+    def periods(self) -> tuple[Period, ...]:
+        return (self.last_month,)
+
+
+ReportPeriod = Week | Period | Quarter | Half | Year
+_KINDS: dict[str, type] = {
+    "weekly": Week,
+    "monthly": Period,
+    "quarterly": Quarter,
+    "half-yearly": Half,
+    "yearly": Year,
+}
+
+
+def period_of(cadence: str, day: date) -> ReportPeriod:
+    """The report period of `cadence` that `day` falls in (monthly, 2024-05-20 → `2024-05`;
+    quarterly → `2024Q2`; weekly → `2024-W21`)."""
+    return _KINDS[cadence].of(day)
+
+
+def parse_period(text: str, cadence: str | None = None) -> ReportPeriod:
+    """A report period from its text (`2024-W23`, `2024-05`, `2024Q2`, `2024H1`, `2024`). With
+    `cadence`, only that cadence's form is taken; the error says, in Chinese, how to write it."""
+    kinds = [_KINDS[cadence]] if cadence else list(_KINDS.values())
+    for kind in kinds:
+        try:
+            return kind.parse(str(text))
+        except ValueError:
+            continue
+    if cadence:
+        raise ValueError(
+            f"报送期“{text}”不对：本项{CADENCES[cadence]}，报送期应写作 {CADENCE_EXAMPLES[cadence]} 的形式"
+        )
+    raise ValueError(f"报送期“{text}”不对：应写作 2024-W23、2024-05、2024Q2、2024H1 或 2024 的形式")
+
+
+def due_in(cadence: str, month: Period) -> tuple[ReportPeriod, ...]:
+    """The report periods of `cadence` that fall due in `month`: the month itself when monthly; the
+    quarter, half-year or year it closes, if any (a quarterly report is due only in March, June,
+    September and December); the weeks whose last working day is in it."""
+    if cadence == "monthly":
+        return (month,)
+    if cadence == "weekly":
+        found, week = [], Week.of(month.first_day - timedelta(days=7))
+        while week.first_day <= month.last_day:
+            if week.last_month == month:
+                found.append(week)
+            week = week.next()
+        return tuple(found)
+    period = period_of(cadence, month.last_day)
+    return (period,) if period.last_month == month else ()
+
+
+def periods_between(cadence: str, first: date, last: date) -> tuple[ReportPeriod, ...]:
+    """Every report period of `cadence` from the one `first` falls in to the one `last` falls in."""
+    found, period = [], period_of(cadence, first)
+    while period.first_day <= last:
+        found.append(period)
+        period = period.next()
+    return tuple(found)
+
+
+def covering_texts(months: list[Period] | tuple[Period, ...]) -> list[str]:
+    """The texts of every report period, of any cadence, that falls due in one of `months` or
+    contains one of them: what a board of those months may read."""
+    found = set()
+    for month in months:
+        for cadence in _KINDS:
+            found.update(str(p) for p in due_in(cadence, month))
+            found.add(str(period_of(cadence, month.first_day)))
+    return sorted(found)
 
 
 _REVIEW = re.compile(r"([a-z][a-z0-9]{0,23})[-:](\d{4}-\d{2})")
@@ -265,8 +528,11 @@ def local_date(moment: datetime) -> date:
 
 
 @lru_cache(maxsize=4096)
-def due_date(period: Period, rules: ReportingRules) -> date:
+def due_date(period: ReportPeriod, rules: ReportingRules) -> date:
     """The day the report for `period` is due.
+
+    A quarter, half-year or year is due like its last month (2024Q2 on the due day of June); a week
+    on its last working day (see `Week.due`), whatever the due day.
 
     The plan's due day (default the 25th) clipped to the month's length, so due day 31 is 2024-02-29
     in a leap February and 2023-02-28 otherwise. When the plan shifts holidays (`holiday_shift`), a
@@ -274,11 +540,13 @@ def due_date(period: Period, rules: ReportingRules) -> date:
     a make-up working day (调休, e.g. Sunday 2024-09-29) stays put. The shift may cross into the next
     month.
     """
-    day = period.day(rules.due_day)
+    if isinstance(period, Week):
+        return period.due
+    day = period.last_month.day(rules.due_day)
     return working_day_on_or_after(day) if rules.holiday_shift else day
 
 
-def due_moment(period: Period, rules: ReportingRules) -> datetime:
+def due_moment(period: ReportPeriod, rules: ReportingRules) -> datetime:
     """23:59 Asia/Shanghai on the due day of `period` (see `due_date`); the whole minute counts."""
     return at_2359(due_date(period, rules))
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 
-from tracker.rules.periods import Period, local_date
+from tracker.rules.periods import ReportPeriod, local_date
 from tracker.rules.rollup import roll_up, rolls_up
 from tracker.rules.values import AssignmentFacts, ExtensionDecision, ReportingRules, Revision
 
@@ -54,13 +54,13 @@ class Reading:
         return tuple((moment, revision) for moment, _, _, revision in found)
 
     @cached_property
-    def _first_by_period(self) -> dict[Period, datetime]:
-        first: dict[Period, datetime] = {}
+    def _first_by_period(self) -> dict[ReportPeriod, datetime]:
+        first: dict[ReportPeriod, datetime] = {}
         for moment, revision in self.submitted:
             first.setdefault(revision.period, moment)
         return first
 
-    def first_submission(self, period: Period) -> datetime | None:
+    def first_submission(self, period: ReportPeriod) -> datetime | None:
         """When the first revision for `period` was submitted, if one was by `as_of`."""
         return self._first_by_period.get(period)
 
@@ -161,7 +161,7 @@ class Reading:
             return None
         return expected_percent(self.facts.work_start or self.facts.start, self.deadline or day, day)
 
-    def period_extension(self, period: Period) -> ExtensionDecision | None:
+    def period_extension(self, period: ReportPeriod) -> ExtensionDecision | None:
         """The approved extension of `period`'s report due day in force: the approval naming `period`
         decided most recently by `as_of`."""
         return _latest_approved(
@@ -195,7 +195,7 @@ def essential_revisions(
     complete. A store can load just these (one SQL aggregate each) for a board or an assessment.
     """
     reading = read(facts, rules, as_of)
-    first_of_period: dict[Period, Revision] = {}
+    first_of_period: dict[ReportPeriod, Revision] = {}
     for _, revision in reading.submitted:
         first_of_period.setdefault(revision.period, revision)
     keep = {id(revision) for revision in first_of_period.values()}

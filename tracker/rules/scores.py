@@ -14,9 +14,9 @@ from enum import StrEnum
 from fractions import Fraction
 
 from tracker.rules.lights import Rag, behind_milestone, light_of
-from tracker.rules.periods import Quarter, Year, cutoff_moment, end_of_day, end_of_minute, local_date
+from tracker.rules.periods import Quarter, Year, cutoff_moment, due_in, end_of_day, end_of_minute, local_date
 from tracker.rules.progress import Reading, percent_text, read
-from tracker.rules.status import ReportStatus, day_label, period_status
+from tracker.rules.status import ReportStatus, day_label, last_due, period_status
 from tracker.rules.values import AssignmentFacts, Direction, Finding, IndicatorSpec, ReportingRules, Unit
 
 CENT = Decimal("0.01")
@@ -111,14 +111,15 @@ def on_time_lines(
 ) -> list[ScoreLine]:
     """On-time reporting (default 30 points), from the unit's assignments as they read at a moment.
 
-    Every report due in the window by that moment (each assignment, each month of the window whose
-    status is not "not due") is worth an equal share; a late report loses half its share, a missing
+    Every report due in the window by that moment (each assignment, each of its report periods due
+    in a month of the window, see `periods.due_in`, whose status is not "not due") is worth an equal
+    share, so a quarterly measure counts once a quarter and a weekly one once a week; a late report loses half its share, a missing
     one all of it. With no report due, the part is full.
     """
     losses: list[tuple[Fraction, str]] = []
     for reading in readings:
         facts = reading.facts
-        for period in window.periods:
+        for period in (p for month in window.periods for p in due_in(facts.cadence, month)):
             state = period_status(reading, period)
             if state.status is ReportStatus.ON_TIME:
                 losses.append((Fraction(0), ""))
@@ -156,7 +157,8 @@ def progress_lines(readings: Sequence[Reading], rules: ReportingRules) -> list[S
 
     Counted: every assignment started by the day of that moment that has a dated deadline or an
     indicator with milestones (recurring and 长期坚持 duties without milestones have no plan to be
-    behind). Each is worth an equal share. A done assignment keeps it whole. Otherwise it earns its
+    behind), and that has reported or had a report due (a quarterly measure is not judged in May,
+    before its first report is due). Each is worth an equal share. A done assignment keeps it whole. Otherwise it earns its
     share in proportion, never as a cliff: its last reported percent (none = 0%) over the percent
     planned that day (`Reading.planned`, the value the board's light compares with; an approved
     extension stretches the plan), and each indicator behind its current milestone its value over
@@ -170,6 +172,8 @@ def progress_lines(readings: Sequence[Reading], rules: ReportingRules) -> list[S
         has_milestones = any(spec.milestones for spec in facts.indicators)
         if facts.start > day or not (facts.has_dated_deadline or has_milestones):
             continue
+        if reading.current is None and last_due(reading) is None:
+            continue  # no report yet and none due yet (a quarterly measure in May): nothing to judge
         if reading.done_since() is not None:
             losses.append((Fraction(0), ""))
             continue

@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from tracker.rules.periods import Period, at_2359, due_date, end_of_minute, local_date
+from tracker.rules.periods import (
+    Period,
+    ReportPeriod,
+    at_2359,
+    due_date,
+    due_in,
+    end_of_minute,
+    local_date,
+    period_of,
+)
 from tracker.rules.progress import Reading, read
 from tracker.rules.values import AssignmentFacts, ReportingRules
 from tracker.rules.workdays import working_days_late
@@ -27,7 +36,7 @@ class ReportState:
     `submitted_at` is the first submission; `days_late` counts working days (see `working_days_late`).
     """
 
-    period: Period
+    period: ReportPeriod
     status: ReportStatus
     due: datetime
     submitted_at: datetime | None
@@ -41,7 +50,11 @@ def day_label(day: date) -> str:
     return f"{day.month}月{day.day}日"
 
 
-def report_due(reading: Reading, period: Period) -> tuple[datetime, date | None]:
+# Worst first when several reports stand for one month (the weeks due in it).
+SEVERITY = {ReportStatus.MISSING: 3, ReportStatus.LATE: 2, ReportStatus.ON_TIME: 1, ReportStatus.NOT_DUE: 0}
+
+
+def report_due(reading: Reading, period: ReportPeriod) -> tuple[datetime, date | None]:
     """The due moment of `period`'s report for an assignment as it reads, and the extended day.
 
     It is the plan's due moment (see `periods.due_moment`) unless an approved extension naming the
@@ -54,8 +67,12 @@ def report_due(reading: Reading, period: Period) -> tuple[datetime, date | None]
     return at_2359(extension.new_deadline), extension.new_deadline
 
 
-def period_status(reading: Reading, period: Period) -> ReportState:
+def period_status(reading: Reading, period: ReportPeriod) -> ReportState:
     """The status of an assignment's report for `period`, from what was recorded by the reading's moment.
+
+    `period` is one of the assignment's report periods, or a month (a board's period). For an
+    assignment that does not report monthly, a month stands for the reports due in it (see
+    `month_status`): a quarterly report is never missing in a month that no quarter closes.
 
     - not_due: the assignment's start is after the period's due day; or it was done (confirmed) by
       the due moment; or nothing was submitted yet and the due moment has not passed.
@@ -68,11 +85,36 @@ def period_status(reading: Reading, period: Period) -> ReportState:
     """
     key = ("period_status", period)
     if key not in reading.memo:
-        reading.memo[key] = _period_status(reading, period)
+        if reading.facts.cadence != "monthly" and isinstance(period, Period):
+            reading.memo[key] = month_status(reading, period)
+        else:
+            reading.memo[key] = _period_status(reading, period)
     return reading.memo[key]
 
 
-def _period_status(reading: Reading, period: Period) -> ReportState:
+def month_status(reading: Reading, month: Period) -> ReportState:
+    """How a month's board reads an assignment that reports on another cadence: the worst status of
+    the reports due in the month (the quarter June closes, the weeks due in it); in a month where
+    none is due, "not due", saying when the next one is (本月无需报送（2024年第2季度报送6月25日截止）)."""
+    due = due_in(reading.facts.cadence, month)
+    if due:
+        return max((period_status(reading, p) for p in due), key=lambda s: SEVERITY[s.status])
+    upcoming = period_of(reading.facts.cadence, month.last_day)
+    while due_date(upcoming, reading.rules) < month.first_day:
+        upcoming = upcoming.next()
+    day = due_date(upcoming, reading.rules)
+    return ReportState(
+        upcoming,
+        ReportStatus.NOT_DUE,
+        at_2359(day),
+        None,
+        0,
+        None,
+        f"本月无需报送（{upcoming.label}报送{day_label(day)}截止）",
+    )
+
+
+def _period_status(reading: Reading, period: ReportPeriod) -> ReportState:
     facts, as_of = reading.facts, reading.as_of
     due, extended_to = report_due(reading, period)
     due_end = end_of_minute(due)
@@ -113,8 +155,8 @@ def last_due(reading: Reading) -> ReportState | None:
 
 
 def _last_due(reading: Reading) -> ReportState | None:
-    period = Period.of(local_date(reading.as_of))
-    first = Period.of(reading.facts.start)
+    period = period_of(reading.facts.cadence, local_date(reading.as_of))
+    first = period_of(reading.facts.cadence, reading.facts.start)
     while period >= first:
         state = period_status(reading, period)
         if state.status is not ReportStatus.NOT_DUE and end_of_minute(state.due) < reading.as_of:
@@ -124,7 +166,7 @@ def _last_due(reading: Reading) -> ReportState | None:
 
 
 def report_status(
-    facts: AssignmentFacts, period: Period, rules: ReportingRules, as_of: datetime
+    facts: AssignmentFacts, period: ReportPeriod, rules: ReportingRules, as_of: datetime
 ) -> ReportState:
     """The status of this assignment's report for `period` as of `as_of` (see `period_status`)."""
     return period_status(read(facts, rules, as_of), period)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
-from tracker.rules.periods import Period
+from tracker.rules.periods import ReportPeriod
 
 T = TypeVar("T")
 
@@ -198,7 +198,7 @@ class Revision:
     """
 
     recorded_at: datetime
-    period: Period
+    period: ReportPeriod
     percent: int
     complete: bool = False
     indicator_values: tuple[IndicatorValue, ...] = ()
@@ -253,7 +253,7 @@ class ExtensionDecision:
     decided_at: datetime
     approved: bool
     new_deadline: date
-    periods: tuple[Period, ...] = ()
+    periods: tuple[ReportPeriod, ...] = ()
     reason: str = ""
 
     def __post_init__(self) -> None:
@@ -358,6 +358,8 @@ class AssignmentFacts:
     work_start: date | None = None
     # The deadline was reconstructed (not printed in the notice): passing it warns, never turns red.
     deadline_reconstructed: bool = False
+    # How often it reports (the measure's `cadence`, else the plan's): weekly … yearly.
+    cadence: str = "monthly"
 
     @property
     def has_dated_deadline(self) -> bool:

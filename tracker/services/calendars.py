@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from icalendar import Calendar, Event
 
 from tracker.clock import now
-from tracker.rules.periods import Period, due_date
+from tracker.rules.periods import CADENCES, Period, ReportPeriod, Week, due_date, periods_between
 from tracker.services.facts import reporting_rules
 from tracker.store import audit
 from tracker.store.db import write_transaction
@@ -69,12 +69,8 @@ def reset(actor: str, feed: CalendarFeed) -> CalendarFeed:
     return CalendarFeed.get_by_id(feed.id)
 
 
-def _periods(plan: Plan) -> list[Period]:
-    period, last, out = Period.of(plan.start), Period.of(plan.end), []
-    while period <= last:
-        out.append(period)
-        period = period.next()
-    return out
+def _periods(plan: Plan) -> list[ReportPeriod]:
+    return list(periods_between(plan.cadence or "monthly", plan.start, plan.end))
 
 
 def _all_day(uid: str, day: date, summary: str, description: str = "") -> Event:
@@ -93,14 +89,14 @@ def _all_day(uid: str, day: date, summary: str, description: str = "") -> Event:
 def _due_days(cal: Calendar, plan: Plan) -> None:
     rules = reporting_rules(plan)
     for period in _periods(plan):
-        cal.add_component(
-            _all_day(
-                f"due-{plan.id}-{period}",
-                due_date(period, rules),
-                f"【月度报送】{period.label}进展报送截止(23:59)",
-                f"{plan.title}:{period.year}年{period.label}工作进展应于当日23:59前报送。",
-            )
-        )
+        if isinstance(period, Period):
+            summary = f"【月度报送】{period.label}进展报送截止(23:59)"
+            description = f"{plan.title}:{period.year}年{period.label}工作进展应于当日23:59前报送。"
+        else:  # 2024年第2季度, 2024年上半年 … already name their year; a week is 2024年第23周
+            label = f"{period.year}年{period.label}" if isinstance(period, Week) else period.label
+            summary = f"【{CADENCES[period.cadence]}】{label}进展报送截止(23:59)"
+            description = f"{plan.title}:{label}工作进展应于当日23:59前报送。"
+        cal.add_component(_all_day(f"due-{plan.id}-{period}", due_date(period, rules), summary, description))
 
 
 def _deadlines_in_force(assignment_ids: list[int]) -> dict[int, date]:

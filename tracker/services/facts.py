@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from peewee import JOIN, fn
 
 from tracker.rules import values as rv
-from tracker.rules.periods import Period
+from tracker.rules.periods import ReportPeriod, covering_texts, parse_period, period_of
 from tracker.rules.rollup import member_spec, rolls_up
 from tracker.runtime import batch
 from tracker.store.models import (
@@ -101,6 +101,7 @@ _ASSIGNMENT_COLUMNS = (
     Measure.deadline,
     Measure.reconstructed,
     Measure.recurring,
+    Measure.cadence,
     Unit.name,
     Unit.short,
     Unit.kind,
@@ -136,6 +137,7 @@ class _MeasureRow:
     deadline: date | None
     reconstructed: bool
     recurring: str | None
+    cadence: str | None = None  # its own reporting cadence; None = the plan's
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,7 @@ class _AssignmentRow:
     @classmethod
     def of(cls, row: tuple) -> _AssignmentRow:
         a_id, m_id, u_id, role, parent_id, deadline, shares, code, title, start, m_deadline = row[:11]
-        reconstructed, recurring, name, short, kind, tags, parent_name = row[11:]
+        reconstructed, recurring, cadence, name, short, kind, tags, parent_name = row[11:]
         return cls(
             a_id,
             m_id,
@@ -164,7 +166,9 @@ class _AssignmentRow:
             parent_id,
             _date(deadline),
             _json(shares),
-            _MeasureRow(m_id, code, title, _date(start), _date(m_deadline), bool(reconstructed), recurring),
+            _MeasureRow(
+                m_id, code, title, _date(start), _date(m_deadline), bool(reconstructed), recurring, cadence
+            ),
             _UnitRow(u_id, name, short, kind, _json(tags), parent_name),
         )
 
@@ -174,7 +178,7 @@ def gather(
     plan: Plan,
     as_of: datetime,
     unit_id: int | None = None,
-    periods: Iterable[Period] | None = None,
+    periods: Iterable[ReportPeriod] | None = None,
     units: frozenset[int] | None = None,
 ) -> PlanFacts:
     """Facts of `plan` as recorded up to `as_of` (for one unit's assignments when `unit_id` is given;
@@ -257,7 +261,9 @@ def gather(
         # says now); a report the office returned keeps every revision, since a return makes an earlier
         # one current again; under sign-off every revision counts. Plus each assignment's latest
         # earlier report, for the progress of a unit that did not report in these periods.
-        wanted = sorted({str(p) for p in periods})
+        # Any report periods may be asked for (a report page asks for its quarter): a board reads months.
+        months = sorted({month for p in periods for month in p.periods})
+        wanted = covering_texts(months)
         other = ReportRevision.alias()
         returned_revision = ReportRevision.alias()
 
@@ -280,7 +286,7 @@ def gather(
             of_plan_assignments(
                 Report.select(Report.assignment, fn.MAX(Report.period).alias("period")), Report.assignment
             )
-            .where(Report.created_at <= as_of, Report.period < wanted[0])
+            .where(Report.created_at <= as_of, _earlier_than(months[0].first_day))
             .group_by(Report.assignment)
         )
         earlier = with_returns(
@@ -390,7 +396,7 @@ def gather(
         revisions[a_id].append(
             rv.Revision(
                 recorded_at=rev.recorded_at,
-                period=Period.parse(rev.period),
+                period=parse_period(rev.period),
                 percent=max(0, min(100, rev.percent or 0)),
                 complete=rev.complete,
                 indicator_values=tuple(values),
@@ -441,6 +447,7 @@ def gather(
             deadline_reconstructed=bool(m.reconstructed) and not a.deadline,
             deadline=a.deadline or m.deadline,  # a split child's own, never later than its parent's
             recurring=rv.Recurring(m.recurring) if m.recurring else None,
+            cadence=m.cadence or plan.cadence or "monthly",
             measure_title=m.title,
             indicators=_specs_of(a, by_id, indicators.get(m.id, ())),
             revisions=tuple(sorted(revisions.get(a.id, ()), key=lambda r: r.recorded_at)),
@@ -454,6 +461,29 @@ def gather(
     if unit_id is not None:
         facts = [f for f, a in zip(facts, rows, strict=True) if a.unit_id == unit_id]
     return PlanFacts(plan, reporting_rules(plan), as_of, tuple(facts), tuple(unit_findings), unit_ids)
+
+
+# How each cadence's period text is told apart in SQL: its length, and for 2024Q2 / 2024H1 a letter.
+_FORMS = {
+    "monthly": (7, None),
+    "weekly": (8, None),
+    "quarterly": (6, "Q"),
+    "half-yearly": (6, "H"),
+    "yearly": (4, None),
+}
+
+
+def _earlier_than(day: date):
+    """Report periods that end before the period `day` falls in, in each cadence: a period's text
+    sorts in time order only among texts of its own form (2024-05 < 2024-06, 2024Q1 < 2024Q2)."""
+    condition = None
+    for cadence, (length, letter) in _FORMS.items():
+        form = fn.LENGTH(Report.period) == length
+        if letter:
+            form &= fn.SUBSTR(Report.period, 5, 1) == letter
+        term = form & (Report.period < str(period_of(cadence, day)))
+        condition = term if condition is None else condition | term
+    return condition
 
 
 def _parent_name(unit: _UnitRow) -> str | None:

@@ -23,7 +23,16 @@ from peewee import JOIN, fn
 from tracker.clock import TZ, now
 from tracker.rules.indicators import IndicatorWarning, check_indicator_value, plausibility_problem
 from tracker.rules.lights import assignment_light
-from tracker.rules.periods import Period, due_moment, end_of_day, local_date, phase_note
+from tracker.rules.periods import (
+    Period,
+    ReportPeriod,
+    due_moment,
+    end_of_day,
+    local_date,
+    parse_period,
+    period_of,
+    phase_note,
+)
 from tracker.rules.status import last_due_report, report_status
 from tracker.rules.values import IndicatorSpec, IndicatorValue, ReportingRules
 from tracker.services import events
@@ -225,19 +234,32 @@ def stored_decimal(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def check_period(text: str, plan: Plan, assignment: Assignment, today: date) -> Period:
-    """The period a report may be filed for: YYYY-MM, from the assignment's start to this month."""
-    try:
-        period = Period.parse(text)
-    except ValueError:
-        raise InvalidReport([Problem("period", f"报送期 {text!r} 格式应为 YYYY-MM,如 2024-05")]) from None
+def cadence_of(measure: Measure, plan: Plan) -> str:
+    """How often a measure reports: its own `cadence`, else its plan's (monthly by default)."""
+    return measure.cadence or plan.cadence or "monthly"
+
+
+def current_period(measure: Measure, plan: Plan, today: date) -> ReportPeriod:
+    """The report period a unit files for today (the plan's last one once it has ended)."""
+    return period_of(cadence_of(measure, plan), min(today, plan.end))
+
+
+def check_period(text: str, plan: Plan, assignment: Assignment, today: date) -> ReportPeriod:
+    """The period a report may be filed for: one of the measure's cadence (2024-05 monthly, 2024Q2
+    quarterly …), from the assignment's start to the one today falls in."""
     measure = assignment.measure
+    cadence = cadence_of(measure, plan)
+    try:
+        period = parse_period(text, cadence)
+    except ValueError as exc:
+        message = f"报送期 {text!r} 格式应为 YYYY-MM,如 2024-05" if cadence == "monthly" else str(exc)
+        raise InvalidReport([Problem("period", message)]) from None
     start = max(plan.start, measure.start) if measure.start else plan.start
-    if period < Period.of(start):
+    if period.last_day < start:
         raise InvalidReport([Problem("period", f"报送期 {period} 早于本项任务的开始时间({start:%Y-%m})")])
-    if period > Period.of(plan.end):
+    if period.first_day > plan.end:
         raise InvalidReport([Problem("period", f"报送期 {period} 晚于方案实施期({plan.end:%Y-%m})")])
-    if period > Period.of(today):
+    if period.first_day > today:
         raise InvalidReport([Problem("period", f"报送期 {period} 尚未到来,不能提前报送")])
     return period
 
@@ -314,7 +336,7 @@ def validate(data: ReportInput, indicators: Sequence[Indicator]) -> list[Problem
     return problems
 
 
-def previous_values(assignment_id: int, period: Period) -> dict[str, Decimal]:
+def previous_values(assignment_id: int, period: ReportPeriod) -> dict[str, Decimal]:
     """Each indicator's value in the latest revision of the most recent earlier period that has it."""
     rows = (
         ReportRevision.select(ReportRevision.indicator_values, Report.period)
@@ -358,7 +380,7 @@ def preview_warnings(
     plan = assignment.measure.plan
     indicators = _indicators(assignment.measure_id)
     return indicator_warnings(
-        indicators, data, previous_values(assignment.id, Period.parse(period)), reporting_rules(plan)
+        indicators, data, previous_values(assignment.id, parse_period(period)), reporting_rules(plan)
     )
 
 
@@ -560,7 +582,7 @@ def carried_over(page: ReportPage) -> RevisionView | None:
     `page` was built for the person's scope, so the assignment is already checked."""
     if page.revisions:
         return None
-    previous = _latest(page.assignment_id, str(Period.parse(page.period).prev()))
+    previous = _latest(page.assignment_id, str(parse_period(page.period).prev()))
     if previous is None:
         return None
     return _views([previous], page.indicators)[0]
@@ -1239,7 +1261,7 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
     }
 
     homes, missing, returned, awaiting = [], [], [], []
-    still_open = str(Period.of(today).prev())
+    still_open = Period.of(today).prev().first_day
     for plan in plans:
         ended = today > plan.end
         period = Period.of(min(today, plan.end))
@@ -1254,9 +1276,11 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
             measure = measures.get(f.measure_code)
             if measure is None:
                 continue
-            state = report_status(f, period, facts.rules, moment)
+            # A measure on its own cadence shows its own period (2024Q2), never the month.
+            own = period if f.cadence == "monthly" else period_of(f.cadence, min(today, plan.end))
+            state = report_status(f, own, facts.rules, moment)
             light = assignment_light(f, facts.rules, moment)
-            latest = latest_by_key.get((f.id, str(period)))
+            latest = latest_by_key.get((f.id, str(own)))
             is_returned = latest is not None and latest.id in returned_rows
             needs_sign = plan.signoff and latest is not None and latest.id not in signed and not is_returned
             row = HomeRow(
@@ -1268,7 +1292,7 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
                 deadline_text=measure.deadline_text,
                 light=light.rag.value,
                 light_reasons=light.reasons,
-                period=str(period),
+                period=str(own),
                 due=state.due,
                 status=state.status.value,
                 status_reason=state.reason,
@@ -1292,7 +1316,7 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
                 and unsigned.id not in returned_rows
             ):
                 # Filed but not yet signed: the leader's job (待签发), not a missing report.
-                if str(last.period) != str(period):
+                if str(last.period) != str(own):
                     awaiting.append(
                         dataclasses.replace(
                             row,
@@ -1324,7 +1348,7 @@ def unit_home(scope: Scope, as_of: datetime | None = None, unit_id: int | None =
             back = returned_rows.get(latest.id)
             f = next((x for x in facts.assignments if x.id == assignment_id), None)
             # Only this month's and last month's returns are work to do (待修改); older ones are history.
-            if back is not None and f is not None and period_text >= still_open:
+            if back is not None and f is not None and parse_period(period_text).last_day >= still_open:
                 returned.append(
                     ReturnedRevision(
                         assignment_id,
@@ -1430,6 +1454,7 @@ class AssignmentHistory:
     deadline_text: str | None
     revisions: tuple[RevisionView, ...]  # every period, newest period and number first
     extensions: tuple[ExtensionView, ...]
+    cadence: str = "monthly"  # the measure's (or its plan's): its periods read 2024Q2, 2024-W23 …
 
 
 def report_history(scope: Scope, assignment_id: int) -> AssignmentHistory:
@@ -1450,4 +1475,5 @@ def report_history(scope: Scope, assignment_id: int) -> AssignmentHistory:
         measure.deadline_text,
         tuple(views),
         tuple(extension_history(scope, assignment_id)),
+        cadence_of(measure, measure.plan),
     )

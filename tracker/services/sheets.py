@@ -29,7 +29,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from tracker.clock import now
 from tracker.rules.indicators import IndicatorWarning
-from tracker.rules.periods import Period, local_date
+from tracker.rules.periods import Period, ReportPeriod, local_date, parse_period, period_of
 from tracker.services import evidence as evidence_service
 from tracker.services.cells import print_setup, set_cell
 from tracker.services.facts import reporting_rules
@@ -38,6 +38,7 @@ from tracker.services.reports import (
     ROLE_LABELS,
     InvalidReport,
     ReportInput,
+    cadence_of,
     check_period,
     indicator_warnings,
     parse_decimal,
@@ -146,15 +147,27 @@ def header(plan: Plan, indicators: list[Indicator] | None = None) -> list[str]:
     return columns + [SUMMARY, ROLE]
 
 
-def write_template(plan_code: str, period: str, unit: str | int | None = None) -> Workbook:
+def write_template(
+    plan_code: str, period: str, unit: str | int | None = None, today: date | None = None
+) -> Workbook:
     """The dispatch sheet of `plan_code` for `period`: one row per active assignment (of `unit` only
     when given, by name or id), prefilled with the latest revision of that period, or, where there is
-    none yet, with the indicator values last reported before it."""
+    none yet, with the indicator values last reported before it.
+
+    A measure on another cadence than `period`'s gets its own period in the 报送期 column: the one
+    that holds `period`'s last day, or `today` when that comes first (2024-05 → 2024Q2 for a
+    quarterly measure)."""
     plan = _plan(plan_code)
     try:
-        the_period = Period.parse(period)
+        the_period = parse_period(period)
     except ValueError:
         raise SheetError([f"报送期 {period!r} 格式应为 YYYY-MM"]) from None
+    day = min(the_period.last_day, today or the_period.last_day, plan.end)
+
+    def period_for(measure: Measure) -> ReportPeriod:
+        cadence = cadence_of(measure, plan)
+        return the_period if cadence == the_period.cadence else period_of(cadence, day)
+
     unit_row = None
     if isinstance(unit, int):
         unit_row = Unit.get_or_none(Unit.id == unit)
@@ -173,18 +186,22 @@ def write_template(plan_code: str, period: str, unit: str | int | None = None) -
 
     latest: dict[int, ReportRevision] = {}
     earlier: dict[int, dict[str, Decimal]] = {}
+    row_period = {a.id: period_for(a.measure) for a in rows}
     ids = [a.id for a in rows]
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         for r in (
             ReportRevision.select(ReportRevision, Report)
             .join(Report)
-            .where(Report.assignment.in_(chunk), Report.period <= str(the_period))
+            .where(Report.assignment.in_(chunk))
             .order_by(Report.period, ReportRevision.number)
         ):
             a_id = r.report.assignment_id
-            if r.report.period == str(the_period):
+            wanted, its = row_period[a_id], parse_period(r.report.period)
+            if its == wanted:
                 latest[a_id] = r
+            elif type(its) is not type(wanted) or its > wanted:
+                continue  # a later period, or one of the measure's former cadence
             else:
                 values = earlier.setdefault(a_id, {})
                 for code, value in (r.indicator_values or {}).items():
@@ -206,7 +223,7 @@ def write_template(plan_code: str, period: str, unit: str | int | None = None) -
         set_cell(sheet.cell(n, index[MEASURE]), m.code)
         set_cell(sheet.cell(n, index[TITLE]), m.title)
         set_cell(sheet.cell(n, index[UNIT]), u.name)
-        set_cell(sheet.cell(n, index[PERIOD]), str(the_period))
+        set_cell(sheet.cell(n, index[PERIOD]), str(row_period[a.id]))
         set_cell(sheet.cell(n, index[ROLE]), ROLE_LABELS.get(a.role, a.role))
         own = by_measure.get(m.id, {})
         values = {}
@@ -296,9 +313,11 @@ def write_template(plan_code: str, period: str, unit: str | int | None = None) -
     return book
 
 
-def template_bytes(plan_code: str, period: str, unit: str | int | None = None) -> bytes:
+def template_bytes(
+    plan_code: str, period: str, unit: str | int | None = None, today: date | None = None
+) -> bytes:
     out = io.BytesIO()
-    write_template(plan_code, period, unit).save(out)
+    write_template(plan_code, period, unit, today).save(out)
     return out.getvalue()
 
 

@@ -129,6 +129,32 @@ def _key_audit_chain(migrator: SchemaMigrator) -> None:
     audit.seal_legacy_chain()  # the first-release events keep their SHA-256; the key seals their head
 
 
+def _cadences(migrator: SchemaMigrator) -> None:
+    """A measure may report on its own cadence; report periods may be weeks (2024-W23, 8 characters)."""
+    from tracker.store.db import is_postgres
+
+    migrate(migrator.add_column("measure", "cadence", pw.CharField(null=True, max_length=12)))
+    tables = ("report", "report_draft", "reminder")
+    if is_postgres():
+        for table in tables:
+            db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "period" TYPE VARCHAR(10)')
+        return
+    # SQLite cannot alter a column, and rebuilding these tables is refused by the foreign keys that
+    # point at them. A varchar's length is only a declared name there (both are TEXT affinity, the
+    # rows are untouched), so the declaration is rewritten in place, as SQLite's ALTER TABLE
+    # documentation describes for such changes.
+    version = db.execute_sql("PRAGMA schema_version").fetchone()[0]
+    db.execute_sql("PRAGMA writable_schema = ON")
+    for table in tables:
+        db.execute_sql(
+            "UPDATE sqlite_master SET sql = replace(sql, '\"period\" VARCHAR(7)', '\"period\" VARCHAR(10)') "
+            "WHERE type = 'table' AND name = ?",
+            (table,),
+        )
+    db.execute_sql(f"PRAGMA schema_version = {version + 1}")
+    db.execute_sql("PRAGMA writable_schema = OFF")
+
+
 # PostgreSQL refuses any change to a written audit event, whoever asks (the app's role included).
 AUDIT_GUARD = """
 CREATE OR REPLACE FUNCTION tracker_audit_append_only() RETURNS trigger AS $$
@@ -174,6 +200,7 @@ MIGRATIONS: list[Migration] = [
     Migration(81, "event subscriptions (signed POSTs of events to outside systems)", _event_subscriptions),
     Migration(82, "calendar feeds: a secret iCalendar URL per unit and per plan", _calendar_feeds),
     Migration(83, "a person's WeCom and DingTalk ids and mobile number, for work notices", _contacts),
+    Migration(90, "cadences: a measure's own cadence; report periods long enough for weeks", _cadences),
 ]
 
 

@@ -146,6 +146,7 @@ class Measure(BaseModel):
     deadline = pw.DateField(null=True)
     deadline_text = pw.TextField(null=True)
     recurring = pw.CharField(null=True, max_length=20)
+    cadence = pw.CharField(null=True, max_length=12)  # its own reporting cadence; None = the plan's
     start = pw.DateField(null=True)
     public = pw.BooleanField(default=True)
     reconstructed = pw.BooleanField(default=False)
@@ -237,7 +238,8 @@ class Report(BaseModel):
     """An assignment's report for one period; its content lives in its revisions."""
 
     assignment = pw.ForeignKeyField(Assignment, backref="reports", on_delete="RESTRICT")
-    period = pw.CharField(max_length=7, index=True)  # boards pick their periods' reports
+    # 2024-W23, 2024-05, 2024Q2, 2024H1 or 2024 (see rules.periods); boards pick their periods' reports
+    period = pw.CharField(max_length=10, index=True)
     created_at = MomentField()
 
     class Meta:
@@ -271,7 +273,7 @@ class ReportDraft(BaseModel):
 
     user = pw.ForeignKeyField(User, backref="drafts", on_delete="CASCADE")
     assignment = pw.ForeignKeyField(Assignment, backref="drafts", on_delete="CASCADE")
-    period = pw.CharField(max_length=7)
+    period = pw.CharField(max_length=10)
     fields = JSONField(default=dict)  # form field name → text as typed
     saved_at = MomentField()
 
@@ -427,7 +429,7 @@ class Reminder(BaseModel):
     unit = pw.ForeignKeyField(Unit, backref="reminders", on_delete="RESTRICT")
     assignment = pw.ForeignKeyField(Assignment, null=True, backref="reminders", on_delete="RESTRICT")
     finding = pw.ForeignKeyField(Finding, null=True, backref="reminders", on_delete="RESTRICT")
-    period = pw.CharField(null=True, max_length=7)
+    period = pw.CharField(null=True, max_length=10)
     message = pw.TextField()
     created_by = pw.CharField(max_length=64)
     created_at = MomentField()

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from tracker.clock import now
 from tracker.rules import lights as rl
 from tracker.rules.lights import Rag
-from tracker.rules.periods import Period, local_date
+from tracker.rules.periods import Period, local_date, period_of
 from tracker.rules.progress import read
 from tracker.rules.snapshot import code_key
 from tracker.rules.status import period_status
@@ -420,8 +420,8 @@ def assignment_detail(scope: Scope, assignment_id: int, as_of: datetime | None =
         light, reasons, deadline, percent = lt.rag.value, lt.reasons, reading.deadline, reading.percent
         done = reading.done_since() is not None
         awaiting = not done and reading.current is not None and reading.current.complete
-        period = Period.of(min(local_date(as_of), plan.end))
-        first = Period.of(f.start)
+        period = period_of(f.cadence, min(local_date(as_of), plan.end))
+        first = period_of(f.cadence, f.start)
         while period >= first:
             state = period_status(reading, period)
             periods.append(PeriodLine(str(period), state.status.value, state.reason, state.submitted_at))

@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from tracker.clock import TZ, now
-from tracker.rules.periods import Period, local_date
+from tracker.rules.periods import Period, local_date, parse_period, period_of
 from tracker.services import chasing
 from tracker.services import evidence as evidence_service
 from tracker.services import reports as report_service
@@ -368,7 +368,7 @@ def assignment(assignment_id: int):
     periods: dict[str, list] = {}
     for revision in history.revisions:
         periods.setdefault(revision.period, []).append(revision)
-    current = str(Period.of(local_date(now())))
+    current = str(period_of(history.cadence, local_date(now())))
     return render_template("unit/assignment.html", history=history, periods=periods, current=current)
 
 
@@ -433,12 +433,13 @@ def _unit_plan(code: str) -> Plan:
 @allow(*UNIT)
 def sheet_template():
     plan = _unit_plan(request.args.get("plan", ""))
-    period = request.args.get("period") or str(Period.of(min(local_date(now()), plan.end)))
+    today = local_date(now())
+    period = request.args.get("period") or str(Period.of(min(today, plan.end)))
     try:
-        Period.parse(period)
+        parse_period(period)
     except ValueError:
         abort(404)
-    data = sheet_service.template_bytes(plan.code, period, _scope().unit_id)
+    data = sheet_service.template_bytes(plan.code, period, _scope().unit_id, today)
     return send_file(
         BytesIO(data),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

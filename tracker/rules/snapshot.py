@@ -50,6 +50,7 @@ class MeasureIndicator:
     target: Decimal | None
     value: Decimal | None
     direction: str = "up"
+    derived: bool = False  # its milestones were derived from the end target (推算), not printed
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ def board(facts: Iterable[AssignmentFacts], period: Period, rules: ReportingRule
                         spec.target,
                         leads[0].indicator_value(spec.name),
                         str(spec.direction),
+                        any(m.derived for m in spec.milestones),
                     )
                     for spec in leads[0].facts.indicators
                 ),
@@ -280,6 +282,8 @@ def board_json(board: Board, plan: str) -> dict[str, Any]:
                         "target": _plain(i.target),
                         "value": _plain(i.value),
                         "direction": i.direction,
+                        # Only where milestones were derived, so existing boards read as before.
+                        **({"derived": True} if i.derived else {}),
                     }
                     for i in row.indicators
                 ],

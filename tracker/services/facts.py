@@ -17,7 +17,8 @@ from decimal import Decimal, InvalidOperation
 from peewee import JOIN, fn
 
 from tracker.rules import values as rv
-from tracker.rules.periods import ReportPeriod, covering_texts, parse_period, period_of
+from tracker.rules.milestones import derived_milestones
+from tracker.rules.periods import ReportPeriod, covering_texts, parse_period, period_of, periods_between
 from tracker.rules.rollup import member_spec, rolls_up
 from tracker.runtime import batch
 from tracker.store.models import (
@@ -345,6 +346,11 @@ def gather(
                 Indicator.shares,
                 Milestone.date,
                 Milestone.value,
+                # What a milestone derived from the end target needs (see `derived_for`).
+                Indicator.baseline,
+                Measure.start,
+                Measure.deadline,
+                Measure.cadence,
             )
             .join(Measure)
             .switch(Indicator)
@@ -365,6 +371,11 @@ def gather(
         for row, marks in grouped.values():
             i_id, measure_id, code, name, unit, target, cumulative, kind, direction, rollup, shares = row[:11]
             indicator_names[measure_id][code] = name
+            if not marks and target is not None:
+                baseline, m_start, m_deadline, m_cadence = row[13:]
+                marks = derived(
+                    plan, target, baseline, direction, kind, _date(m_start), _date(m_deadline), m_cadence
+                )
             indicators[measure_id].append(
                 (
                     code,
@@ -461,6 +472,41 @@ def gather(
     if unit_id is not None:
         facts = [f for f, a in zip(facts, rows, strict=True) if a.unit_id == unit_id]
     return PlanFacts(plan, reporting_rules(plan), as_of, tuple(facts), tuple(unit_findings), unit_ids)
+
+
+def derived_for(plan: Plan, indicator: Indicator) -> tuple[rv.Milestone, ...]:
+    """Milestones for an indicator the plan file gives only an end target (see `derived`)."""
+    m = indicator.measure
+    return derived(
+        plan,
+        indicator.target,
+        indicator.baseline,
+        indicator.direction,
+        indicator.kind,
+        m.start,
+        m.deadline,
+        m.cadence,
+    )
+
+
+def derived(
+    plan: Plan, target, baseline, direction, kind, start: date | None, deadline: date | None, cadence
+) -> tuple[rv.Milestone, ...]:
+    """Milestones for an indicator the plan file gives only an end target: linear from its baseline
+    from the day the measure's work began to its deadline (the plan's end for a 长期 measure), one at
+    the end of each of its report periods (see `rules.milestones`)."""
+    begin = max(plan.start, start) if start else plan.start
+    end = deadline or plan.end
+    ends = [p.last_day for p in periods_between(cadence or plan.cadence or "monthly", begin, end)]
+    return derived_milestones(
+        Decimal(str(target)),
+        Decimal(str(baseline or 0)),
+        rv.Direction(direction or "up"),
+        rv.IndicatorKind(kind or "amount"),
+        begin,
+        end,
+        ends,
+    )
 
 
 # How each cadence's period text is told apart in SQL: its length, and for 2024Q2 / 2024H1 a letter.

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import peewee as pw
 
+from tracker.services.facts import derived_for
 from tracker.store.models import Assignment, Indicator, Measure, Milestone, Plan, Section, Unit
 
 
@@ -109,4 +110,7 @@ def measure_detail(plan_code: str, measure_code: str):
             .where(Milestone.indicator == indicator, Milestone.archived_at.is_null())
             .order_by(Milestone.date)
         )
+        if not indicator.milestone_rows and indicator.target is not None:
+            # Only an end target in the notice: the milestones the rules derive (shown as 推算).
+            indicator.milestone_rows = list(derived_for(m.plan, indicator))
     return m

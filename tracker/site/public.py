@@ -263,15 +263,18 @@ def _indicators(lead: AssignmentRow | None, as_of: datetime) -> list[dict[str, A
                 "unit": spec.unit or "",
                 "target": number(spec.target),
                 "value": number(reading.value),
-                "milestone": {"date": passed[-1].date.isoformat(), "value": number(passed[-1].value)}
-                if passed
-                else None,
-                "next_milestone": {"date": upcoming[0].date.isoformat(), "value": number(upcoming[0].value)}
-                if upcoming
-                else None,
+                "milestone": _milestone(passed[-1]) if passed else None,
+                "next_milestone": _milestone(upcoming[0]) if upcoming else None,
                 "behind": reading.behind is not None,
             }
         )
+    return out
+
+
+def _milestone(milestone) -> dict[str, Any]:
+    out = {"date": milestone.date.isoformat(), "value": number(milestone.value)}
+    if milestone.derived:  # linear from the end target, not printed in the notice: shown as （推算）
+        out["derived"] = True
     return out
 
 

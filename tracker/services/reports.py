@@ -791,7 +791,7 @@ def save_report(
         raise ReportError(f"每次最多上传 {evidence_service.MAX_FILES} 个附件")
     at = now()
     try:
-        key = str(Period.parse(period))
+        key = str(parse_period(period))
     except ValueError:
         key = period  # check_period below says what is wrong with it
     written: list[Path] = []

@@ -17,8 +17,10 @@ from tracker.services.supervision.common import (
     COMMENTARY_LIMIT,
     SupervisionError,
     board_label,
+    check_board,
     checked_text,
     parse_board,
+    plan_review_windows,
     require_office,
 )
 from tracker.store import audit
@@ -54,13 +56,20 @@ class BoardLine:
 
 def bulletin_boards(plan: Plan, as_of: datetime) -> list[BoardLine]:
     """Every month and quarter of the plan that has begun by `as_of`, newest first, with its commentary
-    and whether (and when) it is published."""
+    and whether (and when) it is published; a review window of the plan (季调度) comes first among
+    the boards that close with its month."""
     written = {b.board: b for b in Bulletin.select().where(Bulletin.plan == plan.id)}
     published = {p.board: p for p in Publication.select().where(Publication.plan == plan.id)}
     boards = []
-    period, first = Period.of(min(local_date(as_of), plan.end)), Period.of(plan.start)
+    today = local_date(as_of)
+    period, first = Period.of(min(today, plan.end)), Period.of(plan.start)
+    reviews: dict[Period, list[str]] = {}
+    for window in plan_review_windows(plan):
+        if window.first_day <= today:
+            reviews.setdefault(window.end, []).append(str(window))
     seen_quarters = set()
     while period >= first:
+        boards += reviews.get(period, [])
         quarter = str(period.quarter)
         if quarter not in seen_quarters and period.month % 3 == 0:
             seen_quarters.add(quarter)
@@ -71,7 +80,7 @@ def bulletin_boards(plan: Plan, as_of: datetime) -> list[BoardLine]:
     return [
         BoardLine(
             b,
-            board_label(b),
+            board_label(b, plan),
             written.get(b),
             published.get(b),
             _cut_off(plan, b) < as_of,
@@ -88,7 +97,7 @@ def _cut_off(plan: Plan, board: str) -> datetime:
 def board_line(plan: Plan, board: str, as_of: datetime) -> BoardLine:
     key = str(parse_board(board))
     return next((line for line in bulletin_boards(plan, as_of) if line.board == key), None) or BoardLine(
-        key, board_label(key), bulletin(plan, key)
+        key, board_label(key, plan), bulletin(plan, key)
     )
 
 
@@ -124,7 +133,8 @@ def save_bulletin(
     scope: Scope, plan_id: int, board: str, commentary: str, at: datetime | None = None
 ) -> Bulletin:
     """The office writes (or rewrites) the Markdown commentary of a monthly or quarterly bulletin (or
-    the year's); the audit trail keeps every earlier text."""
+    the year's, or one of the plan's review windows: 季调度); the audit trail keeps every earlier
+    text."""
     require_office(scope, "save bulletin")
     scope.check_plan_office("save bulletin")
     at = at or now()
@@ -133,8 +143,10 @@ def save_bulletin(
     if len(commentary) > COMMENTARY_LIMIT:
         raise SupervisionError(f"通报点评不能超过 {COMMENTARY_LIMIT} 字")
     with write_transaction():
-        if not Plan.select().where(Plan.id == plan_id).exists():
+        plan = Plan.get_or_none(Plan.id == plan_id)
+        if plan is None:
             raise SupervisionError("没有这个方案")
+        check_board(plan, key)  # a review window's commentary only for a window the plan holds
         row = Bulletin.get_or_none(Bulletin.plan == plan_id, Bulletin.board == key)
         before = {"commentary": row.commentary} if row else None
         if row is None:

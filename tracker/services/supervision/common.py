@@ -6,9 +6,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tracker.rules.periods import Period, Quarter, Year, due_moment, end_of_minute, local_date, parse_window
+from tracker.rules.periods import (
+    Period,
+    Quarter,
+    Review,
+    Year,
+    due_moment,
+    end_of_minute,
+    local_date,
+    parse_window,
+    review_windows,
+)
 from tracker.rules.snapshot import code_key
-from tracker.services.facts import reporting_rules
+from tracker.services.facts import reporting_rules, reporting_start
 from tracker.services.labels import FINDING_STATES
 from tracker.services.scoping import OFFICE_ROLES, OutOfScope, Scope
 from tracker.store.models import (
@@ -112,20 +122,43 @@ def sections_of(plan: Plan) -> tuple[dict[int, SectionInfo], dict[str, int]]:
     return infos, measures
 
 
-def parse_board(text: str) -> Period | Quarter | Year:
+def parse_board(text: str) -> Period | Quarter | Year | Review:
     try:
         return parse_window(text)
     except ValueError:
-        raise SupervisionError(f"通报期次应写作 2024-05、2024Q2 或 2024，不是 {text!r}") from None
+        raise SupervisionError(
+            f"通报期次应写作 2024-05、2024Q2、2024 或评比 dispatch-2024-05，不是 {text!r}"
+        ) from None
 
 
-def board_label(board: str) -> str:
+def review_name(plan: Plan | None, code: str) -> str | None:
+    """The name a plan gives its review `code` (季调度), or None when the plan has no such review."""
+    return next((r["name"] for r in (plan.reviews or []) if r.get("code") == code), None) if plan else None
+
+
+def board_label(board: str, plan: Plan | None = None) -> str:
     window = parse_board(board)
     if isinstance(window, Period):
         return f"{window.year}年{window.month}月月通报"
     if isinstance(window, Quarter):
         return f"{window.year}年第{'一二三四'[window.number - 1]}季度季通报"
+    if isinstance(window, Review):  # 2024年8月季调度, as the published bulletin is titled
+        return f"{window.end.year}年{window.end.month}月{review_name(plan, window.code) or window.code}"
     return f"{window.year}年年终总结"
+
+
+def check_board(plan: Plan, board: str) -> str:
+    """The key of one of `plan`'s boards (a review window must be one the plan holds), else
+    SupervisionError."""
+    window = parse_board(board)
+    if isinstance(window, Review) and str(window) not in {str(w) for w in plan_review_windows(plan)}:
+        raise SupervisionError(f"方案 {plan.code} 没有在 {window.end} 结束的评比 {window.code!r}")
+    return str(window)
+
+
+def plan_review_windows(plan: Plan) -> tuple[Review, ...]:
+    """The plan's own review windows from adoption to its end (as `publishing.plan_reviews`)."""
+    return review_windows(plan.reviews or [], reporting_start(plan), plan.end)
 
 
 def current_quarter(plan: Plan, as_of: datetime) -> Quarter:

@@ -699,7 +699,8 @@ def bulletin(code: str, board: str):
     _scope().check_plan_office("bulletin")
     try:
         plan = plan_by_code(code)
-        label = sv.board_label(board)
+        board = sv.check_board(plan, board)
+        label = sv.board_label(board, plan)
     except (UnknownPlan, sv.SupervisionError):
         abort(404)
     existing = sv.bulletin(plan, board)
@@ -746,7 +747,8 @@ def bulletin_publish(code: str, board: str):
     _scope().check_plan_office("publish board")
     try:
         plan = plan_by_code(code)
-        label = sv.board_label(board)
+        board = sv.check_board(plan, board)
+        label = sv.board_label(board, plan)
     except (UnknownPlan, sv.SupervisionError):
         abort(404)
     back = _back(url_for("office.bulletins", plan=plan.code))

@@ -76,9 +76,8 @@ def load(files, dry_run, allow_unknown, adopt):
     from datetime import date
 
     from tracker.clock import now as clock_now
-    from tracker.plans.load import LoadError, load_plans, read_files
+    from tracker.plans.load import LoadError, adoption_problem, load_plans, read_files, wants_adoption
     from tracker.rules.periods import local_date
-    from tracker.store.models import Plan
 
     _open_database()
     try:
@@ -92,10 +91,7 @@ def load(files, dry_run, allow_unknown, adopt):
             _fail(f"--adopt {adopt!r} 不是日期(应为 YYYY-MM-DD)")
     today = local_date(clock_now())
     adopted = {}
-    for plan in plans:
-        stored = Plan.get_or_none(Plan.code == plan.code)
-        if plan.reporting.start or (stored and stored.adopted) or plan.start >= today:
-            continue
+    for plan in wants_adoption(plans, today):
         day = adopt
         if day is None and sys.stdin.isatty():
             answer = click.prompt(
@@ -114,8 +110,8 @@ def load(files, dry_run, allow_unknown, adopt):
                 err=True,
             )
             continue
-        if not plan.start <= day <= plan.end:
-            _fail(f"采用日 {day} 不在方案 {plan.code} 的实施期内({plan.start} 至 {plan.end})")
+        if problem := adoption_problem(plan, day):
+            _fail(problem)
         adopted[plan.code] = day
     try:
         summaries = load_plans(list(files), dry_run=dry_run, allow_unknown=allow_unknown, adopted=adopted)

@@ -211,9 +211,16 @@ def test_a_plan_file_is_uploaded_previewed_and_loaded(app, admin_client, tmp_pat
     assert "网页方案.yaml" in page and "确认加载" in page and "措施" in page
     assert str(tmp_path) not in page
     assert not Plan.select().where(Plan.code == "web-test").exists()
-    loaded = post(admin_client, f"/admin/plans/staged/{token}/load", follow_redirects=True)
+    # Its start is past: the load asks from which day it is supervised (the field's default: today).
+    assert 'name="adopt-web-test"' in page
+    loaded = post(
+        admin_client,
+        f"/admin/plans/staged/{token}/load",
+        {"adopt-web-test": "2024-06-01"},
+        follow_redirects=True,
+    )
     assert "已加载 web-test" in loaded.get_data(as_text=True)
-    assert Plan.select().where(Plan.code == "web-test").exists()
+    assert Plan.get(Plan.code == "web-test").adopted.isoformat() == "2024-06-01"
     assert last_event("measure.create").actor == "admin"
     assert not list((tmp_path / "uploads" / "plans").glob("*.yaml"))
     assert admin_client.get(preview_url).status_code == 404
@@ -274,3 +281,29 @@ def test_the_units_page_shows_the_units_as_a_tree_by_parent(admin_client, tmp_pa
     assert sorted(order[dongling + 1 : xichuan]) == ["东岭县乙镇", "东岭县甲镇"]
     assert order.index("西川县丙镇") == xichuan + 1
     assert '<td data-label="上级单位">东岭县</td>' in page
+
+
+def test_a_plan_loaded_mid_span_asks_its_adoption_day_defaulting_to_today_in_beijing(web_as, monkeypatch):
+    from tests.web.conftest import served_form
+
+    # 23:30 on 31 May UTC is already 1 June in Beijing.
+    monkeypatch.setenv("TRACKER_NOW", "2024-05-31T23:30:00+00:00")
+    web = web_as("admin")
+    upload_page = web.get("/admin/plans")
+    form = served_form(upload_page, "/admin/plans/upload")
+    form["file"] = ("方案.yaml", SMALL_PLAN.encode("utf-8"))
+    preview = form.submit().follow()
+    action = preview.request.path + "/load"
+    load = served_form(preview, action)
+    assert load["adopt-web-test"].value == "2024-06-01"
+    assert "采用日之前的月份不催报、不评分、不排名、不发布" in preview.text
+
+    load["adopt-web-test"] = "2025-01-05"  # after the plan's end: refused, nothing loaded
+    refused = load.submit().follow()
+    assert "不在方案 web-test 的实施期内" in refused.text
+    assert not Plan.select().where(Plan.code == "web-test").exists()
+
+    load = served_form(refused, action)
+    load.submit().follow()
+    assert Plan.get(Plan.code == "web-test").adopted.isoformat() == "2024-06-01"
+    assert last_event("plan.create").actor == "admin"

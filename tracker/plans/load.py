@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from tracker.clock import now
@@ -110,6 +111,25 @@ class _Resolver:
         if candidates:
             return None, f"单位名称 {name!r} 有多个可能:{'、'.join(candidates)};请在文件的 units 中写明全称"
         return None, f"单位名称 {name!r} 无法识别;请在文件的 units 中加入它(name/short/aliases)"
+
+
+def wants_adoption(plans: list[PlanFile], today: date) -> list[PlanFile]:
+    """The plans a load must ask an adoption day for: their start is already past, and neither the
+    file (plan.reporting.start) nor an earlier load gave them one. `tracker load` asks at a terminal
+    (or takes --adopt); the admin's load page asks with a date field."""
+    wanted = []
+    for plan in plans:
+        stored = Plan.get_or_none(Plan.code == plan.code)
+        if not (plan.reporting.start or (stored and stored.adopted) or plan.start >= today):
+            wanted.append(plan)
+    return wanted
+
+
+def adoption_problem(plan: PlanFile, day: date) -> str | None:
+    """Why `day` cannot be `plan`'s adoption day (it must fall within the plan's span), or None."""
+    if plan.start <= day <= plan.end:
+        return None
+    return f"采用日 {day} 不在方案 {plan.code} 的实施期内({plan.start} 至 {plan.end})"
 
 
 def read_files(paths: list[str | Path], allow_unknown: bool = False) -> list[PlanFile]:

@@ -11,20 +11,23 @@ longer has, and a plan file that lists the group's members itself puts its list 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import peewee as pw
 
 from tracker.clock import now
-from tracker.plans.load import LoadError, LoadSummary, load_plans
+from tracker.plans.load import LoadError, LoadSummary, load_plans, read_files, wants_adoption
 from tracker.plans.schema import PlanFileError, Problem, check_yaml_text
+from tracker.rules.periods import local_date
 from tracker.services import auth, tokens, users
 from tracker.services.users import ROLES, UNIT_ROLES, UserError
 from tracker.store import audit
@@ -387,12 +390,25 @@ class StagedPlan:
 
 
 @dataclass(frozen=True)
+class AdoptionQuestion:
+    """A plan loaded in the middle of its span: from which day is it chased, scored and published?"""
+
+    code: str
+    title: str
+    start: date
+    end: date
+    default: date  # today in Beijing, within the plan's span
+
+
+@dataclass(frozen=True)
 class PlanPreview:
     """What loading a staged file would change, or every reason it cannot be loaded."""
 
     staged: StagedPlan
     summaries: list[LoadSummary]
     problems: list[Problem]
+    # Plans whose start is past and that have no adoption day yet: the load asks for one.
+    adoption: list[AdoptionQuestion] = dataclasses.field(default_factory=list)
 
     @property
     def loadable(self) -> bool:
@@ -520,14 +536,46 @@ def preview_plan(staged: StagedPlan, actor: str) -> PlanPreview:
     for s in summaries:
         s.origin = staged.original_name
         s.warnings = _named(staged, s.warnings)
-    return PlanPreview(staged, summaries, [])
+    return PlanPreview(staged, summaries, [], adoption_questions(staged))
 
 
-def load_staged(directory: str | Path, token: str, actor: str) -> list[LoadSummary]:
-    """Load a staged file with the same service as `tracker load`, then remove it from the staging area."""
-    staged = staged_plan(directory, token)
+def adoption_questions(staged: StagedPlan) -> list[AdoptionQuestion]:
+    """What the load must ask, by the rule of `tracker load` (see `plans.load.wants_adoption`)."""
+    today = local_date(now())
     try:
-        summaries = load_plans([staged.path], actor=actor)
+        plans = read_files([staged.path])
+    except LoadError:
+        return []
+    return [
+        AdoptionQuestion(p.code, p.title, p.start, p.end, min(max(today, p.start), p.end))
+        for p in wants_adoption(plans, today)
+    ]
+
+
+def load_staged(
+    directory: str | Path, token: str, actor: str, adopt: Mapping[str, str] | None = None
+) -> list[LoadSummary]:
+    """Load a staged file with the same service as `tracker load`, then remove it from the staging area.
+
+    `adopt` holds the adoption day (YYYY-MM-DD) the admin gave each plan that asks for one (see
+    `adoption_questions`); a missing or wrong day refuses the load (AdminError) and changes nothing.
+    """
+    staged = staged_plan(directory, token)
+    adopted = {}
+    for question in adoption_questions(staged):
+        text = ((adopt or {}).get(question.code) or "").strip()
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise AdminError(f"请填写方案 {question.code} 的采用日(YYYY-MM-DD),未加载任何内容") from None
+        if not question.start <= day <= question.end:
+            raise AdminError(
+                f"采用日 {day} 不在方案 {question.code} 的实施期内({question.start} 至 {question.end}),"
+                "未加载任何内容"
+            )
+        adopted[question.code] = day
+    try:
+        summaries = load_plans([staged.path], actor=actor, adopted=adopted)
     except LoadError as exc:
         raise LoadError(_named(staged, exc.problems)) from None
     _remove(staged)

@@ -329,8 +329,13 @@ def plan_preview(token: str):
 @bp.post("/plans/staged/<token>/load")
 @allow("admin")
 def plan_load(token: str):
+    # The adoption day of each plan whose start is past (field adopt-<plan code>), as on the preview.
+    adopt = {k.removeprefix("adopt-"): v for k, v in request.form.items() if k.startswith("adopt-")}
     try:
-        summaries = admin.load_staged(_uploads(), token, _actor())
+        summaries = admin.load_staged(_uploads(), token, _actor(), adopt)
+    except admin.AdminError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.plan_preview", token=token))
     except LoadError:
         flash("方案未能加载,数据库未作任何改动。请查看下列问题。", "error")
         return redirect(url_for("admin.plan_preview", token=token))

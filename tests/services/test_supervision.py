@@ -4,6 +4,7 @@ that move a deadline, completion, bulletins and ratings, and what a unit may not
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -226,9 +227,13 @@ def test_a_rectification_list_takes_only_the_units_open_findings(scopes, at):
     assert supervision.rectification_list_detail(scopes["inspector"], second.id).issuer == "安康市督查室"
 
 
-def report(scope, assignment_id, period, percent, complete=False):
+def report(scope, assignment_id, period, percent, complete=False, values=None):
+    values = {code: Decimal(str(v)) for code, v in (values or {}).items()}
     return reports.save_revision(
-        scope, assignment_id, period, reports.ReportInput(percent=percent, complete=complete)
+        scope,
+        assignment_id,
+        period,
+        reports.ReportInput(percent=percent, complete=complete, indicator_values=values),
     )
 
 
@@ -245,7 +250,9 @@ def test_an_approved_extension_moves_the_deadline_and_the_light_follows(scopes, 
     a = assignment_of("ankang-2023", "1.2.1", "安康市汉滨区")  # 2024年6月底前
     printed_deadline(a)
     at("2024-06-20T10:00:00")
-    report(scopes["other"], a.id, "2024-06", 90)  # ahead of the 84.17% planned on 10 July
+    # Ahead of the 84.17% planned on 10 July; all 10 town plans are drawn up (the derived milestone
+    # of 30 June asks all 10), only the province's approval is pending.
+    report(scopes["other"], a.id, "2024-06", 90, values={"towns-plan-done": 10})
     at("2024-07-05T10:00:00")
     request = reports.request_extension(
         scopes["other"], a.id, date(2024, 9, 30), "规划需省级审批,6月底前无法完成。"
@@ -339,7 +346,9 @@ def test_changes_since_last_month_list_the_lights_that_moved(scopes, at):
     plan = plan_by_code("ankang-2023")
     a = assignment_of("ankang-2023", "2.2.2", "安康市乡村振兴局")
     at("2024-05-20T10:00:00")
-    report(scopes["clerk"], a.id, "2024-05", 50)  # ahead of the 40.72% planned on 1 June
+    # Ahead of the 40.72% planned on 1 June, and of the derived milestone of 31 May: 252 villages
+    # over 975 days from 1 May 2023, 396 days in → 102.35, whole 102; 126 reported.
+    report(scopes["clerk"], a.id, "2024-05", 50, values={"villages-risk-cleared": 126})
     # June's report never comes: on 1 July the assignment that was green on 1 June is red.
     measures, assignments = supervision.light_changes(
         plan, datetime(2024, 6, 1, 9, tzinfo=TZ), datetime(2024, 7, 1, 9, tzinfo=TZ)

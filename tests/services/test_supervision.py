@@ -250,9 +250,9 @@ def test_an_approved_extension_moves_the_deadline_and_the_light_follows(scopes, 
     a = assignment_of("ankang-2023", "1.2.1", "安康市汉滨区")  # 2024年6月底前
     printed_deadline(a)
     at("2024-06-20T10:00:00")
-    # Ahead of the 84.17% planned on 10 July; all 10 town plans are drawn up (the derived milestone
-    # of 30 June asks all 10), only the province's approval is pending.
-    report(scopes["other"], a.id, "2024-06", 90, values={"towns-plan-done": 10})
+    # Ahead of the 84.17% planned on 10 July; its one town's plan is drawn up (its share of 1 is the
+    # derived milestone of 30 June), only the province's approval is pending.
+    report(scopes["other"], a.id, "2024-06", 90, values={"towns-plan-done": 1})
     at("2024-07-05T10:00:00")
     request = reports.request_extension(
         scopes["other"], a.id, date(2024, 9, 30), "规划需省级审批,6月底前无法完成。"
@@ -346,15 +346,15 @@ def test_changes_since_last_month_list_the_lights_that_moved(scopes, at):
     plan = plan_by_code("ankang-2023")
     a = assignment_of("ankang-2023", "2.2.2", "安康市乡村振兴局")
     at("2024-05-20T10:00:00")
-    # Ahead of the 40.72% planned on 1 June, and of the derived milestone of 31 May: 252 villages
-    # over 975 days from 1 May 2023, 396 days in → 102.35, whole 102; 126 reported.
-    report(scopes["clerk"], a.id, "2024-05", 50, values={"villages-risk-cleared": 126})
-    # June's report never comes: on 1 July the assignment that was green on 1 June is red.
+    report(scopes["clerk"], a.id, "2024-05", 50)  # ahead of the 40.72% planned on 1 June
+    # Its villages roll up from the counties, none of which reported one by the derived milestone of
+    # 31 May (252 over 975 days from 1 May 2023, 396 days in → 102), so on 1 June it is amber. June's
+    # report never comes: on 1 July it is red.
     measures, assignments = supervision.light_changes(
         plan, datetime(2024, 6, 1, 9, tzinfo=TZ), datetime(2024, 7, 1, 9, tzinfo=TZ)
     )
     change = next(c for c in assignments if c.assignment_id == a.id)
-    assert (change.before, change.after, change.worse) == ("green", "red", True)
+    assert (change.before, change.after, change.worse) == ("amber", "red", True)
     assert supervision.month_before(datetime(2024, 3, 31, 9, tzinfo=TZ)) == datetime(
         2024, 2, 29, 9, tzinfo=TZ
     )

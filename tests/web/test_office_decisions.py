@@ -4,6 +4,7 @@ commentary (with a sanitized preview) and the quarter's quality ratings."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -64,7 +65,11 @@ def requested(people, now_is):
     """汉滨区 reported June on time for 1.2.1 (due 2024-06-30) and asked on 5 July to finish by 30 September."""
     a = assignment("安康市汉滨区", "1.2.1")
     now_is("2024-06-20T10:00:00")
-    reports.save_revision(Scope.of(people["other"]), a.id, "2024-06", reports.ReportInput(percent=90))
+    # Its one town's plan is drawn up (its share, the derived milestone of 30 June).
+    done = {"towns-plan-done": Decimal(1)}
+    reports.save_revision(
+        Scope.of(people["other"]), a.id, "2024-06", reports.ReportInput(percent=90, indicator_values=done)
+    )
     now_is("2024-07-05T10:00:00")
     return reports.request_extension(Scope.of(people["other"]), a.id, date(2024, 9, 30), "规划需省级审批。")
 

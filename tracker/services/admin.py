@@ -559,11 +559,12 @@ def load_staged(
 
     `adopt` holds the adoption day (YYYY-MM-DD) the admin gave each plan that asks for one (see
     `adoption_questions`); a missing or wrong day refuses the load (AdminError) and changes nothing.
+    Without `adopt` nothing is asked, as `tracker load` away from a terminal and without --adopt.
     """
     staged = staged_plan(directory, token)
     adopted = {}
-    for question in adoption_questions(staged):
-        text = ((adopt or {}).get(question.code) or "").strip()
+    for question in adoption_questions(staged) if adopt is not None else ():
+        text = (adopt.get(question.code) or "").strip()
         try:
             day = date.fromisoformat(text)
         except ValueError:

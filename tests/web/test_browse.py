@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tracker.web.access import allowed_roles
@@ -18,6 +20,17 @@ def test_a_plan_page_shows_sections_measures_and_printed_units(client, loaded):
     assert "持续巩固拓展脱贫攻坚成果" in page
     assert "严格落实“四个不摘”要求" in page
     assert "各乡镇(街道)" in page
+
+
+@pytest.mark.parametrize(
+    "code", ["ankang-2023", "xunyi-2024", "zixing-2021", "chongqing-2023-counties", "chongqing-2020-pilots"]
+)
+def test_a_shipped_plan_says_where_it_comes_from_in_chinese(client, loaded, code):
+    page = client.get(f"/plans/{code}/").get_data(as_text=True)
+    note = page[page.index("来源说明") :].split("</p>")[0]
+    assert "种子文件" in note and "重建" in note
+    # Only identifiers and field names (reconstructed: true, cadence) may be in Latin letters.
+    assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}", note), note
 
 
 def test_a_measure_page_shows_each_unit_a_group_expands_to(client, loaded):

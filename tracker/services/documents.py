@@ -73,7 +73,7 @@ TYPE_WIDTH_MM = 156
 TABLE_COLUMNS = (("序号", 14), ("问题", 64), ("涉及措施", 32), ("整改时限", 26), ("状态", 20))
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-ROLE_LABELS = {"lead": "牵头", "responsible": "责任", "supporting": "配合"}
+ROLE_LABELS = labels.ASSIGNMENT_ROLES
 STEP_LABELS = {1: "蓝色（提醒）", 2: "黄色（督办）", 3: "红色（通报）"}
 REMINDER_KINDS = {
     "report_due": "报送提醒",

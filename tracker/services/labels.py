@@ -12,6 +12,15 @@ from datetime import datetime
 
 from tracker.clock import TZ
 
+# A light (红黄绿灯) and an assignment's role, on every page, export and the public site.
+LIGHTS = {"red": "红灯", "amber": "黄灯", "green": "绿灯", "done": "已办结", "not_started": "未开始"}
+ASSIGNMENT_ROLES = {"lead": "牵头", "responsible": "责任", "supporting": "配合"}
+
+# A report's status. In the app "not_due" is a period whose due day has not come (未到期); a published
+# board is built after the due day, so there it means the period asked for no report (无需报送).
+REPORT_STATUS = {"on_time": "按时报送", "late": "迟报", "missing": "缺报", "not_due": "未到期"}
+PUBLIC_REPORT_STATUS = {**REPORT_STATUS, "not_due": "无需报送"}
+
 # A finding (督查发现问题) as the unit, the office, the leaders and the public see it.
 FINDING_STATES = {"open": "待整改", "answered": "已反馈待核查", "closed": "已销号"}
 

@@ -35,7 +35,7 @@ from tracker.rules.periods import (
 )
 from tracker.rules.status import last_due_report, report_status
 from tracker.rules.values import IndicatorSpec, IndicatorValue, ReportingRules
-from tracker.services import events
+from tracker.services import events, labels
 from tracker.services import evidence as evidence_service
 from tracker.services.facts import gather, reporting_rules
 from tracker.services.scoping import OutOfScope, Scope
@@ -67,9 +67,7 @@ REASON_LIMIT = 2_000
 MAX_DIGITS = 15
 _PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
 
-STATUS_LABELS = {"on_time": "按时报送", "late": "迟报", "missing": "缺报", "not_due": "未到期"}
-LIGHT_LABELS = {"red": "红灯", "amber": "黄灯", "green": "绿灯", "done": "已办结", "not_started": "未开始"}
-ROLE_LABELS = {"lead": "牵头", "responsible": "责任", "supporting": "配合"}
+STATUS_LABELS, LIGHT_LABELS, ROLE_LABELS = labels.REPORT_STATUS, labels.LIGHTS, labels.ASSIGNMENT_ROLES
 FIELD_LABELS = {
     "percent": "完成进度",
     "complete": "是否完成",

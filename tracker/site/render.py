@@ -24,15 +24,16 @@ from markupsafe import Markup
 
 from tracker.rules.periods import TZ, Period, Quarter, Review, Year, parse_window
 from tracker.rules.snapshot import code_key
+from tracker.services import labels
 from tracker.services.cells import csv_text, file_text
 from tracker.services.labels import FINDING_STATES
 from tracker.services.text import render_markdown
 from tracker.site import charts
 
-LIGHT_WORDS = {"red": "红灯", "amber": "黄灯", "green": "绿灯", "done": "已办结", "not_started": "未开始"}
+LIGHT_WORDS = labels.LIGHTS
 LIGHT_MARKS = {"red": "■", "amber": "▲", "green": "●", "done": "✓", "not_started": "○"}
-REPORT_WORDS = {"on_time": "按时报送", "late": "迟报", "missing": "缺报", "not_due": "无需报送"}
-ROLE_WORDS = {"lead": "牵头", "responsible": "责任", "supporting": "配合"}
+REPORT_WORDS = labels.PUBLIC_REPORT_STATUS
+ROLE_WORDS = labels.ASSIGNMENT_ROLES
 PART_WORDS = {
     "on_time": "按时报送",
     "progress": "按计划推进",

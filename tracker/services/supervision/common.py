@@ -18,6 +18,7 @@ from tracker.rules.periods import (
     review_windows,
 )
 from tracker.rules.snapshot import code_key
+from tracker.services import labels
 from tracker.services.facts import reporting_rules, reporting_start
 from tracker.services.labels import FINDING_STATES
 from tracker.services.scoping import OFFICE_ROLES, OutOfScope, Scope
@@ -30,8 +31,7 @@ from tracker.store.models import (
     User,
 )
 
-LIGHT_LABELS = {"red": "红灯", "amber": "黄灯", "green": "绿灯", "done": "已办结", "not_started": "未开始"}
-REPORT_LABELS = {"on_time": "按时报送", "late": "迟报", "missing": "缺报", "not_due": "未到期"}
+LIGHT_LABELS, REPORT_LABELS = labels.LIGHTS, labels.REPORT_STATUS
 SEVERITY_LABELS = {"general": "一般", "serious": "较重", "critical": "严重"}
 STATE_LABELS = FINDING_STATES  # one mapping for every page (services.labels)
 EVENT_LABELS = {

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.api.conftest import bearer
 from tests.web.conftest import sign_in
-from tracker.store.models import AuditEvent, Finding, ReportRevision
+from tracker.store.models import AuditEvent, Finding, Measure, Report, ReportRevision
 
 
 def test_a_units_token_lists_only_its_own_assignments_and_findings(client, world, token_of):
@@ -176,3 +178,19 @@ def test_the_docs_page_is_static_and_lists_every_operation(client, world):
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     for op in OPERATIONS:
         assert f'id="{op.endpoint}"' in text
+
+
+def test_a_quarterly_measure_is_reported_by_its_quarter_through_the_api(client, world, token_of):
+    Measure.update(cadence="quarterly").where(Measure.id == world.own.assignment.measure_id).execute()
+    headers = bearer(token_of("clerk"))
+    url = f"/api/v1/assignments/{world.own.assignment.id}/reports"
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["ReportIn"]
+    assert re.fullmatch(schema["properties"]["period"]["pattern"], "2024Q2")
+
+    month = client.post(url, headers=headers, json={"period": "2024-06", "percent": 40})
+    assert month.status_code == 400 and "每季度报送" in month.get_json()["error"]["message"]
+    quarter = client.post(url, headers=headers, json={"period": "2024Q2", "percent": 40})
+    assert quarter.status_code == 201, quarter.get_json()
+    assert Report.get_by_id(
+        ReportRevision.get_by_id(quarter.get_json()["revision"]["id"]).report_id
+    ).period == ("2024Q2")

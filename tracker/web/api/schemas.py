@@ -127,7 +127,15 @@ class SavedOut(Schema):
 class ReportIn(Schema):
     """A new revision of the monthly report, checked by the same rules as the web form."""
 
-    period = fields.String(required=True, metadata={"pattern": r"^\d{4}-\d{2}$", "example": "2024-05"})
+    period = fields.String(
+        required=True,
+        metadata={
+            # The measure's cadence decides which form is right; the save refuses any other, in Chinese.
+            "pattern": r"^\d{4}(-\d{2}|-W\d{2}|Q[1-4]|H[12])?$",
+            "example": "2024-05",
+            "description": "报送期，按该措施的报送周期：2024-05（月）、2024Q2（季）、2024H1（半年）、2024（年）、2024-W23（周）",
+        },
+    )
     percent = fields.Integer(required=True, strict=True, metadata={"minimum": 0, "maximum": 100})
     complete = fields.Boolean(load_default=False, metadata={"description": "是否完成 (needs percent 100)"})
     narrative = fields.String(load_default="", metadata={"description": "工作进展"})

@@ -95,6 +95,10 @@ def test_demo_reports_a_year_with_some_late_some_missing_some_returned(
     october = json.loads((sites / "xunyi-2024" / "2024-10" / "board.json").read_text(encoding="utf-8"))
     (houses,) = [i for m in october["measures"] if m["code"] == "2.4" for i in m["indicators"][:1]]
     assert houses["target"] == 60 and houses["value"] is not None
+    # Four counties toward one 700 亿元 without shares: each reports its own part, the sum nears 700.
+    ledger = json.loads((sites / "chongqing-2023-counties" / "2024-09" / "board.json").read_text("utf-8"))
+    (gdp,) = [i for m in ledger["measures"] if m["code"] == "2.3.1" for i in m["indicators"]]
+    assert gdp["target"] == 700 and 0 < gdp["value"] <= 700
     from tracker.rules.cuts import cuts
 
     pilots = assessment(plan_by_code("chongqing-2020-pilots"), Year(2020))  # what its bulletin cuts

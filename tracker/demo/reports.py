@@ -193,6 +193,12 @@ def seed_reports(now: datetime, echo: Callable[[str], None] = print) -> int:
     indicators: dict[int, list[Indicator]] = {}
     for ind in Indicator.select().where(Indicator.archived_at.is_null()).order_by(Indicator.position):
         indicators.setdefault(ind.measure_id, []).append(ind)
+    # How many responsible units share each measure: without `shares`, each carries an even part of a
+    # summed target (four counties toward one 700 亿元), so the roll-up lands near the whole.
+    members: dict[int, int] = {}
+    for a in assignments:
+        if a.role == "responsible":
+            members[a.measure_id] = members.get(a.measure_id, 0) + 1
     habits: dict[int, Habit] = {}
     reports, revisions, returns, completions, changes = [], [], [], [], []
     report_id = Report.select(Report.id).order_by(Report.id.desc()).scalar() or 0
@@ -224,7 +230,7 @@ def seed_reports(now: datetime, echo: Callable[[str], None] = print) -> int:
             reports.append({"id": report_id, "assignment": a.id, "period": str(period), "created_at": at})
             author = clerks.get(a.unit_id)
             text = _narrative(rng, m.title, percent)
-            values, notes = _indicator_values(indicators.get(m.id, []), percent, a)
+            values, notes = _indicator_values(indicators.get(m.id, []), percent, a, members.get(m.id, 1))
             base = {
                 "report": report_id,
                 "author": author.id if author else None,
@@ -309,15 +315,22 @@ def _narrative(rng: random.Random, title: str, percent: int) -> str:
     return f"围绕“{title}”,本月{parts[0]};{parts[1]}。目前完成进度约 {percent}%。"
 
 
-def _indicator_values(items: list[Indicator], percent: int, a: Assignment) -> tuple[dict, dict]:
+def _indicator_values(
+    items: list[Indicator], percent: int, a: Assignment, members: int = 1
+) -> tuple[dict, dict]:
     values, notes = {}, {}
     for ind in items:
         if ind.target is None:
             continue
         # A town with a share of a county-wide target reports its own part (8 of 60), not the whole.
         # A split child reports against the part it was given (分解).
-        target = (a.shares or {}).get(ind.code, (ind.shares or {}).get(a.unit.name, ind.target))
-        value = round(ind.baseline + (target - ind.baseline) * percent / 100, 1)
+        share = (a.shares or {}).get(ind.code, (ind.shares or {}).get(a.unit.name))
+        target, baseline = ind.target, ind.baseline
+        if share is not None:
+            target = share
+        elif ind.rollup == "sum" and a.role == "responsible" and members > 1:
+            target, baseline = target / members, baseline / members  # its even part of the whole
+        value = round(baseline + (target - baseline) * percent / 100, 1)
         if ind.kind == "count":
             value = int(value)  # 48 户, never 48.6 户
         values[ind.code] = int(value) if float(value).is_integer() else value

@@ -528,11 +528,19 @@ def backup_command(file):
 
 
 @cli.command("doctor")
-def doctor_command():
+@click.option(
+    "--rebuild-ledger",
+    is_flag=True,
+    help="Recompute the report ledger (report_ledger and its change rows) from the revisions, audited.",
+)
+def doctor_command(rebuild_ledger):
     """Check the database, every evidence file and the audit chain in one go; remove orphaned files."""
     from tracker.services import doctor
 
     _open_database(create=False)
+    if rebuild_ledger:
+        for line in doctor.rebuild_ledger():
+            click.echo(line)
     report = doctor.run()
     for line in report.lines:
         click.echo(line)

@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from tracker.clock import TZ
 from tracker.rules.periods import Period, ReportPeriod, due_date, due_in
 from tracker.rules.values import ReportingRules
+from tracker.services import ledger
 from tracker.store import audit
 from tracker.store.db import sync_sequences, write_transaction
 from tracker.store.models import (
@@ -300,6 +301,8 @@ def seed_reports(now: datetime, echo: Callable[[str], None] = print) -> int:
                 model.insert_many(rows[start : start + 400]).execute()
         audit.record_many("demo", changes)
         sync_sequences([Report, ReportRevision])
+        # Inserted in bulk, not in time order: the ledger's change rows are rewritten in it.
+        ledger.rebuild()
     echo(
         f"已生成 {len(reports)} 份月度报送、{len(revisions)} 个版本(其中退回 {len(returns)} 次),"
         f"办结确认 {len(completions)} 项"

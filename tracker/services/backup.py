@@ -26,6 +26,7 @@ import peewee as pw
 
 from tracker.clock import TZ
 from tracker.clock import now as clock_now
+from tracker.services import ledger
 from tracker.store import audit, models
 from tracker.store.db import db, is_postgres, sync_sequences, write_transaction
 from tracker.store.migrations import current_version, latest_version, upgrade
@@ -45,7 +46,9 @@ def upload_dir() -> Path:
 
 
 def _tables() -> list[type[pw.Model]]:
-    return pw.sort_models(models.MODELS)
+    # The report ledger is derived from the revisions: a restore rebuilds it rather than copying it.
+    derived = (models.ReportLedger, models.ReportLedgerChange)
+    return pw.sort_models([m for m in models.MODELS if m not in derived])
 
 
 def _plain(field: pw.Field, value):
@@ -251,6 +254,7 @@ def restore(
                         continue
                     counts[name] = _load_table(archive, model)
                 sync_sequences([m for m in tables if isinstance(m._meta.primary_key, pw.AutoField)])
+                ledger.rebuild()
         except BaseException:
             for path in written:  # the database rolled back: no file it does not list stays behind
                 path.unlink(missing_ok=True)

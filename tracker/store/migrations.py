@@ -179,6 +179,23 @@ def _guard_audit_table(migrator: SchemaMigrator | None = None) -> None:
         db.execute_sql(AUDIT_GUARD)
 
 
+def _report_ledger(migrator: SchemaMigrator) -> None:
+    """The report ledger and its change rows, kept by triggers, filled from the revisions so far."""
+    from tracker.services import ledger
+
+    db.create_tables([models.ReportLedger, models.ReportLedgerChange])
+    ledger.install_triggers()
+    ledger.rebuild()
+
+
+def _created_extras() -> None:
+    """What a new database gets besides its tables: PostgreSQL's audit guard and the ledger's triggers."""
+    from tracker.services import ledger
+
+    _guard_audit_table()
+    ledger.install_triggers()
+
+
 KEYED_VERSION = 30
 
 MIGRATIONS: list[Migration] = [
@@ -201,6 +218,9 @@ MIGRATIONS: list[Migration] = [
     Migration(82, "calendar feeds: a secret iCalendar URL per unit and per plan", _calendar_feeds),
     Migration(83, "a person's WeCom and DingTalk ids and mobile number, for work notices", _contacts),
     Migration(90, "cadences: a measure's own cadence; report periods long enough for weeks", _cadences),
+    Migration(
+        105, "report ledger: each report's facts now and a row per change, kept by triggers", _report_ledger
+    ),
 ]
 
 
@@ -243,7 +263,7 @@ def upgrade(migrations: list[Migration] | None = None) -> list[str]:
                 models.SchemaVersion.create(
                     version=migrations[-1].version, description=CREATED, applied_at=now()
                 )
-                _guard_audit_table()
+                _created_extras()
                 return [f"created schema version {migrations[-1].version}"]
     migrator = SchemaMigrator.from_database(db.obj)
     for m in migrations:

@@ -319,6 +319,50 @@ class ReportSignoff(BaseModel):
     at = MomentField()
 
 
+class _LedgerFacts(BaseModel):
+    """What a board reads of one report (assignment, period), as of a moment: derived from its
+    revisions, returns and sign-offs (see `services.ledger`); plain ids, no foreign keys, since
+    `tracker doctor --rebuild-ledger` may drop and rewrite every row."""
+
+    report_id = pw.IntegerField()
+    assignment_id = pw.IntegerField()
+    period = pw.CharField(max_length=10)
+    revision_id = pw.IntegerField()  # the latest revision
+    number = pw.IntegerField()
+    first_at = MomentField()  # the first submission
+    latest_at = MomentField()  # the latest revision's
+    percent = pw.IntegerField(null=True)
+    complete = pw.BooleanField(default=False)
+    indicator_values = JSONField(default=dict)
+    indicator_notes = JSONField(default=dict)
+    returned_at = MomentField(null=True)  # the latest revision's first return (退回)
+    returned_reason = pw.TextField(default="")
+    signed_off_at = MomentField(null=True)  # the latest revision's first sign-off (签发)
+    change = pw.CharField(max_length=10, default="save")  # save | return | signoff: what last moved it
+
+
+class ReportLedger(_LedgerFacts):
+    """One row per report: its facts now, kept by the database in the transaction of every revision,
+    return and sign-off (triggers, see `services.ledger`)."""
+
+    updated_at = MomentField()
+
+    class Meta:
+        table_name = "report_ledger"
+        indexes = ((("report_id",), True), (("assignment_id", "period"), True))
+
+
+class ReportLedgerChange(_LedgerFacts):
+    """Append-only: the ledger row as it became at `at`, one row per change, so a board "as of a
+    cut-off" is one indexed query (the latest row per report with `at` at or before it)."""
+
+    at = MomentField()
+
+    class Meta:
+        table_name = "report_ledger_change"
+        indexes = ((("at", "report_id"), False), (("report_id", "at"), False))
+
+
 class Completion(BaseModel):
     """The office confirms a lead's "complete" (done), or reopens a confirmed assignment."""
 
@@ -598,5 +642,7 @@ MODELS = [
     ApiToken,
     EventSubscription,
     CalendarFeed,
+    ReportLedger,
+    ReportLedgerChange,
     AuditEvent,
 ]

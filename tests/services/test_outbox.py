@@ -248,7 +248,12 @@ def _free_port() -> int:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_serve_stops_cleanly_on_a_signal_and_gives_its_lease_up(database, database_url, tmp_path, signum):
     port = _free_port()
-    env = {**os.environ, "TRACKER_DATABASE_URL": database_url, "TRACKER_INSTANCE": str(tmp_path / "instance")}
+    env = {
+        **os.environ,
+        "TRACKER_DATABASE_URL": database_url,
+        "TRACKER_INSTANCE": str(tmp_path / "instance"),
+        "PYTHONFAULTHANDLER": "1",
+    }
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below, after the server
     server = subprocess.Popen(
         [sys.executable, "-m", "tracker.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
@@ -269,7 +274,12 @@ def test_serve_stops_cleanly_on_a_signal_and_gives_its_lease_up(database, databa
         assert lease_holder() is not None and f":{server.pid}:" in lease_holder()
     finally:
         server.send_signal(signum)
-        code = server.wait(timeout=30)
+        try:  # waitress finishes requests in hand, the scheduler its running job: slow on a loaded machine
+            code = server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # hung: SIGABRT makes faulthandler print every thread's stack
+            server.send_signal(signal.SIGABRT)
+            server.wait(timeout=10)
+            code = "hung"
         log.close()
     assert code == 0, (tmp_path / "serve.log").read_text()
     init_database(database_url)

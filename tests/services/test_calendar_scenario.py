@@ -193,6 +193,15 @@ def test_a_quarterly_measure_is_due_only_in_the_month_its_quarter_closes(plan):
     }
 
 
+def test_the_may_board_and_the_may_review_agree_that_the_quarterly_measure_is_not_behind(plan):
+    board, _ = monthly_board(plan, Period(2024, 5))
+    reservoirs = next(m for m in board.measures if m.code == "1.3")
+    # Nothing filed and nothing due before 25 June: the review judges no progress (its part is full,
+    # above), so the board's light does not call it behind plan either.
+    assert (reservoirs.percent, reservoirs.light.value) == (None, "green")
+    assert not [r for r in reservoirs.reasons if "低于计划" in r]
+
+
 def test_the_quarter_stays_the_default_and_counts_no_month_before_adoption(plan):
     result = assessment(plan, Period(2024, 6).quarter)
     finance = by_unit(result)[FINANCE]  # 1.2 starts with the plan in January: adoption holds it back

@@ -98,7 +98,7 @@ def amber_reasons(reading: Reading) -> list[str]:
     counting calendar days from the day of the moment (exactly 30 days counts; so does the deadline
     day itself), and the last reported progress is under 100% (no report counts as 0%); or the last
     report due by the moment was late; or an indicator is behind its current milestone (see
-    `behind_milestone`).
+    `behind_milestone`). Progress and milestones are judged only once a report was filed or due.
     """
     facts = reading.facts
     reasons = []
@@ -120,6 +120,10 @@ def amber_reasons(reading: Reading) -> list[str]:
     last = last_due(reading)
     if last is not None and last.status is ReportStatus.LATE:
         reasons.append(last.reason)
+    if reading.current is None and last is None:
+        # No report yet and none due yet (a quarterly measure in May): nothing to be behind on, as
+        # the bulletin's progress line (rules.scores.progress_lines) does not judge it either.
+        return reasons
     planned = reading.planned
     if planned is not None and (reading.percent or 0) < planned:
         reasons.append(f"进度 {reading.percent or 0}%，低于计划 {percent_text(planned)}%")

@@ -54,7 +54,7 @@ _UPDATE = ", ".join(
 
 # A new revision becomes the report's latest: its facts replace the row's, the first submission stays.
 _ON_REVISION = (
-    f'INSERT INTO report_ledger ({_COLUMNS}, "updated_at")'
+    f'INSERT INTO report_ledger ({_COLUMNS}, "updated_at")'  # nosec B608 # FACTS' column names only
     " SELECT NEW.report_id, r.assignment_id, r.period, NEW.id, NEW.number, NEW.recorded_at,"
     " NEW.recorded_at, NEW.percent, NEW.complete, NEW.indicator_values, NEW.indicator_notes,"
     " NULL, '', NULL, 'save', NEW.recorded_at FROM report r WHERE r.id = NEW.report_id AND TRUE"
@@ -69,7 +69,8 @@ _ON_SIGNOFF = (
     "UPDATE report_ledger SET signed_off_at = NEW.at, change = 'signoff', updated_at = NEW.at"
     " WHERE revision_id = NEW.revision_id AND signed_off_at IS NULL;"
 )
-_ON_LEDGER = f'INSERT INTO report_ledger_change ({_COLUMNS}, "at") VALUES ({_NEW}, NEW.updated_at);'
+# nosec B608: only FACTS' column names are spliced; the values are the trigger's NEW row.
+_ON_LEDGER = f'INSERT INTO report_ledger_change ({_COLUMNS}, "at") VALUES ({_NEW}, NEW.updated_at);'  # nosec B608
 _TRIGGERS = (
     ("report_revision", "INSERT", "report_ledger_revision", _ON_REVISION),
     ("report_return", "INSERT", "report_ledger_return", _ON_RETURN),

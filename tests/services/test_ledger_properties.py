@@ -100,7 +100,7 @@ def _agrees(start: datetime, cutoffs) -> None:
 
 
 @settings(
-    max_examples=25,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -55,11 +55,13 @@ def as_of(revisions: tuple[RevisionRecord, ...] | list[RevisionRecord], cutoff: 
     signoffs = sorted(a for a in latest.signoffs if a <= cutoff)
     returned = returns[0] if returns else None
     signed = signoffs[0] if signoffs else None
+    # Within one moment the writes come in this order: the save, then its sign-off, then a return
+    # (a returned version can no longer be signed off, services.reports.sign_off), so the last wins.
     moves = [(latest.recorded_at, 0, "save")]
-    if returned:
-        moves.append((returned[0], 1, "return"))
     if signed:
-        moves.append((signed, 2, "signoff"))
+        moves.append((signed, 1, "signoff"))
+    if returned:
+        moves.append((returned[0], 2, "return"))
     at, _, change = max(moves)
     return LedgerRow(
         revision_id=latest.id,

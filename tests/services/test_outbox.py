@@ -256,7 +256,12 @@ def test_serve_stops_cleanly_on_a_signal_and_gives_its_lease_up(database, databa
     }
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below, after the server
     server = subprocess.Popen(
-        [sys.executable, "-m", "tracker.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "tracker.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=log,
+        # Started with Ctrl+C ignored, as a background job or a test runner's worker is: it must stop anyway.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509 - no threads forked
     )
     try:
         deadline = time.monotonic() + 30

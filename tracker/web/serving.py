@@ -45,9 +45,12 @@ def run(app, host: str, port: int, threads: int = 8) -> None:
     check_host(host)
     print(f"tracker: serving on http://{host}:{port}/ (waitress, {threads} threads)", flush=True)
     if threading.current_thread() is threading.main_thread():
-        # SIGTERM (a service manager's stop) ends the server like Ctrl+C: waitress finishes the
-        # requests in hand, then the caller stops the scheduler and gives up its lease.
-        signal.signal(signal.SIGTERM, _stop)
+        # SIGTERM (a service manager's stop) and Ctrl+C end the server alike: waitress finishes the
+        # requests in hand, then the caller stops the scheduler and gives up its lease. SIGINT is set
+        # too because a process started with it ignored (a background job, a test runner's worker)
+        # inherits that, and Python then never raises KeyboardInterrupt: the server would not stop.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _stop)
     serve(app, host=host, port=port, threads=threads, **server_options(app))
     print("tracker: stopped", flush=True)
 

@@ -115,8 +115,26 @@ class Period:
         return (self,)
 
 
+class _Months:
+    """A run of whole months (`periods`): its last month and its first and last days follow from them."""
+
+    periods: tuple[Period, ...]
+
+    @property
+    def last_month(self) -> Period:
+        return self.periods[-1]
+
+    @property
+    def first_day(self) -> date:
+        return self.periods[0].first_day
+
+    @property
+    def last_day(self) -> date:
+        return self.periods[-1].last_day
+
+
 @dataclass(frozen=True, order=True)
-class Quarter:
+class Quarter(_Months):
     """A calendar quarter, the window of the quarterly bulletin (季通报)."""
 
     year: int
@@ -155,21 +173,9 @@ class Quarter:
         return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
 
     @property
-    def last_month(self) -> Period:
-        return self.periods[-1]
-
-    @property
     def periods(self) -> tuple[Period, ...]:
         first = (self.number - 1) * 3 + 1
         return tuple(Period(self.year, month) for month in range(first, first + 3))
-
-    @property
-    def first_day(self) -> date:
-        return self.periods[0].first_day
-
-    @property
-    def last_day(self) -> date:
-        return self.periods[-1].last_day
 
 
 @dataclass(frozen=True, order=True)
@@ -223,7 +229,7 @@ class Year:
 
 
 @dataclass(frozen=True, order=True)
-class Half:
+class Half(_Months):
     """A half-year (半年), the period of half-yearly reporting: `2024H1` is January to June."""
 
     year: int
@@ -265,18 +271,6 @@ class Half:
     def periods(self) -> tuple[Period, ...]:
         first = 1 if self.number == 1 else 7
         return tuple(Period(self.year, month) for month in range(first, first + 6))
-
-    @property
-    def last_month(self) -> Period:
-        return self.periods[-1]
-
-    @property
-    def first_day(self) -> date:
-        return self.periods[0].first_day
-
-    @property
-    def last_day(self) -> date:
-        return self.periods[-1].last_day
 
 
 @dataclass(frozen=True, order=True)

@@ -373,6 +373,7 @@ def parse_period(text: str, cadence: str | None = None) -> ReportPeriod:
     raise ValueError(f"报送期“{text}”不对：应写作 2024-W23、2024-05、2024Q2、2024H1 或 2024 的形式")
 
 
+@lru_cache(maxsize=1024)  # asked for every assignment and month of a window
 def due_in(cadence: str, month: Period) -> tuple[ReportPeriod, ...]:
     """The report periods of `cadence` that fall due in `month`: the month itself when monthly; the
     quarter, half-year or year it closes, if any (a quarterly report is due only in March, June,
@@ -521,7 +522,6 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(TZ).date()
 
 
-@lru_cache(maxsize=4096)
 def due_date(period: ReportPeriod, rules: ReportingRules) -> date:
     """The day the report for `period` is due.
 
@@ -534,15 +534,27 @@ def due_date(period: ReportPeriod, rules: ReportingRules) -> date:
     a make-up working day (调休, e.g. Sunday 2024-09-29) stays put. The shift may cross into the next
     month.
     """
-    if isinstance(period, Week):
-        return period.due
-    day = period.last_month.day(rules.due_day)
-    return working_day_on_or_after(day) if rules.holiday_shift else day
+    return _due_date(period, rules.due_day, rules.holiday_shift)
 
 
 def due_moment(period: ReportPeriod, rules: ReportingRules) -> datetime:
     """23:59 Asia/Shanghai on the due day of `period` (see `due_date`); the whole minute counts."""
-    return at_2359(due_date(period, rules))
+    return _due_moment(period, rules.due_day, rules.holiday_shift)
+
+
+# A board asks these once per assignment and period: they are kept per period and the two rules
+# they read, a key that hashes far faster than the whole rules (with their Decimal weights) would.
+@lru_cache(maxsize=4096)
+def _due_date(period: ReportPeriod, due_day: int, holiday_shift: bool) -> date:
+    if isinstance(period, Week):
+        return period.due
+    day = period.last_month.day(due_day)
+    return working_day_on_or_after(day) if holiday_shift else day
+
+
+@lru_cache(maxsize=4096)
+def _due_moment(period: ReportPeriod, due_day: int, holiday_shift: bool) -> datetime:
+    return at_2359(_due_date(period, due_day, holiday_shift))
 
 
 def cutoff_moment(period: Period, rules: ReportingRules) -> datetime:

@@ -104,6 +104,8 @@ class Reading:
     @cached_property
     def _confirmed(self) -> list[datetime]:
         # Confirmations backed by a complete revision submitted by then and not returned by then.
+        if not self.facts.confirmations:
+            return []
         complete = [(moment, revision) for moment, revision in self.submitted if revision.complete]
         return sorted(
             c.recorded_at
@@ -127,6 +129,8 @@ class Reading:
         reopening since that confirmation (a reopening at the same instant counts as after it).
         Later reports, findings or returns never undo a confirmation; only a reopening does.
         """
+        if not self.facts.confirmations:
+            return None
         moment = self.as_of if moment is None else min(moment, self.as_of)
         index = bisect_right(self._confirmed, moment)
         if index == 0:
@@ -140,6 +144,8 @@ class Reading:
     def deadline_extension(self) -> ExtensionDecision | None:
         """The approved extension of the completion deadline in force: the approval without periods
         decided most recently by `as_of`; a refusal does not cancel an earlier approval."""
+        if not self.facts.extensions:
+            return None
         return _latest_approved(
             [e for e in self.facts.extensions if not e.periods and e.decided_at <= self.as_of]
         )
@@ -164,6 +170,8 @@ class Reading:
     def period_extension(self, period: ReportPeriod) -> ExtensionDecision | None:
         """The approved extension of `period`'s report due day in force: the approval naming `period`
         decided most recently by `as_of`."""
+        if not self.facts.extensions:
+            return None
         return _latest_approved(
             [e for e in self.facts.extensions if period in e.periods and e.decided_at <= self.as_of]
         )

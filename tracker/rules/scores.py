@@ -75,13 +75,28 @@ def apportion(amounts: Sequence[Fraction]) -> list[Decimal]:
     Each amount is rounded down, then the hundredths still missing go one each to the amounts with
     the largest remainders (the earlier one on a tie): the largest-remainder method.
     """
-    total = _cents(sum(amounts, Fraction(0)))
-    floors = [_cents(amount, down=True) for amount in amounts]
-    missing = int((total - sum(floors, Decimal(0))) / CENT)
-    by_remainder = sorted(range(len(amounts)), key=lambda i: (-(amounts[i] - Fraction(str(floors[i]))), i))
-    for index in by_remainder[:missing]:
-        floors[index] += CENT
-    return floors
+    # In whole hundredths and integer remainders: a yearly assessment apportions tens of thousands
+    # of amounts, and Fraction arithmetic on each was most of its time.
+    wholes, remainders = [], []
+    spare: dict[int, int] = {}  # the remainders' numerators, by denominator
+    for index, amount in enumerate(amounts):
+        whole, rest = divmod(amount.numerator * 100, amount.denominator)
+        wholes.append(whole)
+        if rest:
+            remainders.append((Fraction(rest, amount.denominator), index))
+            spare[amount.denominator] = spare.get(amount.denominator, 0) + rest
+    # The rounded total less the rounded-down amounts: the remainders' sum rounded half up.
+    left = sum((Fraction(rest, denominator) for denominator, rest in spare.items()), Fraction(0))
+    missing = math.floor(left + Fraction(1, 2))
+    # Only amounts with a remainder can take one (there are never fewer of them than missing); the
+    # sort is stable, so on equal remainders the earlier amount comes first.
+    for _, index in sorted(remainders, key=lambda item: item[0], reverse=True)[:missing]:
+        wholes[index] += 1
+    return [Decimal(whole) * CENT for whole in wholes]
+
+
+# The shares of one item that a part loses, made once (see `_part`).
+KEPT, HALF, WHOLE = Fraction(0), Fraction(1, 2), Fraction(1)
 
 
 def _part(part: Part, weight: Decimal, full: str, losses: list[tuple[Fraction, str]]) -> list[ScoreLine]:
@@ -95,7 +110,14 @@ def _part(part: Part, weight: Decimal, full: str, losses: list[tuple[Fraction, s
     if not losses:
         return lines
     per_item = Fraction(weight) / len(losses)
-    deductions = apportion([per_item * share for share, _ in losses])
+    amount_of: dict[Fraction, Fraction] = {}  # most items lose one of a few shares (0, ½, 1)
+    amounts = []
+    for share, _ in losses:
+        amount = amount_of.get(share)
+        if amount is None:
+            amount = amount_of[share] = per_item * share
+        amounts.append(amount)
+    deductions = apportion(amounts)
     for deduction, (share, text) in zip(deductions, losses, strict=True):
         if share:
             lines.append(ScoreLine(part, -deduction, text))
@@ -117,16 +139,17 @@ def on_time_lines(
     one all of it. With no report due, the part is full.
     """
     losses: list[tuple[Fraction, str]] = []
+    months = window.periods
     for reading in readings:
         facts = reading.facts
-        for period in (p for month in window.periods for p in due_in(facts.cadence, month)):
+        for period in (p for month in months for p in due_in(facts.cadence, month)):
             state = period_status(reading, period)
             if state.status is ReportStatus.ON_TIME:
-                losses.append((Fraction(0), ""))
+                losses.append((KEPT, ""))
             elif state.status is ReportStatus.LATE:
-                losses.append((Fraction(1, 2), f"{_measure(facts)} {state.reason}"))
+                losses.append((HALF, f"{_measure(facts)} {state.reason}"))
             elif state.status is ReportStatus.MISSING:
-                losses.append((Fraction(1), f"{_measure(facts)} {state.reason}"))
+                losses.append((WHOLE, f"{_measure(facts)} {state.reason}"))
     due, weight = len(losses), _points(rules.weights.on_time)
     full = (
         f"按时报送（权重 {weight} 分，应报 {due} 期）" if due else f"按时报送（权重 {weight} 分，本期无应报）"
@@ -175,7 +198,7 @@ def progress_lines(readings: Sequence[Reading], rules: ReportingRules) -> list[S
         if reading.current is None and last_due(reading) is None:
             continue  # no report yet and none due yet (a quarterly measure in May): nothing to judge
         if reading.done_since() is not None:
-            losses.append((Fraction(0), ""))
+            losses.append((KEPT, ""))
             continue
         ratios, behind = [Fraction(1)], []
         planned = reading.planned
@@ -225,7 +248,7 @@ def finding_lines(
                 (Fraction(1), f"问题「{finding.title}」未按期整改销号（时限{day_label(finding.deadline)}）")
             )
         else:
-            losses.append((Fraction(0), ""))
+            losses.append((KEPT, ""))
     weight = _points(rules.weights.findings)
     full = (
         f"问题按期整改（权重 {weight} 分，应整改 {len(losses)} 个）"

@@ -12,6 +12,7 @@ from tracker.rules.periods import (
     at_2359,
     due_date,
     due_in,
+    due_moment,
     end_of_minute,
     local_date,
     period_of,
@@ -63,7 +64,7 @@ def report_due(reading: Reading, period: ReportPeriod) -> tuple[datetime, date |
     """
     extension = reading.period_extension(period)
     if extension is None:
-        return at_2359(due_date(period, reading.rules)), None
+        return due_moment(period, reading.rules), None
     return at_2359(extension.new_deadline), extension.new_deadline
 
 

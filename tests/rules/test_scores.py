@@ -1,9 +1,12 @@
 """Unit scores for a quarter and a year, their lines, and the ranking."""
 
+import math
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tracker.rules.periods import Quarter, Year
 from tracker.rules.progress import expected_percent, read
@@ -334,6 +337,23 @@ def test_a_finding_on_an_assignment_and_in_the_unit_list_counts_once():
 )
 def test_apportioning_rounds_to_cents_that_add_up_to_the_rounded_total(amounts, rounded):
     assert apportion(amounts) == [Decimal(r) for r in rounded]
+
+
+def largest_remainder(amounts):
+    """The largest-remainder method as a clerk would do it with exact fractions."""
+    total = math.floor(sum(amounts, Fraction(0)) * 100 + Fraction(1, 2))
+    floors = [math.floor(amount * 100) for amount in amounts]
+    order = sorted(range(len(amounts)), key=lambda i: (-(amounts[i] * 100 - floors[i]), i))
+    for index in order[: total - sum(floors)]:
+        floors[index] += 1
+    return [Decimal(f) / 100 for f in floors]
+
+
+@given(st.lists(st.fractions(min_value=0, max_value=50, max_denominator=400), max_size=40))
+def test_apportioned_cents_are_the_largest_remainder_method_and_add_up(amounts):
+    cents = apportion(amounts)
+    assert cents == largest_remainder(amounts)
+    assert sum(cents, Decimal(0)) * 100 == math.floor(sum(amounts, Fraction(0)) * 100 + Fraction(1, 2))
 
 
 @pytest.mark.parametrize(

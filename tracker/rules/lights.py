@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from tracker.rules.periods import end_of_day, local_date
+from tracker.rules.periods import local_date
 from tracker.rules.progress import Reading, percent_text, read
 from tracker.rules.status import ReportStatus, day_label, last_due
 from tracker.rules.values import AssignmentFacts, Direction, IndicatorSpec, ReportingRules, Role
@@ -52,7 +52,7 @@ def red_reasons(reading: Reading) -> list[str]:
     if (
         facts.has_dated_deadline
         and deadline is not None
-        and local_date(as_of) > deadline
+        and reading.day > deadline
         and not (facts.deadline_reconstructed and reading.deadline_extension is None)
     ):
         extended = "，已延期" if reading.deadline_extension is not None else ""
@@ -61,7 +61,7 @@ def red_reasons(reading: Reading) -> list[str]:
     if last is not None and last.status is ReportStatus.MISSING:
         reasons.append(last.reason)
     for finding in facts.findings:
-        if finding.is_open(as_of) and as_of > end_of_day(finding.deadline):
+        if finding.deadline < reading.day and finding.is_open(as_of):  # its deadline day has ended
             reasons.append(f"问题整改逾期：{finding.title}（时限{day_label(finding.deadline)}）")
     return reasons
 
@@ -74,7 +74,7 @@ def behind_milestone(reading: Reading, spec: IndicatorSpec) -> str | None:
     milestone's value (direction up) or above it (direction down, an "at most" ceiling). Reaching the
     value exactly is not behind. A derived milestone (linear from the baseline) says so.
     """
-    passed = [m for m in spec.milestones if end_of_day(m.date) < reading.as_of]
+    passed = [m for m in spec.milestones if m.date < reading.day]  # the day has ended by as_of
     if not passed:
         return None
     milestone = passed[-1]
@@ -108,11 +108,11 @@ def amber_reasons(reading: Reading) -> list[str]:
         and facts.deadline_reconstructed
         and reading.deadline_extension is None
         and deadline is not None
-        and local_date(reading.as_of) > deadline
+        and reading.day > deadline
     ):
         reasons.append(f"已过整理所得的完成时限（{deadline.year}年{day_label(deadline)}，非原文）")
     if facts.has_dated_deadline and deadline is not None:
-        days_left = (deadline - local_date(reading.as_of)).days
+        days_left = (deadline - reading.day).days
         percent = reading.percent
         if 0 <= days_left <= reading.rules.amber_days and (percent or 0) < 100:
             progress = "尚未报送进度" if percent is None else f"进度 {percent}%"
@@ -142,7 +142,7 @@ def light_of(reading: Reading) -> Light:
     `red_reasons`, `amber_reasons`); green otherwise.
     """
     facts = reading.facts
-    if local_date(reading.as_of) < facts.start:
+    if reading.day < facts.start:
         return Light(Rag.NOT_STARTED, (f"未开始（{day_label(facts.start)}开始）",))
     since = reading.done_since()
     if since is not None:

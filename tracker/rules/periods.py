@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
 from tracker.rules.workdays import is_working_day, next_working_day, working_day_on_or_after
@@ -351,6 +351,7 @@ _KINDS: dict[str, type] = {
 }
 
 
+@lru_cache(maxsize=8192)  # asked for every assignment; the same period object then keys its answers
 def period_of(cadence: str, day: date) -> ReportPeriod:
     """The report period of `cadence` that `day` falls in (monthly, 2024-05-20 → `2024-05`;
     quarterly → `2024Q2`; weekly → `2024-W21`)."""
@@ -512,6 +513,7 @@ def end_of_minute(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0) + _REST_OF_MINUTE
 
 
+@lru_cache(maxsize=8192)  # asked for every finding and milestone of a board
 def end_of_day(day: date) -> datetime:
     """The last instant of `day` in Asia/Shanghai; a deadline date is met by anything up to it."""
     return end_of_minute(at_2359(day))
@@ -520,6 +522,20 @@ def end_of_day(day: date) -> datetime:
 def local_date(moment: datetime) -> date:
     """The calendar date of an aware moment in Asia/Shanghai."""
     return moment.astimezone(TZ).date()
+
+
+class Due(NamedTuple):
+    """When a report period's report is due under a plan's rules (see `due_date`): the day, 23:59
+    on it, and the last instant of that minute (what "by 23:59" includes)."""
+
+    day: date
+    moment: datetime
+    end: datetime
+
+
+def plan_due(period: ReportPeriod, rules: ReportingRules) -> Due:
+    """`period`'s due day, due moment and the end of its minute under `rules` (see `due_date`)."""
+    return _due(period, rules.due_day, rules.holiday_shift)
 
 
 def due_date(period: ReportPeriod, rules: ReportingRules) -> date:
@@ -534,27 +550,25 @@ def due_date(period: ReportPeriod, rules: ReportingRules) -> date:
     a make-up working day (调休, e.g. Sunday 2024-09-29) stays put. The shift may cross into the next
     month.
     """
-    return _due_date(period, rules.due_day, rules.holiday_shift)
+    return _due(period, rules.due_day, rules.holiday_shift).day
 
 
 def due_moment(period: ReportPeriod, rules: ReportingRules) -> datetime:
     """23:59 Asia/Shanghai on the due day of `period` (see `due_date`); the whole minute counts."""
-    return _due_moment(period, rules.due_day, rules.holiday_shift)
+    return _due(period, rules.due_day, rules.holiday_shift).moment
 
 
-# A board asks these once per assignment and period: they are kept per period and the two rules
-# they read, a key that hashes far faster than the whole rules (with their Decimal weights) would.
+# A board asks this once per assignment and period: it is kept per period and the two rules it
+# reads, a key that hashes far faster than the whole rules (with their Decimal weights) would.
 @lru_cache(maxsize=4096)
-def _due_date(period: ReportPeriod, due_day: int, holiday_shift: bool) -> date:
+def _due(period: ReportPeriod, due_day: int, holiday_shift: bool) -> Due:
     if isinstance(period, Week):
-        return period.due
-    day = period.last_month.day(due_day)
-    return working_day_on_or_after(day) if holiday_shift else day
-
-
-@lru_cache(maxsize=4096)
-def _due_moment(period: ReportPeriod, due_day: int, holiday_shift: bool) -> datetime:
-    return at_2359(_due_date(period, due_day, holiday_shift))
+        day = period.due
+    else:
+        day = period.last_month.day(due_day)
+        day = working_day_on_or_after(day) if holiday_shift else day
+    moment = at_2359(day)
+    return Due(day, moment, end_of_minute(moment))
 
 
 def cutoff_moment(period: Period, rules: ReportingRules) -> datetime:

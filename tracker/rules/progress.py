@@ -12,11 +12,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from functools import cached_property
 
 from tracker.rules.periods import ReportPeriod, local_date
 from tracker.rules.rollup import roll_up, rolls_up
 from tracker.rules.values import AssignmentFacts, ExtensionDecision, ReportingRules, Revision
+
+
+class cached_property:  # noqa: N801 (named as the functools one it stands for)
+    """`functools.cached_property` without the lock Python 3.11 takes on every first answer: a
+    board asks thousands of them, and a reading is never shared between threads."""
+
+    def __init__(self, func):
+        self.func, self.name, self.__doc__ = func, func.__name__, func.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
 
 
 def _latest_approved(decisions: list[ExtensionDecision]) -> ExtensionDecision | None:
@@ -37,6 +50,12 @@ class Reading:
     memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
+    def day(self) -> date:
+        """The calendar day of `as_of` in Asia/Shanghai. A day's end (see `periods.end_of_day`) is
+        before `as_of` exactly when that day is before this one."""
+        return local_date(self.as_of)
+
+    @cached_property
     def submitted(self) -> tuple[tuple[datetime, Revision], ...]:
         """The revisions that count as submitted by `as_of`, with their submission moment, oldest first.
 
@@ -45,20 +64,18 @@ class Reading:
         are included: a return asks for a fix but does not undo the fact that the unit reported. Ties
         on the submission moment go by recording moment, then by order in the record.
         """
-        found = []
+        found, rules, as_of = [], self.rules, self.as_of
         for position, revision in enumerate(self.facts.revisions):
-            moment = revision.submitted_at(self.rules)
-            if moment is not None and moment <= self.as_of and revision.recorded_at <= self.as_of:
+            moment = revision.submitted_at(rules)
+            if moment is not None and moment <= as_of and revision.recorded_at <= as_of:
                 found.append((moment, revision.recorded_at, position, revision))
-        found.sort(key=lambda item: item[:3])
-        return tuple((moment, revision) for moment, _, _, revision in found)
+        found.sort()  # positions are unique: the revisions themselves are never compared
+        return tuple([(moment, revision) for moment, _, _, revision in found])
 
     @cached_property
     def _first_by_period(self) -> dict[ReportPeriod, datetime]:
-        first: dict[ReportPeriod, datetime] = {}
-        for moment, revision in self.submitted:
-            first.setdefault(revision.period, moment)
-        return first
+        # Newest first, so that each period's oldest submission is the one left standing.
+        return {revision.period: moment for moment, revision in reversed(self.submitted)}
 
     def first_submission(self, period: ReportPeriod) -> datetime | None:
         """When the first revision for `period` was submitted, if one was by `as_of`."""
@@ -84,10 +101,15 @@ class Reading:
         """The last value reported for indicator `name` in a submitted, not returned revision; for an
         indicator that rolls up (see `rollup.rolls_up`) on an assignment with members, the roll-up of
         the members' values as they read at the same moment (the whole's own report does not count)."""
-        spec = next((s for s in self.facts.indicators if s.name == name), None)
-        if spec is not None and self.facts.members and rolls_up(spec):
-            return roll_up(spec.rollup, (m.indicator_value(name) for m in self.member_readings))
-        return self.own_indicator_value(name)
+        key = ("indicator_value", name)  # a board asks it for its light and again for its row
+        if key not in self.memo:
+            spec = next((s for s in self.facts.indicators if s.name == name), None)
+            if spec is not None and self.facts.members and rolls_up(spec):
+                value = roll_up(spec.rollup, (m.indicator_value(name) for m in self.member_readings))
+            else:
+                value = self.own_indicator_value(name)
+            self.memo[key] = value
+        return self.memo[key]
 
     @cached_property
     def member_readings(self) -> tuple[Reading, ...]:
@@ -162,7 +184,7 @@ class Reading:
         deadline in force; None for a recurring or 长期坚持 duty, or before the assignment starts.
         The plan runs from when the work began (`work_start`), not from a later adoption day. The
         board's light and the bulletin's progress line both compare with this one value."""
-        day = local_date(self.as_of)
+        day = self.day
         if not self.facts.has_dated_deadline or self.facts.start > day:
             return None
         return expected_percent(self.facts.work_start or self.facts.start, self.deadline or day, day)

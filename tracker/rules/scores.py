@@ -14,7 +14,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from tracker.rules.lights import Rag, behind_milestone, light_of
-from tracker.rules.periods import Quarter, Year, cutoff_moment, due_in, end_of_day, end_of_minute, local_date
+from tracker.rules.periods import Quarter, Year, cutoff_moment, due_in, end_of_day, end_of_minute
 from tracker.rules.progress import Reading, percent_text, read
 from tracker.rules.status import ReportStatus, day_label, last_due, period_status
 from tracker.rules.values import AssignmentFacts, Direction, Finding, IndicatorSpec, ReportingRules, Unit
@@ -75,22 +75,21 @@ def apportion(amounts: Sequence[Fraction]) -> list[Decimal]:
     Each amount is rounded down, then the hundredths still missing go one each to the amounts with
     the largest remainders (the earlier one on a tie): the largest-remainder method.
     """
-    # In whole hundredths and integer remainders: a yearly assessment apportions tens of thousands
-    # of amounts, and Fraction arithmetic on each was most of its time.
+    # In whole hundredths and integer remainders over one common denominator: a yearly assessment
+    # apportions tens of thousands of amounts, and Fraction arithmetic on each was most of its time.
     wholes, remainders = [], []
-    spare: dict[int, int] = {}  # the remainders' numerators, by denominator
     for index, amount in enumerate(amounts):
         whole, rest = divmod(amount.numerator * 100, amount.denominator)
         wholes.append(whole)
         if rest:
-            remainders.append((Fraction(rest, amount.denominator), index))
-            spare[amount.denominator] = spare.get(amount.denominator, 0) + rest
+            remainders.append((rest, amount.denominator, index))
+    common = math.lcm(*{denominator for _, denominator, _ in remainders})
+    scaled = [(rest * (common // denominator), index) for rest, denominator, index in remainders]
     # The rounded total less the rounded-down amounts: the remainders' sum rounded half up.
-    left = sum((Fraction(rest, denominator) for denominator, rest in spare.items()), Fraction(0))
-    missing = math.floor(left + Fraction(1, 2))
+    missing = (2 * sum(rest for rest, _ in scaled) + common) // (2 * common)
     # Only amounts with a remainder can take one (there are never fewer of them than missing); the
     # sort is stable, so on equal remainders the earlier amount comes first.
-    for _, index in sorted(remainders, key=lambda item: item[0], reverse=True)[:missing]:
+    for _, index in sorted(scaled, key=lambda item: item[0], reverse=True)[:missing]:
         wholes[index] += 1
     return [Decimal(whole) * CENT for whole in wholes]
 
@@ -110,12 +109,14 @@ def _part(part: Part, weight: Decimal, full: str, losses: list[tuple[Fraction, s
     if not losses:
         return lines
     per_item = Fraction(weight) / len(losses)
-    amount_of: dict[Fraction, Fraction] = {}  # most items lose one of a few shares (0, ½, 1)
+    # Most items lose one of a few shares (KEPT, HALF, WHOLE): each is multiplied once, and looked
+    # up by identity, as hashing a Fraction costs about as much as the product.
+    amount_of: dict[int, Fraction] = {}
     amounts = []
     for share, _ in losses:
-        amount = amount_of.get(share)
+        amount = amount_of.get(id(share))
         if amount is None:
-            amount = amount_of[share] = per_item * share
+            amount = amount_of[id(share)] = per_item * share
         amounts.append(amount)
     deductions = apportion(amounts)
     for deduction, (share, text) in zip(deductions, losses, strict=True):
@@ -166,7 +167,7 @@ def _milestone_ratio(reading: Reading, spec: IndicatorSpec) -> Fraction | None:
     for a ceiling, the ceiling over the value); None when it is not behind."""
     if behind_milestone(reading, spec) is None:
         return None
-    milestone = [m for m in spec.milestones if end_of_day(m.date) < reading.as_of][-1]
+    milestone = [m for m in spec.milestones if m.date < reading.day][-1]  # the day has ended by as_of
     value = reading.indicator_value(spec.name)
     if value is None or value <= 0 and spec.direction is Direction.UP:
         return Fraction(0)
@@ -191,7 +192,7 @@ def progress_lines(readings: Sequence[Reading], rules: ReportingRules) -> list[S
     """
     losses: list[tuple[Fraction, str]] = []
     for reading in readings:
-        facts, day = reading.facts, local_date(reading.as_of)
+        facts, day = reading.facts, reading.day
         has_milestones = any(spec.milestones for spec in facts.indicators)
         if facts.start > day or not (facts.has_dated_deadline or has_milestones):
             continue

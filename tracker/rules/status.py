@@ -12,10 +12,10 @@ from tracker.rules.periods import (
     at_2359,
     due_date,
     due_in,
-    due_moment,
     end_of_minute,
     local_date,
     period_of,
+    plan_due,
 )
 from tracker.rules.progress import Reading, read
 from tracker.rules.values import AssignmentFacts, ReportingRules
@@ -64,7 +64,7 @@ def report_due(reading: Reading, period: ReportPeriod) -> tuple[datetime, date |
     """
     extension = reading.period_extension(period)
     if extension is None:
-        return due_moment(period, reading.rules), None
+        return plan_due(period, reading.rules).moment, None
     return at_2359(extension.new_deadline), extension.new_deadline
 
 
@@ -84,13 +84,14 @@ def period_status(reading: Reading, period: ReportPeriod) -> ReportState:
       already reads "missing" (逾期未报); a report sent later turns it into "late".
     An approved extension moves the due moment (see `report_due`) and the reason says so.
     """
-    key = ("period_status", period)
-    if key not in reading.memo:
+    state = reading.memo.get(period)  # kept under the period itself
+    if state is None:
         if reading.facts.cadence != "monthly" and isinstance(period, Period):
-            reading.memo[key] = month_status(reading, period)
+            state = month_status(reading, period)
         else:
-            reading.memo[key] = _period_status(reading, period)
-    return reading.memo[key]
+            state = _period_status(reading, period)
+        reading.memo[period] = state
+    return state
 
 
 def month_status(reading: Reading, month: Period) -> ReportState:
@@ -116,31 +117,32 @@ def month_status(reading: Reading, month: Period) -> ReportState:
 
 
 def _period_status(reading: Reading, period: ReportPeriod) -> ReportState:
-    facts, as_of = reading.facts, reading.as_of
-    due, extended_to = report_due(reading, period)
-    due_end = end_of_minute(due)
-    suffix = "" if extended_to is None else f"（已批准延期至{day_label(extended_to)}）"
-
-    def state(
-        status: ReportStatus, reason: str, submitted: datetime | None = None, late: int = 0
-    ) -> ReportState:
-        return ReportState(period, status, due, submitted, late, extended_to, reason)
-
-    if facts.start > due_date(period, reading.rules):
-        return state(ReportStatus.NOT_DUE, f"{period.label}无需报送（{day_label(facts.start)}开始）")
-    if reading.done_since(due_end) is not None:
-        return state(ReportStatus.NOT_DUE, f"{period.label}无需报送（已办结）")
-    first = reading.first_submission(period)
-    if first is not None and first <= due_end:
-        return state(ReportStatus.ON_TIME, f"{period.label}按时报送{suffix}", first)
-    if first is not None:
+    facts = reading.facts
+    plan = plan_due(period, reading.rules)
+    if reading.period_extension(period) is None:
+        due, due_end, extended_to, suffix = plan.moment, plan.end, None, ""
+    else:
+        due, extended_to = report_due(reading, period)
+        due_end = end_of_minute(due)
+        suffix = f"（已批准延期至{day_label(extended_to)}）"
+    label, first, days = period.label, None, 0
+    if facts.start > plan.day:
+        status, reason = ReportStatus.NOT_DUE, f"{label}无需报送（{day_label(facts.start)}开始）"
+    elif reading.done_since(due_end) is not None:
+        status, reason = ReportStatus.NOT_DUE, f"{label}无需报送（已办结）"
+    elif (first := reading.first_submission(period)) is not None and first <= due_end:
+        status, reason = ReportStatus.ON_TIME, f"{label}按时报送{suffix}"
+    elif first is not None:
         days = working_days_late(local_date(due), local_date(first))
-        return state(ReportStatus.LATE, f"{period.label}报送迟报 {days} 个工作日{suffix}", first, days)
-    if as_of <= due_end:
-        return state(
-            ReportStatus.NOT_DUE, f"{period.label}报送未到期（{day_label(local_date(due))} 23:59 前）{suffix}"
+        status, reason = ReportStatus.LATE, f"{label}报送迟报 {days} 个工作日{suffix}"
+    elif reading.as_of <= due_end:
+        status, reason = (
+            ReportStatus.NOT_DUE,
+            f"{label}报送未到期（{day_label(local_date(due))} 23:59 前）{suffix}",
         )
-    return state(ReportStatus.MISSING, f"{period.label}报送缺报{suffix}")
+    else:
+        status, reason = ReportStatus.MISSING, f"{label}报送缺报{suffix}"
+    return ReportState(period, status, due, first, days, extended_to, reason)
 
 
 def last_due(reading: Reading) -> ReportState | None:
@@ -156,7 +158,7 @@ def last_due(reading: Reading) -> ReportState | None:
 
 
 def _last_due(reading: Reading) -> ReportState | None:
-    period = period_of(reading.facts.cadence, local_date(reading.as_of))
+    period = period_of(reading.facts.cadence, reading.day)
     first = period_of(reading.facts.cadence, reading.facts.start)
     while period >= first:
         state = period_status(reading, period)

@@ -289,6 +289,8 @@ class Finding:
         """
         if self.opened_at > as_of:
             return False
+        if not self.closed_at and not self.reopened_at:
+            return True
         events = [(moment, 0) for moment in self.closed_at if moment <= as_of]
         events += [(moment, 1) for moment in self.reopened_at if moment <= as_of]
         return not events or max(events)[1] == 1
@@ -389,10 +391,11 @@ class AssignmentFacts:
         """Whether everything in these facts (and their members') was recorded by `moment`, so that
         `as_of(moment)` leaves them as they are."""
         for revision in self.revisions:
+            signed, returned = revision.signed_off_at, revision.returned_at
             if (
                 revision.recorded_at > moment
-                or _after(revision.signed_off_at, moment)
-                or _after(revision.returned_at, moment)
+                or (signed is not None and signed > moment)
+                or (returned is not None and returned > moment)
             ):
                 return False
         for finding in self.findings:

@@ -37,6 +37,7 @@ def working_day_on_or_after(day: date) -> date:
     return day if is_working_day(day) else next_working_day(day)
 
 
+@lru_cache(maxsize=8192)  # a yearly assessment asks it for every late report
 def working_days_late(due: date, submitted: date) -> int:
     """How many working days a report sent on `submitted` is late for a report due on `due`.
 

@@ -20,7 +20,7 @@ from zxcvbn import zxcvbn
 from tracker.clock import now
 from tracker.services import users
 from tracker.services.users import check_password
-from tracker.store import audit
+from tracker.store import audit, hot
 from tracker.store.db import write_transaction
 from tracker.store.models import LoginAttempt, User, UserSession
 
@@ -171,9 +171,7 @@ def session_user(token: str | None) -> tuple[User, UserSession] | None:
     """The user behind a session token, if the session is open, fresh and the account active."""
     if not token:
         return None
-    session = (
-        UserSession.select(UserSession, User).join(User).where(UserSession.token_hash == _hash(token)).first()
-    )
+    session = hot.read_session(_hash(token))  # every signed-in request: plain SQL built once
     if session is None or session.revoked_at is not None or not session.user.active:
         return None
     moment = now()

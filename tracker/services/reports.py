@@ -672,7 +672,7 @@ def record_revision(
             .first()
         )
         raise StaleRevision(_views([latest], indicators)[0])
-    revision = ReportRevision.create(
+    revision = ReportRevision(
         report=report_id,
         number=latest_number + 1,
         author=scope.user_id,
@@ -687,6 +687,7 @@ def record_revision(
         indicator_notes={c: n.strip() for c, n in sorted(data.indicator_notes.items()) if n.strip()},
         source=source,
     )
+    hot.insert(ReportRevision, revision)
     stored, uploads = [], []
     for checked in files:
         if upload_dir is None:
@@ -852,11 +853,7 @@ def save_report(
             )
             audit.record_many(scope.username, made + changes, head=known.audit_head)
             if draft_left:
-                ReportDraft.delete().where(
-                    ReportDraft.user == scope.user_id,
-                    ReportDraft.assignment == assignment.id,
-                    ReportDraft.period == str(the_period),
-                ).execute()
+                hot.delete_draft(scope.user_id, assignment.id, str(the_period))
     except BaseException:
         for path in written:  # the rows rolled back; so do the files
             path.unlink(missing_ok=True)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker.clock import now
+from tracker.store import hot
 from tracker.store.db import db
 from tracker.store.models import AuditEvent
 
@@ -180,7 +181,7 @@ def record_many(actor: str, changes: list[Change], head=_READ) -> int:
         )
         prev = digest
     for start in range(0, len(rows), 500):  # SQLite caps the number of bound variables per statement
-        AuditEvent.insert_many(rows[start : start + 500]).execute()
+        hot.insert(AuditEvent, rows[start : start + 500])
     return len(rows)
 
 

@@ -1,7 +1,10 @@
 """Hand-written SQL for the hottest write, a report's save: everything it reads in one statement,
-built once per dialect (peewee spent half of a save turning queries into SQL text, issue 17).
+and every statement it writes (the session lookup, the report, the revision, the audit events, the
+draft's removal), each built once per dialect (peewee spent half of a save turning queries into SQL
+text, issue 17).
 
-The rows come back as the same model instances peewee would build, so the services above do not know.
+Values go through the models' own `db_value`, and rows come back as the same model instances peewee
+would build, so the services above do not know.
 """
 
 from __future__ import annotations
@@ -9,10 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tracker.store.db import db, is_postgres
-from tracker.store.models import Assignment, Indicator, Measure, Plan, Report
+from tracker.store.models import Assignment, Indicator, Measure, Plan, Report, ReportDraft, User, UserSession
 
 _UNIT_SEP, _RECORD_SEP = "\x1f", "\x1e"  # control characters: JSON text always escapes them
 _sql: dict[bool, str] = {}
+_built: dict[tuple, str] = {}  # (what, dialect, …) → SQL text
+
+
+def _once(key: tuple, build) -> str:
+    """The SQL text for `key` on the current dialect, built on first use."""
+    key = (*key, is_postgres())
+    sql = _built.get(key)
+    if sql is None:
+        sql = _built[key] = build()
+    return sql
+
+
+def _table(model) -> str:
+    return f'"{model._meta.table_name}"'
 
 
 def _columns(model, alias: str) -> str:
@@ -112,4 +129,70 @@ def insert_report(assignment_id: int, period: str, created_at, drop_draft_of: in
             " INSERT INTO report (assignment_id, period, created_at) VALUES (%s, %s, %s) RETURNING id",
             (drop_draft_of, assignment_id, period, *values),
         ).fetchone()[0]
-    return Report.insert(assignment=assignment_id, period=period, created_at=created_at).execute()
+    return insert(Report, Report(assignment=assignment_id, period=period, created_at=created_at))
+
+
+def read_session(token_hash: str) -> UserSession | None:
+    """The session with this token hash, with its `.user` attached (one statement, no lazy query)."""
+    fs, fu = UserSession._meta.sorted_fields, User._meta.sorted_fields
+    sql = _once(
+        ("session",),
+        lambda: (
+            f"SELECT {_columns(UserSession, 's')}, {_columns(User, 'u')}"  # nosec B608 # column and table names only
+            f" FROM {_table(UserSession)} s JOIN {_table(User)} u ON u.id = s.user_id"
+            f" WHERE s.token_hash = {db.obj.param}"
+        ),
+    )
+    row = db.execute_sql(sql, (token_hash,)).fetchone()
+    if row is None:
+        return None
+    session = _model(UserSession, fs, row[: len(fs)])
+    session.user = _model(User, fu, row[len(fs) :])
+    return session
+
+
+def _insert_sql(model, columns: tuple[str, ...], rows: int) -> str:
+    p = db.obj.param
+    one = "(" + ", ".join([p] * len(columns)) + ")"
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f"INSERT INTO {_table(model)} ({names}) VALUES {', '.join([one] * rows)}"  # nosec B608 # names and placeholders only
+    return sql + " RETURNING id" if is_postgres() and rows == 1 and "id" in model._meta.fields else sql
+
+
+def insert(model, instance_or_rows) -> int | None:
+    """INSERT a model instance (its fields but the id, as `Model.create` would; the new id is set on
+    it and returned) or a list of row dicts keyed by field name (every field but the id, as
+    `insert_many`; nothing returned) in one statement of plain SQL."""
+    fields = [f for f in model._meta.sorted_fields if f is not model._meta.primary_key]
+    columns = tuple(f.column_name for f in fields)
+    if isinstance(instance_or_rows, list):
+        rows = instance_or_rows
+        params = [f.db_value(row[f.name]) for row in rows for f in fields]
+        db.execute_sql(
+            _once(("insert", model.__name__, len(rows)), lambda: _insert_sql(model, columns, len(rows))),
+            params,
+        )
+        return None
+    instance = instance_or_rows
+    data = instance.__data__
+    params = [f.db_value(data.get(f.name)) for f in fields]
+    cursor = db.execute_sql(
+        _once(("insert", model.__name__, 1), lambda: _insert_sql(model, columns, 1)), params
+    )
+    new_id = cursor.fetchone()[0] if is_postgres() else cursor.lastrowid
+    instance.id = new_id
+    instance._dirty.clear()
+    return new_id
+
+
+def delete_draft(user_id: int, assignment_id: int, period: str) -> None:
+    """Remove a person's draft of a report (it has done its job once the report is saved)."""
+    p = db.obj.param
+    sql = _once(
+        ("drop draft",),
+        lambda: (
+            f"DELETE FROM {_table(ReportDraft)}"  # nosec B608 # the table's name only
+            f" WHERE user_id = {p} AND assignment_id = {p} AND period = {p}"
+        ),
+    )
+    db.execute_sql(sql, (user_id, assignment_id, period))

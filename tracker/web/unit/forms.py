@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -61,18 +63,27 @@ class ReportForm(FlaskForm):
 
 def report_form(indicators, **kwargs) -> ReportForm:
     """A ReportForm with a value and a note field for each indicator of the measure."""
+    return _report_form_class(tuple((i.id, i.name) for i in indicators))(**kwargs)
 
+
+@functools.lru_cache(maxsize=1024)
+def _report_form_class(indicators: tuple[tuple[int, str], ...]) -> type[ReportForm]:
+    # Made once per set of indicators: a class made per request cost a report POST more than its SQL.
     class MeasureReportForm(ReportForm):
         pass
 
-    for i in indicators:
+    for indicator_id, name in indicators:
         setattr(
-            MeasureReportForm, f"ind_{i.id}", StringField(i.name, validators=[Optional(), Length(max=40)])
+            MeasureReportForm,
+            f"ind_{indicator_id}",
+            StringField(name, validators=[Optional(), Length(max=40)]),
         )
         setattr(
-            MeasureReportForm, f"note_{i.id}", StringField("说明", validators=[Length(max=SUMMARY_LIMIT)])
+            MeasureReportForm,
+            f"note_{indicator_id}",
+            StringField("说明", validators=[Length(max=SUMMARY_LIMIT)]),
         )
-    return MeasureReportForm(**kwargs)
+    return MeasureReportForm
 
 
 class ReturnForm(FlaskForm):

@@ -1,6 +1,6 @@
 """Benchmark: clerks posting monthly reports to the app under waitress, on SQLite and PostgreSQL.
 
-    .venv/bin/python scripts/bench/submit.py [--quick] [--postgres URL] [--no-postgres] [--seconds 10]
+    .venv/bin/python scripts/bench/submit.py [--quick] [--postgres URL] [--no-postgres | --no-sqlite] [--seconds 10]
 
 For each database (a SQLite file in a temporary folder; and a fresh PostgreSQL database made next to
 `--postgres URL`, by default postgresql://postgres@127.0.0.1:5432/test when it answers, dropped at
@@ -238,15 +238,19 @@ class Result:
     statuses: Counter = field(default_factory=Counter)
     errors: int = 0
     seconds: float = 0.0
+    cpu: float | None = None  # the server's CPU seconds from the start line to the last answer
 
 
-def run_clients(port: int, clients: list[Client], seconds: float) -> Result:
+def run_clients(port: int, clients: list[Client], seconds: float, pid: int | None = None) -> Result:
     result, lock = Result(), threading.Lock()
     budget = [MAX_REQUESTS]
     deadline = [0.0]
     began = [0.0]
 
+    cpu_began = [0.0]
+
     def go():  # run by the last thread to reach the start line, before any of them is released
+        cpu_began[0] = cpu_seconds(pid) if pid else 0.0  # after the form GETs: only POSTs are counted
         began[0] = time.perf_counter()
         deadline[0] = began[0] + seconds
 
@@ -313,15 +317,20 @@ def run_clients(port: int, clients: list[Client], seconds: float) -> Result:
     for t in threads:
         t.join(seconds + 120)
     result.seconds = time.perf_counter() - began[0]
+    if pid:
+        result.cpu = cpu_seconds(pid) - cpu_began[0]
     return result
 
 
-def run_limit_clients(port: int, clients: list[Client], seconds: float) -> Result:
+def run_limit_clients(port: int, clients: list[Client], seconds: float, pid: int | None = None) -> Result:
     """The same loop against the limit app: sign in once, then POST the same body until the budget ends."""
     result, lock = Result(), threading.Lock()
     budget, deadline, began = [MAX_REQUESTS], [0.0], [0.0]
 
+    cpu_began = [0.0]
+
     def go():
+        cpu_began[0] = cpu_seconds(pid) if pid else 0.0
         began[0] = time.perf_counter()
         deadline[0] = began[0] + seconds
 
@@ -361,6 +370,8 @@ def run_limit_clients(port: int, clients: list[Client], seconds: float) -> Resul
     for t in threads:
         t.join(seconds + 120)
     result.seconds = time.perf_counter() - began[0]
+    if pid:
+        result.cpu = cpu_seconds(pid) - cpu_began[0]
     return result
 
 
@@ -371,10 +382,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def measured(run, pid: int) -> tuple[Result, float]:
-    """A run and the server's CPU milliseconds per request during it."""
+    """A run and the server's CPU milliseconds per POST during it (from the start line, so the
+    clients' form GETs before it are not counted)."""
     before = cpu_seconds(pid)
     r = run()
-    return r, (cpu_seconds(pid) - before) * 1000 / max(1, len(r.latencies))
+    cpu = r.cpu if r.cpu is not None else cpu_seconds(pid) - before
+    return r, cpu * 1000 / max(1, len(r.latencies))
 
 
 def p95(r: Result) -> float:
@@ -541,9 +554,14 @@ def bench(label: str, url: str, folder: Path, seconds: float, cores, repeats: in
         print(f"  {len(clients)} sign-ins (real argon2id) in {time.perf_counter() - began:.1f} s", flush=True)
         product_runs, limit_runs = [], []
         for _ in range(repeats):  # interleaved: tracker, limit, tracker, limit, …
-            product_runs.append(measured(lambda: run_clients(port, clients[:8], seconds), server.pid))
+            product_runs.append(
+                measured(lambda: run_clients(port, clients[:8], seconds, server.pid), server.pid)
+            )
             limit_runs.append(
-                measured(lambda: run_limit_clients(limit_port, clients[:8], seconds), limit_server.pid)
+                measured(
+                    lambda: run_limit_clients(limit_port, clients[:8], seconds, limit_server.pid),
+                    limit_server.pid,
+                )
             )
         for name, runs in (("tracker, 8 clients", product_runs), ("limit, 8 clients", limit_runs)):
             middle = sorted(runs, key=lambda rc: len(rc[0].latencies) / rc[0].seconds)[len(runs) // 2]
@@ -596,7 +614,11 @@ def bench(label: str, url: str, folder: Path, seconds: float, cores, repeats: in
 
 
 def run(
-    quick: bool = False, postgres: bool = True, seconds: float | None = None, base: str | None = None
+    quick: bool = False,
+    postgres: bool = True,
+    seconds: float | None = None,
+    base: str | None = None,
+    sqlite: bool = True,
 ) -> list[dict]:
     seconds = seconds or (3.0 if quick else 5.0)
     repeats = 1 if quick else 3
@@ -611,17 +633,18 @@ def run(
     folder = Path(tempfile.mkdtemp(prefix="tracker-bench-submit-"))
     entries = []
     try:
-        entries.append(
-            bench(
-                "SQLite",
-                f"sqlite:///{folder}/sqlite/tracker.db",
-                folder / "sqlite",
-                seconds,
-                cores,
-                repeats,
-                quick,
+        if sqlite:
+            entries.append(
+                bench(
+                    "SQLite",
+                    f"sqlite:///{folder}/sqlite/tracker.db",
+                    folder / "sqlite",
+                    seconds,
+                    cores,
+                    repeats,
+                    quick,
+                )
             )
-        )
         base = None if not postgres else (base or (DEFAULT_PG if pg_answers(DEFAULT_PG) else None))
         if base is None:
             print("\nPostgreSQL: skipped (give --postgres URL)")
@@ -651,10 +674,11 @@ def main() -> None:
         "--postgres", metavar="URL", help=f"a PostgreSQL server to make a database on ({DEFAULT_PG})"
     )
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--quick", action="store_true", help="one repeat of 3 s, side by side only")
     parser.add_argument("--seconds", type=float, default=None, help="at most this long per run (default 5)")
     args = parser.parse_args()
-    run(args.quick, not args.no_postgres, args.seconds, args.postgres)
+    run(args.quick, not args.no_postgres, args.seconds, args.postgres, not args.no_sqlite)
 
 
 if __name__ == "__main__":

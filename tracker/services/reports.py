@@ -637,7 +637,9 @@ def record_revision(
 ) -> tuple[ReportRevision, list[audit.Change]]:
     """Insert the next revision of (assignment, period). Call inside `write_transaction()`; returns the
     revision and the audit changes to record. Checks the version when `expected_revision_number` is given.
-    `known`: the report's state as read in this transaction (`hot.read_for_save`), not read again."""
+    `known`: the report's state as read in this transaction (`hot.read_for_save`), not read again;
+    when it holds the revision's id (PostgreSQL) and there are no files, the revision is not inserted
+    here: the caller passes it to `audit.record_many(..., along=revision)`."""
     changes = []
     if known is not None:
         report_id, latest_number = known.report_id, known.latest_number
@@ -687,7 +689,10 @@ def record_revision(
         indicator_notes={c: n.strip() for c, n in sorted(data.indicator_notes.items()) if n.strip()},
         source=source,
     )
-    hot.insert(ReportRevision, revision)
+    if known is not None and known.revision_id is not None and not files:
+        revision.id = known.revision_id  # inserted by the caller with its audit events, in one round trip
+    else:
+        hot.insert(ReportRevision, revision)
     stored, uploads = [], []
     for checked in files:
         if upload_dir is None:
@@ -795,7 +800,7 @@ def save_report(
         key = period  # check_period below says what is wrong with it
     written: list[Path] = []
     try:
-        with write_transaction():
+        with write_transaction(lock_with_first_read=True):
             known = hot.read_for_save(assignment_id, key, scope.user_id)
             if known is None:
                 raise OutOfScope(f"assignment {assignment_id}")
@@ -851,7 +856,14 @@ def save_report(
                 written=written,
                 known=known,
             )
-            audit.record_many(scope.username, made + changes, head=known.audit_head)
+            audit.record_many(
+                scope.username,
+                made + changes,
+                head=known.audit_head,
+                along=revision
+                if known.revision_id is not None and not files
+                else None,  # see record_revision
+            )
             if draft_left:
                 hot.delete_draft(scope.user_id, assignment.id, str(the_period))
     except BaseException:

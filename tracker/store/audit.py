@@ -33,6 +33,7 @@ from tracker.store.db import db
 from tracker.store.models import AuditEvent
 
 GENESIS = "0" * 64
+_key_cache: dict[str, tuple[tuple, bytes]] = {}
 KEYED_ACTION = "audit.keyed"
 
 
@@ -58,17 +59,29 @@ def audit_key(create: bool = True) -> bytes | None:
     if value:
         return value.encode("utf-8")
     path = key_path()
-    if not path.exists():
-        if not create:
-            return None
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32) + "\n")
+    try:
+        seen = path.stat()
+    except FileNotFoundError:
+        seen = None
+    if seen is not None:
+        # Read once per file version: every saved change seals an event (a file read per report POST).
+        stamp = (str(path), seen.st_ino, seen.st_mtime_ns, seen.st_size)
+        cached = _key_cache.get("key")
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        key = path.read_text("utf-8").strip().encode("utf-8")
+        _key_cache["key"] = (stamp, key)  # one entry: the file this process uses
+        return key
+    if not create:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        pass
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
     return path.read_text("utf-8").strip().encode("utf-8")
 
 
@@ -143,10 +156,11 @@ def record(
 _READ = object()
 
 
-def record_many(actor: str, changes: list[Change], head=_READ) -> int:
+def record_many(actor: str, changes: list[Change], head=_READ, along=None) -> int:
     """Append events in order with one read of the chain's head and one insert (a bulk load's path).
     `head` is the chain's (seq, hash) or None for an empty chain, when the caller already read it
-    under this transaction's write lock (a report's save reads it with everything else)."""
+    under this transaction's write lock (a report's save reads it with everything else). `along`:
+    the changed row, its id already taken, to insert in the same round trip (PostgreSQL)."""
     if not changes:
         return 0
     if not db.in_transaction():
@@ -181,7 +195,7 @@ def record_many(actor: str, changes: list[Change], head=_READ) -> int:
         )
         prev = digest
     for start in range(0, len(rows), 500):  # SQLite caps the number of bound variables per statement
-        hot.insert(AuditEvent, rows[start : start + 500])
+        hot.insert_many(AuditEvent, rows[start : start + 500], along=along if start == 0 else None)
     return len(rows)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -29,6 +31,46 @@ SQLITE_PRAGMAS = {
 
 # Taken inside every write transaction on PostgreSQL so that audit events chain in one order.
 _PG_WRITE_LOCK = 7_446_353
+_PG_LOCK_SQL = f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})"
+_lock = threading.local()  # .pending: this thread's write transaction still has to take the lock
+# A pooled PostgreSQL connection handed back less than this long ago is taken as alive without the
+# pool's round trip (`SELECT 1`, made under the pool's lock); one idle longer is still checked.
+_PG_FRESH_SECONDS = 5.0
+
+
+class _SqlitePool(PooledSqliteDatabase):
+    """SQLite with the process's writers queued on a lock of their own: SQLite's busy handler makes a
+    waiting writer sleep 1, 2, 5, 10 … ms between tries, so under a burst the write lock sat free
+    while every waiter slept (report POSTs from 8 clients, issue 17). Other processes still wait
+    on the busy timeout."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.writer = threading.Lock()
+
+
+class _PostgresPool(PooledPostgresqlDatabase):
+    """The pool, minus a round trip per request: a connection used moments ago is not pinged again."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._handed_back: dict[int, float] = {}
+
+    def _is_closed(self, conn):
+        handed_back = self._handed_back.pop(self.conn_key(conn), None)
+        if (
+            not conn.closed
+            and handed_back is not None
+            and time.monotonic() - handed_back < _PG_FRESH_SECONDS
+            and self._adapter.txn_status(conn) == self._adapter.txn_idle
+        ):
+            return False
+        return super()._is_closed(conn)
+
+    def _close(self, conn, close_conn=False):
+        super()._close(conn, close_conn)
+        if not close_conn and not conn.closed:
+            self._handed_back[self.conn_key(conn)] = time.monotonic()
 
 
 class DatabaseURLError(ValueError):
@@ -52,7 +94,7 @@ def make_database(url: str) -> peewee.Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileExistsError):  # created owner-only: it holds every report
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        return PooledSqliteDatabase(
+        return _SqlitePool(
             path,
             pragmas=SQLITE_PRAGMAS,
             # Every transaction takes the write lock up front: no deadlock when two writers upgrade.
@@ -65,7 +107,7 @@ def make_database(url: str) -> peewee.Database:
         options = dict(parse_qsl(parts.query))
         # The app's statements are short: JIT compilation cost more than it saved (board CPU -25% off).
         options.setdefault("options", "-c jit=off")
-        return PooledPostgresqlDatabase(
+        return _PostgresPool(
             unquote(parts.path.lstrip("/")) or "postgres",
             user=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
@@ -93,12 +135,35 @@ def is_postgres() -> bool:
 
 
 @contextmanager
-def write_transaction():
-    """A transaction for a change: serialised with every other writer, so the audit chain stays linear."""
-    with db.atomic() as txn:
-        if is_postgres() and db.transaction_depth() == 1:
-            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_WRITE_LOCK,))
-        yield txn
+def write_transaction(lock_with_first_read: bool = False):
+    """A transaction for a change: serialised with every other writer, so the audit chain stays linear.
+
+    `lock_with_first_read`: on PostgreSQL the lock is sent with the caller's first statement, which
+    must go through `with_write_lock` (one round trip fewer while every other writer waits); a body
+    that never sends one still takes the lock before it commits."""
+    writer = getattr(db.obj, "writer", None) if db.transaction_depth() == 0 else None
+    with writer or contextlib.nullcontext(), db.atomic() as txn:
+        outermost = is_postgres() and db.transaction_depth() == 1
+        if outermost and lock_with_first_read:
+            _lock.pending = True
+        elif outermost:
+            db.execute_sql(_PG_LOCK_SQL)
+        try:
+            yield txn
+            if outermost and getattr(_lock, "pending", False):
+                db.execute_sql(with_write_lock("SELECT 1"))
+        finally:
+            if outermost:
+                _lock.pending = False
+
+
+def with_write_lock(sql: str) -> str:
+    """`sql`, preceded by the write lock's statement when this transaction has not taken it yet: the
+    two go in one round trip, the lock first (the read that follows sees every earlier writer's rows)."""
+    if getattr(_lock, "pending", False):
+        _lock.pending = False
+        return f"{_PG_LOCK_SQL}; {sql}"
+    return sql
 
 
 def sync_sequences(models) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracker.store.db import db, is_postgres
+from tracker.store.db import db, is_postgres, with_write_lock
 from tracker.store.models import Assignment, Indicator, Measure, Plan, Report, ReportDraft, User, UserSession
 
 _UNIT_SEP, _RECORD_SEP = "\x1f", "\x1e"  # control characters: JSON text always escapes them
@@ -40,6 +40,8 @@ def _save_target_sql(postgres: bool) -> str:
     p = db.obj.param
     concat = f"r.period || {p} || CAST(rr.number AS TEXT) || {p} || CAST(rr.indicator_values AS TEXT)"
     aggregate = f"string_agg({concat}, {p})" if postgres else f"group_concat({concat}, {p})"
+    # Once per statement (an uncorrelated subquery), whatever the number of indicator rows.
+    next_id = "(SELECT nextval(pg_get_serial_sequence('report_revision', 'id')))" if postgres else "NULL"
     return (
         f"SELECT {_columns(Assignment, 'a')}, {_columns(Measure, 'm')}, {_columns(Plan, 'p')},"  # nosec B608 # only column names and the driver's placeholder are spliced; every value is bound
         f" (SELECT r.id FROM report r WHERE r.assignment_id = a.id AND r.period = {p}),"
@@ -50,6 +52,8 @@ def _save_target_sql(postgres: bool) -> str:
         " (SELECT COUNT(*) FROM event_subscription s WHERE s.active = TRUE),"
         " (SELECT e.seq FROM audit_event e ORDER BY e.seq DESC LIMIT 1),"
         " (SELECT e.hash FROM audit_event e ORDER BY e.seq DESC LIMIT 1),"
+        # PostgreSQL: the id the revision will take, so that it goes out with its audit events.
+        f" {next_id},"
         f" (SELECT {aggregate} FROM report_revision rr JOIN report r ON r.id = rr.report_id"
         f"  WHERE r.assignment_id = a.id AND r.period < {p}),"
         f" {_columns(Indicator, 'i')}"
@@ -71,6 +75,7 @@ class SaveRead:
     any_subscription: bool  # an active event subscription exists
     audit_head: tuple[int, str] | None
     earlier: tuple[tuple[str, int, str], ...]  # (period, number, indicator values JSON) before the period
+    revision_id: int | None  # PostgreSQL: the next revision's id, taken from its sequence
 
 
 def _model(model, fields, values):
@@ -83,13 +88,14 @@ def _model(model, fields, values):
 def read_for_save(assignment_id: int, period: str, user_id: int) -> SaveRead | None:
     """One statement: the assignment, its measure, plan and indicators, the report's state, the
     person's draft, whether anyone subscribes to events, the audit chain's head and the earlier
-    indicator values. None when there is no such assignment."""
+    indicator values. None when there is no such assignment. The first statement of a
+    `write_transaction(lock_with_first_read=True)`: it carries the write lock."""
     postgres = is_postgres()
     if postgres not in _sql:
         _sql[postgres] = _save_target_sql(postgres)
     # In the order of the placeholders: report, latest, draft, the earlier values' separators, period, id.
     params = (period, period, user_id, period, _UNIT_SEP, _UNIT_SEP, _RECORD_SEP, period, assignment_id)
-    rows = db.execute_sql(_sql[postgres], params).fetchall()
+    rows = db.execute_sql(with_write_lock(_sql[postgres]), params).fetchall()
     if not rows:
         return None
     fa, fm, fp, fi = (m._meta.sorted_fields for m in (Assignment, Measure, Plan, Indicator))
@@ -100,8 +106,8 @@ def read_for_save(assignment_id: int, period: str, user_id: int) -> SaveRead | N
     measure = _model(Measure, fm, first[a_end:m_end])
     measure.plan = _model(Plan, fp, first[m_end:p_end])
     assignment.measure = measure
-    report_id, latest, drafts, subs, seq, digest, earlier = first[p_end : p_end + 7]
-    indicators = tuple(_model(Indicator, fi, row[p_end + 7 :]) for row in rows if row[p_end + 7] is not None)
+    report_id, latest, drafts, subs, seq, digest, revision_id, earlier = first[p_end : p_end + 8]
+    indicators = tuple(_model(Indicator, fi, row[p_end + 8 :]) for row in rows if row[p_end + 8] is not None)
     found = []
     for record in (earlier or "").split(_RECORD_SEP) if earlier else ():
         period_text, number, values = record.split(_UNIT_SEP, 2)
@@ -116,6 +122,7 @@ def read_for_save(assignment_id: int, period: str, user_id: int) -> SaveRead | N
         any_subscription=bool(subs),
         audit_head=None if seq is None else (seq, digest),
         earlier=tuple(found),
+        revision_id=revision_id,
     )
 
 
@@ -151,38 +158,58 @@ def read_session(token_hash: str) -> UserSession | None:
     return session
 
 
-def _insert_sql(model, columns: tuple[str, ...], rows: int) -> str:
+def _insert_sql(model, columns: tuple[str, ...], rows: int, returning: bool) -> str:
     p = db.obj.param
     one = "(" + ", ".join([p] * len(columns)) + ")"
     names = ", ".join(f'"{c}"' for c in columns)
     sql = f"INSERT INTO {_table(model)} ({names}) VALUES {', '.join([one] * rows)}"  # nosec B608 # names and placeholders only
-    return sql + " RETURNING id" if is_postgres() and rows == 1 and "id" in model._meta.fields else sql
+    return sql + " RETURNING id" if returning else sql
 
 
-def insert(model, instance_or_rows) -> int | None:
-    """INSERT a model instance (its fields but the id, as `Model.create` would; the new id is set on
-    it and returned) or a list of row dicts keyed by field name (every field but the id, as
-    `insert_many`; nothing returned) in one statement of plain SQL."""
-    fields = [f for f in model._meta.sorted_fields if f is not model._meta.primary_key]
-    columns = tuple(f.column_name for f in fields)
-    if isinstance(instance_or_rows, list):
-        rows = instance_or_rows
-        params = [f.db_value(row[f.name]) for row in rows for f in fields]
-        db.execute_sql(
-            _once(("insert", model.__name__, len(rows)), lambda: _insert_sql(model, columns, len(rows))),
-            params,
-        )
-        return None
-    instance = instance_or_rows
-    data = instance.__data__
-    params = [f.db_value(data.get(f.name)) for f in fields]
-    cursor = db.execute_sql(
-        _once(("insert", model.__name__, 1), lambda: _insert_sql(model, columns, 1)), params
+def _fields(model, with_id: bool):
+    return [f for f in model._meta.sorted_fields if with_id or f is not model._meta.primary_key]
+
+
+def insert(model, instance) -> int:
+    """INSERT a model instance as `Model.create` would (every field but the id) in one statement of
+    plain SQL; the new id is set on it and returned."""
+    fields = _fields(model, False)
+    sql = _once(
+        ("insert", model.__name__),
+        lambda: _insert_sql(model, tuple(f.column_name for f in fields), 1, is_postgres()),
     )
-    new_id = cursor.fetchone()[0] if is_postgres() else cursor.lastrowid
-    instance.id = new_id
+    cursor = db.execute_sql(sql, [f.db_value(instance.__data__.get(f.name)) for f in fields])
+    instance.id = cursor.fetchone()[0] if is_postgres() else cursor.lastrowid
     instance._dirty.clear()
-    return new_id
+    return instance.id
+
+
+def insert_many(model, rows: list[dict], along=None) -> None:
+    """INSERT row dicts keyed by field name (every field but the id, as `insert_many`) in one statement.
+    `along`: a model instance whose id is already set, inserted first in the same round trip (its
+    statement and this one in one message: PostgreSQL only)."""
+    fields = _fields(model, False)
+    sql = _once(
+        ("insert many", model.__name__, len(rows)),
+        lambda: _insert_sql(model, tuple(f.column_name for f in fields), len(rows), False),
+    )
+    params = [f.db_value(row[f.name]) for row in rows for f in fields]
+    if along is not None:
+        if not is_postgres():
+            raise ValueError("SQLite takes one statement at a time")
+        first = _fields(type(along), True)
+        sql = (
+            _once(
+                ("insert with id", type(along).__name__),
+                lambda: _insert_sql(type(along), tuple(f.column_name for f in first), 1, False),
+            )
+            + "; "
+            + sql
+        )
+        params = [f.db_value(along.__data__.get(f.name)) for f in first] + params
+    db.execute_sql(sql, params)
+    if along is not None:
+        along._dirty.clear()
 
 
 def delete_draft(user_id: int, assignment_id: int, period: str) -> None:

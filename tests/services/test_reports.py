@@ -28,6 +28,7 @@ from tracker.services.reports import (
     unit_home,
 )
 from tracker.services.scoping import OutOfScope
+from tracker.store.audit import verify
 from tracker.store.db import write_transaction
 from tracker.store.models import (
     Assignment,
@@ -116,6 +117,38 @@ def test_two_editors_saving_at_the_same_instant_get_one_revision_and_one_stale_e
         t.join()
     assert sorted(outcomes) == ["saved", "stale"]
     assert ReportRevision.select().count() == 1
+
+
+def test_eight_people_saving_at_once_each_get_a_revision_and_the_audit_chain_stays_one_line(
+    scopes, mine, at, database
+):
+    at("2024-05-20T10:00")
+    barrier, failures = threading.Barrier(8), []
+
+    def edit(n):
+        barrier.wait()
+        try:
+            for i in range(5):
+                save_revision(
+                    scopes["clerk" if n % 2 else "boss"], mine.id, "2024-05", report(percent=n * 10 + i)
+                )
+        except Exception as exc:  # noqa: BLE001 - any failure fails the test below
+            failures.append(repr(exc))
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=edit, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    revisions = list(ReportRevision.select().order_by(ReportRevision.number))
+    assert [r.number for r in revisions] == list(range(1, 41))
+    assert sorted(r.percent for r in revisions) == sorted(n * 10 + i for n in range(8) for i in range(5))
+    revised = AuditEvent.select().where(AuditEvent.action == "report.revise")
+    assert sorted(int(e.entity_id) for e in revised) == sorted(r.id for r in revisions)
+    assert verify(anchors=False).ok
 
 
 def test_every_save_writes_its_audit_events(scopes, mine, at):

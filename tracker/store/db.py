@@ -38,6 +38,9 @@ _lock = threading.local()  # .pending: this thread's write transaction still has
 _PG_FRESH_SECONDS = 5.0
 
 
+WRITER_QUEUE_SECONDS = 2.0
+
+
 class _SqlitePool(PooledSqliteDatabase):
     """SQLite with the process's writers queued on a lock of their own: SQLite's busy handler makes a
     waiting writer sleep 1, 2, 5, 10 … ms between tries, so under a burst the write lock sat free
@@ -142,7 +145,7 @@ def write_transaction(lock_with_first_read: bool = False):
     must go through `with_write_lock` (one round trip fewer while every other writer waits); a body
     that never sends one still takes the lock before it commits."""
     writer = getattr(db.obj, "writer", None) if db.transaction_depth() == 0 else None
-    with writer or contextlib.nullcontext(), db.atomic() as txn:
+    with _queued(writer), db.atomic() as txn:
         outermost = is_postgres() and db.transaction_depth() == 1
         if outermost and lock_with_first_read:
             _lock.pending = True
@@ -155,6 +158,19 @@ def write_transaction(lock_with_first_read: bool = False):
         finally:
             if outermost:
                 _lock.pending = False
+
+
+@contextmanager
+def _queued(writer: threading.Lock | None):
+    """Wait for this process's other writers on `writer`, at most WRITER_QUEUE_SECONDS: beyond that
+    SQLite's own busy timeout takes over, so a writer held up that long still gets "database is
+    locked" (the app's 503 page) as before, not an endless wait."""
+    acquired = writer is not None and writer.acquire(timeout=WRITER_QUEUE_SECONDS)
+    try:
+        yield
+    finally:
+        if acquired:
+            writer.release()
 
 
 def with_write_lock(sql: str) -> str:

@@ -3,7 +3,9 @@
 Random sequences of saves, returns (退回), sign-offs (签发), extension decisions, completion
 confirmations and moves of the clock, through the services as the app calls them; after each, the
 ledger equals a from-scratch recompute from the revisions, and its change rows as of random cut-offs
-equal the recompute as of that cut-off. Then `tracker doctor --rebuild-ledger` gives the same again.
+equal the recompute as of that cut-off, and the facts a monthly board reads from the ledger as of
+that cut-off equal those read from the revisions themselves. Then `tracker doctor --rebuild-ledger`
+gives the same again.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from hypothesis import strategies as st
 from tests.services.conftest import assignment_of
 from tracker.cli import cli
 from tracker.clock import TZ, now
-from tracker.services import ledger
+from tracker.rules.periods import Period
+from tracker.services import facts, ledger
 from tracker.services import reports as report_service
 from tracker.services.supervision.common import SupervisionError
 from tracker.services.supervision.completions import confirm_completion
@@ -94,9 +97,16 @@ def _apply(scopes, targets, action) -> None:
 
 def _agrees(start: datetime, cutoffs) -> None:
     assert ledger.current() == ledger.recompute(now())
+    # A board reads the ledger where sign-off is off (under sign-off every signed revision counts):
+    # what it reads as of any cut-off is what the revisions themselves say.
+    plan = Plan.get(Plan.code == "ankang-2023")
+    plan.signoff = False
     for fraction in cutoffs:
         cutoff = start + (now() - start) * fraction
         assert ledger.snapshot(cutoff) == ledger.recompute(cutoff), cutoff
+        months = (Period(2024, 4), Period(2024, 5))  # and 2024-03 as the earlier report
+        from_ledger = facts.gather(plan, cutoff, periods=months).assignments
+        assert from_ledger == facts.gather(plan, cutoff, periods=months, from_revisions=True).assignments
 
 
 @settings(
@@ -154,3 +164,39 @@ def test_doctor_rebuilds_the_ledger_to_what_the_revisions_say_and_audits_it(scop
     from tracker.store.models import AuditEvent
 
     assert AuditEvent.select().order_by(AuditEvent.seq.desc()).first().action == "ledger.rebuild"
+
+
+def test_upgrading_to_version_110_names_each_reports_first_revision_without_new_change_rows(scopes, at):
+    at("2024-05-20T10:00")
+    a = assignment_of(UNIT, "2.2.2").id
+    saved = report_service.save_revision(
+        scopes["clerk"], a, "2024-05", report_service.ReportInput(percent=30)
+    )
+    at("2024-05-21T10:00")
+    report_service.return_revision(scopes["inspector"], saved.revision.id, "数据不全")
+    at("2024-05-22T10:00")
+    report_service.save_revision(scopes["clerk"], a, "2024-05", report_service.ReportInput(percent=45))
+    report_service.save_revision(scopes["clerk"], a, "2024-04", report_service.ReportInput(percent=20))
+    cutoffs = [datetime(2024, 5, day, 12, 0, tzinfo=TZ) for day in (20, 21, 22)]
+    # A database at version 105: the ledger and its change rows without their first revision.
+    from playhouse.migrate import SchemaMigrator
+
+    from tracker.store.db import db, is_postgres
+    from tracker.store.migrations import MIGRATIONS
+    from tracker.store.models import ReportLedger, ReportLedgerChange
+
+    db.execute_sql(
+        "DROP TRIGGER IF EXISTS report_ledger_history_update" + (" ON report_ledger" if is_postgres() else "")
+    )
+    ReportLedger.update(first_revision_id=None).execute()
+    ReportLedgerChange.update(first_revision_id=None).execute()
+    changes = ReportLedgerChange.select().count()
+
+    step = next(m for m in MIGRATIONS if m.version == 110).step
+    step(SchemaMigrator.from_database(db))
+
+    assert ReportLedgerChange.select().count() == changes
+    assert ledger.current() == ledger.recompute(now())
+    assert ledger.current()[(a, "2024-05")].first_revision_id == saved.revision.id
+    for cutoff in cutoffs:
+        assert ledger.snapshot(cutoff) == ledger.recompute(cutoff), cutoff

@@ -1,8 +1,8 @@
 """The report ledger's rule, without the database: what one report's ledger row says as of a moment,
 from its revisions with their returns (退回) and sign-offs (签发).
 
-The row is the latest revision recorded by then, the time of the first, and that latest revision's
-first return and first sign-off made by then. `changes` gives every state the row passed through, in
+The row is the latest revision recorded by then, the first one (the report's first submission), and
+that latest revision's first return and first sign-off made by then. `changes` gives every state the row passed through, in
 time order: the append-only snapshot rows a from-scratch build writes.
 """
 
@@ -31,6 +31,7 @@ class RevisionRecord:
 class LedgerRow:
     revision_id: int
     number: int
+    first_revision_id: int
     first_at: datetime
     latest_at: datetime
     percent: int | None
@@ -50,7 +51,7 @@ def as_of(revisions: tuple[RevisionRecord, ...] | list[RevisionRecord], cutoff: 
     if not seen:
         return None
     latest = max(seen, key=lambda r: r.number)
-    first = min(r.recorded_at for r in seen)
+    first = min(seen, key=lambda r: (r.recorded_at, r.number))
     returns = sorted((a, reason) for a, reason in latest.returns if a <= cutoff)
     signoffs = sorted(a for a in latest.signoffs if a <= cutoff)
     returned = returns[0] if returns else None
@@ -66,7 +67,8 @@ def as_of(revisions: tuple[RevisionRecord, ...] | list[RevisionRecord], cutoff: 
     return LedgerRow(
         revision_id=latest.id,
         number=latest.number,
-        first_at=first,
+        first_revision_id=first.id,
+        first_at=first.recorded_at,
         latest_at=latest.recorded_at,
         percent=latest.percent,
         complete=bool(latest.complete),
@@ -99,6 +101,7 @@ def _facts(row: LedgerRow) -> tuple:
     return (
         row.revision_id,
         row.number,
+        row.first_revision_id,
         row.first_at,
         row.returned_at,
         row.returned_reason,

@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, fn
 
 from tracker.rules import values as rv
 from tracker.rules.milestones import derived_milestones
 from tracker.rules.periods import ReportPeriod, covering_texts, parse_period, period_of, periods_between
 from tracker.rules.rollup import member_spec, rolls_up
 from tracker.runtime import batch
+from tracker.store.db import db
 from tracker.store.models import (
     Assignment,
     Completion,
@@ -33,6 +34,7 @@ from tracker.store.models import (
     Plan,
     QualityRating,
     Report,
+    ReportLedgerChange,
     ReportReturn,
     ReportRevision,
     ReportSignoff,
@@ -111,7 +113,11 @@ _ASSIGNMENT_COLUMNS = (
 
 
 def _moment(value):
-    return ReportReturn.at.python_value(value) if isinstance(value, str) else value
+    # Tuple rows give a moment as stored (text on SQLite, naive UTC on PostgreSQL) where a column has
+    # no field to convert it, as in a union's typed NULL column.
+    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
+        return value
+    return ReportReturn.at.python_value(value)
 
 
 def _date(value):
@@ -181,12 +187,15 @@ def gather(
     unit_id: int | None = None,
     periods: Iterable[ReportPeriod] | None = None,
     units: frozenset[int] | None = None,
+    *,
+    from_revisions: bool = False,
 ) -> PlanFacts:
     """Facts of `plan` as recorded up to `as_of` (for one unit's assignments when `unit_id` is given;
     for a level's office, `units` from its `Scope`: only those units' assignments).
 
-    With `periods`, only the revisions a board of those periods reads are fetched (see below); the
-    board is the same as one read from every revision (a test holds this).
+    With `periods`, only the revisions a board of those periods reads are fetched, from the report
+    ledger (`_from_ledger`); the board is the same as one read from every revision, and as one read
+    from the revisions themselves (`from_revisions`; the ledger's property test compares them).
     """
     # Plans are often loaded after the months they cover, so what counts is whether a reload had
     # archived an assignment or measure by `as_of`, not when it was first stored.
@@ -227,105 +236,14 @@ def gather(
     measure_ids = sorted({a.measure_id for a in rows})
 
     def of_plan_assignments(query, assignment_field):
-        # A join, not a list of ids: the query stays one statement whatever the plan's size.
-        return query.join(Assignment, on=(assignment_field == Assignment.id)).join(Measure).where(in_plan)
+        return _of_plan_assignments(query, assignment_field, in_plan)
 
-    revisions = defaultdict(list)
-    columns = (
-        ReportRevision.id,
-        Report.assignment,
-        Report.period,
-        ReportRevision.recorded_at,
-        ReportRevision.percent,
-        ReportRevision.complete,
-        ReportRevision.indicator_values,
-        ReportRevision.indicator_notes,
-        ReportReturn.at.alias("returned_at"),
-        ReportReturn.reason.alias("returned_reason"),
-    )
-
-    def with_returns(query):
-        # The office's returns of each revision by `as_of` come in the same statement (a row each).
-        return query.switch(ReportRevision).join(
-            ReportReturn,
-            JOIN.LEFT_OUTER,
-            on=((ReportReturn.revision == ReportRevision.id) & (ReportReturn.at <= as_of)),
-        )
-
-    recorded = with_returns(
-        of_plan_assignments(ReportRevision.select(*columns).join(Report), Report.assignment)
-    ).where(ReportRevision.recorded_at <= as_of)
-    if periods is None:
-        revision_rows = list(recorded.namedtuples())
+    # With `periods`, a board's read: from the ledger, except under sign-off, where every signed
+    # revision counts and the revisions themselves are read.
+    if periods is not None and not plan.signoff and not from_revisions:
+        records = _from_ledger(in_plan, as_of, periods)
     else:
-        # A board reads, per report, the first revision (when it was submitted) and the last (what it
-        # says now); a report the office returned keeps every revision, since a return makes an earlier
-        # one current again; under sign-off every revision counts. Plus each assignment's latest
-        # earlier report, for the progress of a unit that did not report in these periods.
-        # Any report periods may be asked for (a report page asks for its quarter): a board reads months.
-        months = sorted({month for p in periods for month in p.periods})
-        wanted = covering_texts(months)
-        other = ReportRevision.alias()
-        returned_revision = ReportRevision.alias()
-
-        def bound(aggregate):
-            return other.select(aggregate(other.number)).where(
-                other.report == ReportRevision.report, other.recorded_at <= as_of
-            )
-
-        was_returned = fn.EXISTS(
-            ReportReturn.select(ReportReturn.id)
-            .join(returned_revision, on=(ReportReturn.revision == returned_revision.id))
-            .where(returned_revision.report == ReportRevision.report)
-        )
-        last = ReportRevision.number == bound(fn.MAX)
-        essential = None if plan.signoff else ((ReportRevision.number == bound(fn.MIN)) | last | was_returned)
-        in_periods = recorded.where(Report.period.in_(wanted))
-        if essential is not None:
-            in_periods = in_periods.where(essential)
-        latest = (
-            of_plan_assignments(
-                Report.select(Report.assignment, fn.MAX(Report.period).alias("period")), Report.assignment
-            )
-            .where(Report.created_at <= as_of, _earlier_than(months[0].first_day))
-            .group_by(Report.assignment)
-        )
-        earlier = with_returns(
-            of_plan_assignments(
-                ReportRevision.select(*columns)
-                .join(Report)
-                .join(
-                    latest,
-                    on=((latest.c.assignment_id == Report.assignment) & (latest.c.period == Report.period)),
-                ),
-                Report.assignment,
-            )
-        ).where(ReportRevision.recorded_at <= as_of)
-        if not plan.signoff:
-            earlier = earlier.where(last | was_returned)
-        # The two sets never overlap (other periods): one statement for both.
-        revision_rows = list((in_periods + earlier).namedtuples())
-    returned, unique = {}, {}
-    for rev in revision_rows:  # a revision returned twice came twice: its first return counts
-        unique.setdefault(rev.id, rev)
-        if rev.returned_at is not None:
-            at = _moment(rev.returned_at)
-            if rev.id not in returned or at < returned[rev.id][0]:
-                returned[rev.id] = (at, rev.returned_reason)
-    revision_rows = list(unique.values())
-    signed = {}
-    if plan.signoff:
-        for s in (
-            of_plan_assignments(
-                ReportSignoff.select(ReportSignoff.revision, ReportSignoff.at)
-                .join(ReportRevision)
-                .join(Report),
-                Report.assignment,
-            )
-            .where(ReportSignoff.at <= as_of)
-            .order_by(ReportSignoff.at)
-        ):
-            signed.setdefault(s.revision_id, s.at)
+        records = _from_revisions(plan, in_plan, as_of, periods)
 
     indicators = defaultdict(list)
     indicator_names: dict[int, dict[str, str]] = defaultdict(dict)
@@ -393,29 +311,7 @@ def gather(
                 )
             )
 
-    measure_of = {a.id: a.measure_id for a in rows}
-    for rev in revision_rows:
-        a_id = rev.assignment
-        names = indicator_names.get(measure_of.get(a_id), {})
-        values = []
-        for code, value in sorted((_json(rev.indicator_values) or {}).items()):
-            number = _decimal(value)
-            if number is not None and code in names:
-                note = (_json(rev.indicator_notes) or {}).get(code, "")
-                values.append(rv.IndicatorValue(names[code], number, note=note))
-        ret = returned.get(rev.id)
-        revisions[a_id].append(
-            rv.Revision(
-                recorded_at=rev.recorded_at,
-                period=parse_period(rev.period),
-                percent=max(0, min(100, rev.percent or 0)),
-                complete=rev.complete,
-                indicator_values=tuple(values),
-                signed_off_at=signed.get(rev.id),
-                returned_at=ret[0] if ret else None,
-                returned_reason=ret[1] if ret else "",
-            )
-        )
+    revisions = _revisions(records, {a.id: a.measure_id for a in rows}, indicator_names)
 
     extensions = defaultdict(list)
     for e in of_plan_assignments(ExtensionRequest.select(), ExtensionRequest.assignment).where(
@@ -461,7 +357,7 @@ def gather(
             cadence=m.cadence or plan.cadence or "monthly",
             measure_title=m.title,
             indicators=_specs_of(a, by_id, indicators.get(m.id, ())),
-            revisions=tuple(sorted(revisions.get(a.id, ()), key=lambda r: r.recorded_at)),
+            revisions=tuple(revisions.get(a.id, ())),
             extensions=tuple(extensions.get(a.id, ())),
             findings=tuple(findings_by_key.get((u.id, m.id), ())),
             confirmations=tuple(confirmations.get(a.id, ())),
@@ -472,6 +368,332 @@ def gather(
     if unit_id is not None:
         facts = [f for f, a in zip(facts, rows, strict=True) if a.unit_id == unit_id]
     return PlanFacts(plan, reporting_rules(plan), as_of, tuple(facts), tuple(unit_findings), unit_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """One revision as a board reads it: its report's assignment and period, its facts, and its first
+    return (at, reason) and first sign-off made by the moment read."""
+
+    id: int
+    assignment: int
+    period: str
+    recorded_at: datetime
+    percent: int | None
+    complete: bool
+    indicator_values: object  # JSON as the driver gave it (text or a value)
+    indicator_notes: object
+    returned: tuple[datetime, str] | None = None
+    signed_off_at: datetime | None = None
+
+
+def _of_plan_assignments(query, assignment_field, in_plan):
+    # A join, not a list of ids: the query stays one statement whatever the plan's size.
+    return query.join(Assignment, on=(assignment_field == Assignment.id)).join(Measure).where(in_plan)
+
+
+_REVISION_COLUMNS = (
+    ReportRevision.id,
+    Report.assignment,
+    Report.period,
+    ReportRevision.recorded_at,
+    ReportRevision.percent,
+    ReportRevision.complete,
+    ReportRevision.indicator_values,
+    ReportRevision.indicator_notes,
+    ReportReturn.at.alias("returned_at"),
+    ReportReturn.reason.alias("returned_reason"),
+)
+
+
+def _with_returns(query, as_of: datetime):
+    # The office's returns of each revision by `as_of` come in the same statement (a row each).
+    return query.switch(ReportRevision).join(
+        ReportReturn,
+        JOIN.LEFT_OUTER,
+        on=((ReportReturn.revision == ReportRevision.id) & (ReportReturn.at <= as_of)),
+    )
+
+
+def _latest_earlier_reports(in_plan, as_of: datetime, months):
+    """Each assignment's latest report of a period before `months` (assignment, period): the progress
+    of a unit that did not report in the months read."""
+    return (
+        _of_plan_assignments(
+            Report.select(Report.assignment, fn.MAX(Report.period).alias("period")),
+            Report.assignment,
+            in_plan,
+        )
+        .where(Report.created_at <= as_of, _earlier_than(months[0].first_day))
+        .group_by(Report.assignment)
+    )
+
+
+def _recorded(rows, signed: dict | None = None) -> list[_Recorded]:
+    """Revision rows with their returns (a row per return) as `_Recorded`, each revision once: a
+    revision returned twice came twice, and its first return counts."""
+    out: dict[int, _Recorded] = {}
+    for rev_id, a_id, period, at, percent, complete, values, notes, returned_at, reason in rows:
+        returned = None if returned_at is None else (_moment(returned_at), reason)
+        known = out.get(rev_id)
+        if known is not None:
+            if returned is not None and (known.returned is None or returned[0] < known.returned[0]):
+                out[rev_id] = replace(known, returned=returned)
+            continue
+        out[rev_id] = _Recorded(
+            rev_id,
+            a_id,
+            period,
+            _moment(at),
+            percent,
+            bool(complete),
+            values,
+            notes,
+            returned,
+            (signed or {}).get(rev_id),
+        )
+    return list(out.values())
+
+
+def _from_revisions(plan: Plan, in_plan, as_of: datetime, periods) -> list[_Recorded]:
+    """The revisions a board reads, from the revisions themselves: every one recorded by `as_of`, or
+    with `periods`, those a board of those periods reads (see `gather`). Plans under sign-off read this
+    way, since every signed revision counts; the others read the ledger (`_from_ledger`)."""
+    recorded = _with_returns(
+        _of_plan_assignments(
+            ReportRevision.select(*_REVISION_COLUMNS).join(Report), Report.assignment, in_plan
+        ),
+        as_of,
+    ).where(ReportRevision.recorded_at <= as_of)
+    if periods is None:
+        rows = recorded.tuples()
+    else:
+        # Per report, the first revision (when it was submitted) and the last (what it says now); a
+        # report the office returned keeps every revision, since a return makes an earlier one
+        # current again; under sign-off every revision counts. Plus each assignment's latest earlier
+        # report, for the progress of a unit that did not report in these periods.
+        months = sorted({month for p in periods for month in p.periods})
+        other = ReportRevision.alias()
+        returned_revision = ReportRevision.alias()
+
+        def bound(aggregate):
+            return other.select(aggregate(other.number)).where(
+                other.report == ReportRevision.report, other.recorded_at <= as_of
+            )
+
+        was_returned = fn.EXISTS(
+            ReportReturn.select(ReportReturn.id)
+            .join(returned_revision, on=(ReportReturn.revision == returned_revision.id))
+            .where(returned_revision.report == ReportRevision.report)
+        )
+        last = ReportRevision.number == bound(fn.MAX)
+        essential = None if plan.signoff else ((ReportRevision.number == bound(fn.MIN)) | last | was_returned)
+        in_periods = recorded.where(Report.period.in_(covering_texts(months)))
+        if essential is not None:
+            in_periods = in_periods.where(essential)
+        latest = _latest_earlier_reports(in_plan, as_of, months)
+        earlier = _with_returns(
+            _of_plan_assignments(
+                ReportRevision.select(*_REVISION_COLUMNS)
+                .join(Report)
+                .join(
+                    latest,
+                    on=((latest.c.assignment_id == Report.assignment) & (latest.c.period == Report.period)),
+                ),
+                Report.assignment,
+                in_plan,
+            ),
+            as_of,
+        ).where(ReportRevision.recorded_at <= as_of)
+        if not plan.signoff:
+            earlier = earlier.where(last | was_returned)
+        # The two sets never overlap (other periods): one statement for both.
+        rows = (in_periods + earlier).tuples()
+    signed = {}
+    if plan.signoff:
+        for revision_id, at in (
+            _of_plan_assignments(
+                ReportSignoff.select(ReportSignoff.revision, ReportSignoff.at)
+                .join(ReportRevision)
+                .join(Report),
+                Report.assignment,
+                in_plan,
+            )
+            .where(ReportSignoff.at <= as_of)
+            .order_by(ReportSignoff.at)
+            .tuples()
+        ):
+            signed.setdefault(revision_id, _moment(at))
+    return _recorded(rows, signed)
+
+
+def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
+    """The revisions a board of `periods` reads (those `_from_revisions` gives), from the report
+    ledger: per report, its ledger row as of `as_of` (one index seek among its change rows, however
+    long its history) names the latest revision with its facts and the first one, joined by id. A
+    report the office ever returned reads every revision instead, since a return makes an earlier one
+    current again (returns are few). One statement whatever the plan's size or history; the board is
+    the one read from the revisions (the ledger's property test holds this)."""
+    months = sorted({month for p in periods for month in p.periods})
+    wanted = covering_texts(months)
+    change, first = ReportLedgerChange.alias("change"), ReportRevision.alias("first_revision")
+    as_of_then = (
+        ReportLedgerChange.select(ReportLedgerChange.id)
+        .where(ReportLedgerChange.report_id == Report.id, ReportLedgerChange.at <= as_of)
+        .order_by(ReportLedgerChange.at.desc(), ReportLedgerChange.id.desc())
+        .limit(1)
+    )
+    returned_reports = ReportRevision.select(ReportRevision.report).join(
+        ReportReturn, on=(ReportReturn.revision == ReportRevision.id)
+    )
+    # Read once for both branches that need it (a common table expression).
+    latest = _latest_earlier_reports(in_plan, as_of, months).cte("earlier_report")
+
+    def earlier_only(query):
+        return query.join(
+            latest, on=((latest.c.assignment_id == Report.assignment) & (latest.c.period == Report.period))
+        )
+
+    # The branches of one UNION ALL, told apart by their first column; typed NULLs where a branch has
+    # nothing, since PostgreSQL types a union's columns branch by branch.
+    def ledger_rows(kind: str, reports):
+        return (
+            _of_plan_assignments(
+                reports(
+                    Report.select(
+                        SQL(kind),
+                        Report.assignment,
+                        Report.period,
+                        change.revision_id,
+                        change.latest_at,
+                        change.percent,
+                        change.complete,
+                        change.indicator_values,
+                        change.indicator_notes,
+                        first.id,
+                        first.recorded_at,
+                        first.percent,
+                        first.complete,
+                        first.indicator_values,
+                        first.indicator_notes,
+                        SQL("CAST(NULL AS TIMESTAMP)"),
+                        SQL("CAST(NULL AS TEXT)"),
+                    )
+                ),
+                Report.assignment,
+                in_plan,
+            )
+            .switch(Report)
+            .join(change, on=(change.id == as_of_then))
+            .join(first, JOIN.LEFT_OUTER, on=(first.id == change.first_revision_id))
+            .where(Report.id.not_in(returned_reports))
+        )
+
+    def returned_rows(reports):
+        return _with_returns(
+            _of_plan_assignments(
+                reports(
+                    ReportRevision.select(
+                        SQL("2"),
+                        Report.assignment,
+                        Report.period,
+                        ReportRevision.id,
+                        ReportRevision.recorded_at,
+                        ReportRevision.percent,
+                        ReportRevision.complete,
+                        ReportRevision.indicator_values,
+                        ReportRevision.indicator_notes,
+                        SQL("CAST(NULL AS INTEGER)"),
+                        SQL("CAST(NULL AS TIMESTAMP)"),
+                        SQL("CAST(NULL AS INTEGER)"),
+                        SQL("CAST(NULL AS BOOLEAN)"),
+                        SQL("CAST(NULL AS TEXT)"),
+                        SQL("CAST(NULL AS TEXT)"),
+                        ReportReturn.at,
+                        ReportReturn.reason,
+                    ).join(Report)
+                ),
+                Report.assignment,
+                in_plan,
+            ),
+            as_of,
+        ).where(Report.id.in_(returned_reports), ReportRevision.recorded_at <= as_of)
+
+    branches = (
+        ledger_rows("0", lambda q: q.where(Report.period.in_(wanted))),
+        ledger_rows("1", earlier_only),
+        returned_rows(lambda q: q.where(Report.period.in_(wanted))),
+        returned_rows(earlier_only),
+    )
+    union = branches[0]
+    for branch in branches[1:]:
+        union = union + branch
+    out, revision_rows = [], []
+    # Raw rows (no per-column converters: they were most of a board's read); `_moment` converts.
+    for row in db.execute(union.with_cte(latest)).fetchall():
+        kind, a_id, period, rev_id, at, percent, complete, values, notes = row[:9]
+        if kind == 2:
+            revision_rows.append((rev_id, a_id, period, at, percent, complete, values, notes, *row[15:]))
+            continue
+        out.append(_Recorded(rev_id, a_id, period, _moment(at), percent, bool(complete), values, notes))
+        f_id, f_at, f_percent, f_complete, f_values, f_notes = row[9:15]
+        # Of an earlier period's report only what it says last counts.
+        if kind == 0 and f_id is not None and f_id != rev_id and _moment(f_at) <= as_of:
+            out.append(
+                _Recorded(f_id, a_id, period, _moment(f_at), f_percent, bool(f_complete), f_values, f_notes)
+            )
+    return out + _recorded(revision_rows)
+
+
+def _revisions(
+    records: list[_Recorded], measure_of: dict[int, int], indicator_names: dict[int, dict[str, str]]
+) -> dict[int, list[rv.Revision]]:
+    """Each assignment's revisions for the rules, oldest first (ties in the order they were saved);
+    indicator values only for the measure's indicators, read as numbers."""
+    revisions: dict[int, list[rv.Revision]] = defaultdict(list)
+    periods: dict[str, ReportPeriod] = {}
+    # Many revisions carry the same values and notes: each text is read once per measure.
+    read_values: dict[tuple, tuple[rv.IndicatorValue, ...]] = {}
+    for rec in sorted(records, key=lambda r: (r.recorded_at, r.id)):
+        measure = measure_of.get(rec.assignment)
+        key = (measure, _text_key(rec.indicator_values), _text_key(rec.indicator_notes))
+        values = read_values.get(key)
+        if values is None:
+            values = read_values[key] = _indicator_values(
+                rec.indicator_values, rec.indicator_notes, indicator_names.get(measure, {})
+            )
+        period = periods.get(rec.period)
+        if period is None:
+            period = periods[rec.period] = parse_period(rec.period)
+        returned = rec.returned
+        revisions[rec.assignment].append(
+            rv.Revision(
+                recorded_at=rec.recorded_at,
+                period=period,
+                percent=max(0, min(100, rec.percent or 0)),
+                complete=rec.complete,
+                indicator_values=values,
+                signed_off_at=rec.signed_off_at,
+                returned_at=returned[0] if returned else None,
+                returned_reason=returned[1] if returned else "",
+            )
+        )
+    return revisions
+
+
+def _text_key(value):
+    # JSON comes as text from most drivers; a parsed value (dict) is keyed by its canonical text.
+    return value if isinstance(value, str) or value is None else json.dumps(value, sort_keys=True)
+
+
+def _indicator_values(values, notes, names: dict[str, str]) -> tuple[rv.IndicatorValue, ...]:
+    out = []
+    notes = None if notes is None else _json(notes)
+    for code, value in sorted((_json(values) or {}).items()):
+        number = _decimal(value)
+        if number is not None and code in names:
+            out.append(rv.IndicatorValue(names[code], number, note=(notes or {}).get(code, "")))
+    return tuple(out)
 
 
 def derived_for(plan: Plan, indicator: Indicator) -> tuple[rv.Milestone, ...]:

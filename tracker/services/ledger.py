@@ -35,6 +35,7 @@ FACTS = (
     "period",
     "revision_id",
     "number",
+    "first_revision_id",
     "first_at",
     "latest_at",
     "percent",
@@ -49,13 +50,15 @@ FACTS = (
 _COLUMNS = ", ".join(f'"{c}"' for c in FACTS)
 _NEW = ", ".join(f'NEW."{c}"' for c in FACTS)
 _UPDATE = ", ".join(
-    f'"{c}" = excluded."{c}"' for c in FACTS if c not in ("report_id", "assignment_id", "period", "first_at")
+    f'"{c}" = excluded."{c}"'
+    for c in FACTS
+    if c not in ("report_id", "assignment_id", "period", "first_revision_id", "first_at")
 )
 
 # A new revision becomes the report's latest: its facts replace the row's, the first submission stays.
 _ON_REVISION = (
     f'INSERT INTO report_ledger ({_COLUMNS}, "updated_at")'  # nosec B608 # FACTS' column names only
-    " SELECT NEW.report_id, r.assignment_id, r.period, NEW.id, NEW.number, NEW.recorded_at,"
+    " SELECT NEW.report_id, r.assignment_id, r.period, NEW.id, NEW.number, NEW.id, NEW.recorded_at,"
     " NEW.recorded_at, NEW.percent, NEW.complete, NEW.indicator_values, NEW.indicator_notes,"
     " NULL, '', NULL, 'save', NEW.recorded_at FROM report r WHERE r.id = NEW.report_id AND TRUE"
     f' ON CONFLICT ("report_id") DO UPDATE SET {_UPDATE}, "updated_at" = excluded."updated_at";'
@@ -95,6 +98,31 @@ def install_triggers() -> None:
         else:
             db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
             db.execute_sql(f'CREATE TRIGGER {name} AFTER {event} ON "{table}" BEGIN {body} END')
+
+
+def _drop_trigger(table: str, name: str) -> None:
+    if is_postgres():
+        db.execute_sql(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
+    else:
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def fill_first_revisions() -> None:
+    """Name each report's first revision in its ledger row and change rows (schema version 110): the
+    one recorded first, as the triggers name it. Set in place with the history triggers off, so no
+    change row is appended for it."""
+    for table, _, name, _ in _TRIGGERS:
+        if table == "report_ledger":
+            _drop_trigger(table, name)
+    db.execute_sql(
+        "UPDATE report_ledger SET first_revision_id = (SELECT v.id FROM report_revision v"
+        " WHERE v.report_id = report_ledger.report_id ORDER BY v.recorded_at, v.number LIMIT 1)"
+    )
+    db.execute_sql(
+        "UPDATE report_ledger_change SET first_revision_id = (SELECT l.first_revision_id"
+        " FROM report_ledger l WHERE l.report_id = report_ledger_change.report_id)"
+    )
+    install_triggers()
 
 
 @dataclass(frozen=True)
@@ -202,6 +230,7 @@ def _fields(row: LedgerRow) -> dict:
     return {
         "revision_id": row.revision_id,
         "number": row.number,
+        "first_revision_id": row.first_revision_id,
         "first_at": row.first_at,
         "latest_at": row.latest_at,
         "percent": row.percent,
@@ -219,6 +248,7 @@ def _row(r, at) -> LedgerRow:
     return LedgerRow(
         revision_id=r.revision_id,
         number=r.number,
+        first_revision_id=r.first_revision_id,
         first_at=r.first_at,
         latest_at=r.latest_at,
         percent=r.percent,

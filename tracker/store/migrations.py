@@ -188,6 +188,18 @@ def _report_ledger(migrator: SchemaMigrator) -> None:
     ledger.rebuild()
 
 
+def _ledger_first_revision(migrator: SchemaMigrator) -> None:
+    """The ledger names its report's first revision, so a board reads the first submission's facts
+    through it instead of searching the revisions."""
+    from tracker.services import ledger
+
+    for table in ("report_ledger", "report_ledger_change"):
+        # A database upgraded from before version 105 got the column when 105 created the tables.
+        if "first_revision_id" not in {c.name for c in db.get_columns(table)}:
+            migrate(migrator.add_column(table, "first_revision_id", pw.IntegerField(null=True)))
+    ledger.fill_first_revisions()
+
+
 def _created_extras() -> None:
     """What a new database gets besides its tables: PostgreSQL's audit guard and the ledger's triggers."""
     from tracker.services import ledger
@@ -221,6 +233,7 @@ MIGRATIONS: list[Migration] = [
     Migration(
         105, "report ledger: each report's facts now and a row per change, kept by triggers", _report_ledger
     ),
+    Migration(110, "report ledger: each report's first revision", _ledger_first_revision),
 ]
 
 

@@ -329,6 +329,7 @@ class _LedgerFacts(BaseModel):
     period = pw.CharField(max_length=10)
     revision_id = pw.IntegerField()  # the latest revision
     number = pw.IntegerField()
+    first_revision_id = pw.IntegerField(null=True)  # the first submission's revision
     first_at = MomentField()  # the first submission
     latest_at = MomentField()  # the latest revision's
     percent = pw.IntegerField(null=True)

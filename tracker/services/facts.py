@@ -112,6 +112,12 @@ _ASSIGNMENT_COLUMNS = (
 )
 
 
+def _raw(query) -> list[tuple]:
+    """A query's rows as the driver gives them: a board's reads skip peewee's per-column converters
+    (most of a board's read time), and `_moment`, `_date` and `_json` convert what is used."""
+    return db.execute(query).fetchall()
+
+
 def _moment(value):
     # Tuple rows give a moment as stored (text on SQLite, naive UTC on PostgreSQL) where a column has
     # no field to convert it, as in a union's typed NULL column.
@@ -224,14 +230,15 @@ def gather(
     Parent = Unit.alias("parent_unit")
     rows = [
         _AssignmentRow.of(row)
-        for row in Assignment.select(*_ASSIGNMENT_COLUMNS, Parent.name)
-        .join(Measure)
-        .switch(Assignment)
-        .join(Unit, on=(Assignment.unit == Unit.id))
-        .join(Parent, JOIN.LEFT_OUTER, on=(Unit.parent == Parent.id))
-        .where(in_plan)
-        .order_by(Assignment.id)
-        .tuples()
+        for row in _raw(
+            Assignment.select(*_ASSIGNMENT_COLUMNS, Parent.name)
+            .join(Measure)
+            .switch(Assignment)
+            .join(Unit, on=(Assignment.unit == Unit.id))
+            .join(Parent, JOIN.LEFT_OUTER, on=(Unit.parent == Parent.id))
+            .where(in_plan)
+            .order_by(Assignment.id)
+        )
     ]
     measure_ids = sorted({a.measure_id for a in rows})
 
@@ -629,8 +636,7 @@ def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
     for branch in branches[1:]:
         union = union + branch
     out, revision_rows = [], []
-    # Raw rows (no per-column converters: they were most of a board's read); `_moment` converts.
-    for row in db.execute(union.with_cte(latest)).fetchall():
+    for row in _raw(union.with_cte(latest)):
         kind, a_id, period, rev_id, at, percent, complete, values, notes = row[:9]
         if kind == 2:
             revision_rows.append((rev_id, a_id, period, at, percent, complete, values, notes, *row[15:]))
@@ -854,11 +860,10 @@ def _findings(plan: Plan, as_of: datetime, unit_id: int | None):
         query = query.where(Finding.unit == unit_id)
     closes, reopens = defaultdict(list), defaultdict(list)
     found: dict[int, tuple] = {}
-    for row in query.tuples():
+    for row in _raw(query):
         found.setdefault(row[0], row[:8])
         if row[8] is not None:
-            at = Finding.created_at.python_value(row[9]) if isinstance(row[9], str) else row[9]
-            (closes if row[8] == "close" else reopens)[row[0]].append(at)
+            (closes if row[8] == "close" else reopens)[row[0]].append(_moment(row[9]))
     rows = list(found.values())
     keyed, loose = defaultdict(list), []
     for f_id, f_unit, unit_name, title, created_at, rectify_by, measure_id, measure_code in rows:
@@ -866,9 +871,7 @@ def _findings(plan: Plan, as_of: datetime, unit_id: int | None):
             id=f_id,
             unit=unit_name,
             title=title,
-            opened_at=Finding.created_at.python_value(created_at)
-            if isinstance(created_at, str)
-            else created_at,
+            opened_at=_moment(created_at),
             deadline=_date(rectify_by),
             measure_code=measure_code if measure_id else None,
             closed_at=tuple(sorted(closes.get(f_id, ()))),

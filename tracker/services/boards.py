@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from tracker.rules import lights as rl
 from tracker.rules import scores, snapshot
-from tracker.rules.periods import Period, Quarter, Year, cutoff_moment, end_of_minute
+from tracker.rules.periods import Period, Quarter, Window, Year, cutoff_moment, end_of_minute
 from tracker.services.facts import PlanFacts, gather, quality_ratings, reporting_rules
 from tracker.store.models import Plan
 
@@ -28,9 +30,45 @@ def board_moment(plan: Plan, period: Period) -> datetime:
     return end_of_minute(cutoff_moment(period, reporting_rules(plan)))
 
 
-def monthly_board(plan: Plan, period: Period) -> tuple[snapshot.Board, PlanFacts]:
-    """The monthly board (月调度) of `period`, from what was recorded up to its cut-off."""
-    facts = gather(plan, board_moment(plan, period), periods=(period.prev(), period))
+def reads(plan: Plan, window: Window) -> tuple[datetime, tuple[Period, ...]]:
+    """What a board of `window` reads: its cut-off moment (its last month's) and its months, with the
+    month before them (whether the first month's report came late is judged against it)."""
+    if isinstance(window, Period):
+        return board_moment(plan, window), (window.prev(), window)
+    return board_moment(plan, window.periods[-1]), (window.periods[0].prev(), *window.periods)
+
+
+def gather_once(plan: Plan, windows: Iterable[Window]) -> Iterator[tuple[Window, PlanFacts]]:
+    """Each of `windows` with its facts, gathered once per cut-off: boards that end on the same month
+    (that month's board, the quarter's bulletin, the year's assessment) read the same moment, so one
+    gathering of all their months serves each (reading more months changes no board: the rules read
+    only what a board asks for). Each gathering is let go after the last board that reads it."""
+    windows = list(windows)
+    wanted = {window: reads(plan, window) for window in windows}
+    months: dict[datetime, set[Period]] = defaultdict(set)
+    last_reader: dict[datetime, Window] = {}
+    for window in windows:
+        moment, periods = wanted[window]
+        months[moment].update(periods)
+        last_reader[moment] = window
+    held: dict[datetime, PlanFacts] = {}
+    for window in windows:
+        moment = wanted[window][0]
+        if moment not in held:
+            held[moment] = gather(plan, moment, periods=sorted(months[moment]))
+        yield window, held[moment]
+        if last_reader[moment] == window:
+            del held[moment]
+
+
+def monthly_board(
+    plan: Plan, period: Period, facts: PlanFacts | None = None
+) -> tuple[snapshot.Board, PlanFacts]:
+    """The monthly board (月调度) of `period`, from what was recorded up to its cut-off (`facts`: its
+    facts when already gathered, see `gather_once`)."""
+    if facts is None:
+        moment, periods = reads(plan, period)
+        facts = gather(plan, moment, periods=periods)
     return snapshot.board(facts.assignments, period, facts.rules), facts
 
 
@@ -42,10 +80,12 @@ class Assessment:
     facts: PlanFacts
 
 
-def assessment(plan: Plan, window: Quarter | Year) -> Assessment:
-    """Every unit's score for a quarter (季通报) or a year (年考核), ranked, as of the window's last cut-off."""
-    as_of = board_moment(plan, window.periods[-1])
-    facts = gather(plan, as_of, periods=(window.periods[0].prev(), *window.periods))
+def assessment(plan: Plan, window: Quarter | Year, facts: PlanFacts | None = None) -> Assessment:
+    """Every unit's score for a quarter (季通报) or a year (年考核), ranked, as of the window's last
+    cut-off (`facts`: its facts when already gathered, see `gather_once`)."""
+    as_of, periods = reads(plan, window)
+    if facts is None:
+        facts = gather(plan, as_of, periods=periods)
     quarters = sorted({str(p.quarter) for p in window.periods})
     ratings = quality_ratings(plan, quarters, as_of)
     ranked = scores.assess(facts.assignments, window, facts.rules, ratings, facts.unit_findings, as_of)

@@ -33,7 +33,7 @@ from pathlib import Path
 from tracker.clock import now as clock_now
 from tracker.rules.periods import Period, Quarter, Review, Window, Year, parse_window, review_windows
 from tracker.runtime import batch, freeze_heap
-from tracker.services import events
+from tracker.services import boards, events
 from tracker.services.boards import UnknownPlan, board_moment, plan_by_code
 from tracker.services.facts import reporting_start
 from tracker.site import gather as site_gather
@@ -210,8 +210,9 @@ def publish(
     # 1. Gather and decide what is public, for every board, before anything is written.
     documents = []
     shared = site_gather.Shared.of(plan)  # read once for every board of the build
-    for window in wanted:
-        gathered = site_gather.gather(plan, window, shared)
+    # Once per cut-off: a quarter's bulletin reads the facts its last month's board read.
+    for window, facts in boards.gather_once(plan, wanted):
+        gathered = site_gather.gather(plan, window, shared, facts)
         documents.append(
             public.month_document(gathered)
             if isinstance(window, Period)

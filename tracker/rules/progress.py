@@ -202,16 +202,17 @@ class Reading:
 def expected_percent(start: date, deadline: date, day: date) -> Fraction:
     """The progress a plan expects on `day`: linear from 0% on the start day to 100% on the deadline,
     never below 0% or above 100% (a deadline on or before the start expects 100%)."""
-    span = (deadline - start).days
-    if span <= 0:
+    span, elapsed = (deadline - start).days, (day - start).days
+    if span <= 0 or elapsed >= span:
         return Fraction(100)
-    return min(Fraction(100), max(Fraction(0), Fraction(100 * (day - start).days, span)))
+    return Fraction(100 * elapsed, span) if elapsed > 0 else Fraction(0)
 
 
 def percent_text(value: Fraction) -> str:
     """A planned percent as both pages print it: hundredths rounded half up, no trailing zeros
     (53.13, 50)."""
-    hundredths = (value * 100 + Fraction(1, 2)).__floor__()
+    # floor(value × 100 + ½) in integers: a board prints one for every measure behind its plan.
+    hundredths = (value.numerator * 200 + value.denominator) // (2 * value.denominator)
     return format((Decimal(hundredths) / 100).normalize(), "f")
 
 

@@ -140,10 +140,12 @@ def on_time_lines(
     one all of it. With no report due, the part is full.
     """
     losses: list[tuple[Fraction, str]] = []
-    months = window.periods
+    due: dict[str, tuple] = {}  # the window's report periods, once per cadence
     for reading in readings:
         facts = reading.facts
-        for period in (p for month in months for p in due_in(facts.cadence, month)):
+        if facts.cadence not in due:
+            due[facts.cadence] = tuple(p for month in window.periods for p in due_in(facts.cadence, month))
+        for period in due[facts.cadence]:
             state = period_status(reading, period)
             if state.status is ReportStatus.ON_TIME:
                 losses.append((KEPT, ""))

@@ -7,6 +7,7 @@ the moment asked for, so a board reads only what was recorded up to its cut-off.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -119,10 +120,16 @@ def _raw(query) -> list[tuple]:
 
 
 def _moment(value):
-    # Tuple rows give a moment as stored (text on SQLite, naive UTC on PostgreSQL) where a column has
-    # no field to convert it, as in a union's typed NULL column.
+    """A moment as a board's raw rows give it (text on SQLite, naive UTC on PostgreSQL), aware."""
     if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
         return value
+    return _stored_moment(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stored_moment(value):
+    # Converting to local time is most of the cost, and a plan's rows repeat moments (a first
+    # submission in every change row of its report, imports saved in one second): each is converted once.
     return ReportReturn.at.python_value(value)
 
 

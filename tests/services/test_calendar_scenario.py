@@ -306,3 +306,19 @@ def _saved(book) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def test_a_quarterly_report_revised_after_it_fell_due_stays_on_time_on_the_next_quarters_boards(
+    plan, monkeypatch
+):
+    # 2024Q2 came on 24 June, a day before it fell due; the water bureau revised it on 10 July.
+    water = Scope.of(User.get(User.username == "shui"))
+    reservoirs = Assignment.select().join(Measure).where(Measure.code == "1.3", Measure.plan == plan).get()
+    monkeypatch.setenv("TRACKER_NOW", moment("2024-07-10 10:00").isoformat())
+    reports.save_revision(water, reservoirs.id, "2024Q2", reports.ReportInput(percent=50))
+    monkeypatch.setenv("TRACKER_NOW", moment("2024-09-02 10:00").isoformat())
+    board, _ = monthly_board(plan, Period(2024, 8))
+    row = next(m for m in board.measures if m.code == "1.3")
+    # It shows the revised 50%, and the quarter is judged by when it first came: not late.
+    assert (row.percent, row.light.value) == (50, "amber")
+    assert row.reasons == ("进度 50%，低于计划 66.58%",)

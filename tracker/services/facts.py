@@ -485,7 +485,8 @@ def _from_revisions(plan: Plan, in_plan, as_of: datetime, periods) -> list[_Reco
         # Per report, the first revision (when it was submitted) and the last (what it says now); a
         # report the office returned keeps every revision, since a return makes an earlier one
         # current again; under sign-off every revision counts. Plus each assignment's latest earlier
-        # report, for the progress of a unit that did not report in these periods.
+        # report, for the progress of a unit that did not report in these periods and for whether a
+        # report of a longer period (a quarter's) that fell due before them came on time.
         months = sorted({month for p in periods for month in p.periods})
         other = ReportRevision.alias()
         returned_revision = ReportRevision.alias()
@@ -520,7 +521,9 @@ def _from_revisions(plan: Plan, in_plan, as_of: datetime, periods) -> list[_Reco
             as_of,
         ).where(ReportRevision.recorded_at <= as_of)
         if not plan.signoff:
-            earlier = earlier.where(last | was_returned)
+            # Its first revision too: a quarter's report is judged on time or late by it on the
+            # boards of the months after its quarter.
+            earlier = earlier.where((ReportRevision.number == bound(fn.MIN)) | last | was_returned)
         # The two sets never overlap (other periods): one statement for both.
         rows = (in_periods + earlier).tuples()
     signed = {}
@@ -650,8 +653,7 @@ def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
             continue
         out.append(_Recorded(rev_id, a_id, period, _moment(at), percent, bool(complete), values, notes))
         f_id, f_at, f_percent, f_complete, f_values, f_notes = row[9:15]
-        # Of an earlier period's report only what it says last counts.
-        if kind == 0 and f_id is not None and f_id != rev_id and _moment(f_at) <= as_of:
+        if f_id is not None and f_id != rev_id and _moment(f_at) <= as_of:
             out.append(
                 _Recorded(f_id, a_id, period, _moment(f_at), f_percent, bool(f_complete), f_values, f_notes)
             )

@@ -130,3 +130,32 @@ def test_a_returned_last_revision_hands_the_board_back_the_one_before(xunyi, peo
     board, _ = monthly_board(xunyi, Period(2024, 6))
     row = next(m for m in board.measures if m.code == "1.1")
     assert (row.percent, row.report.value) == (45, "on_time")
+
+
+def test_a_confirmed_completion_stays_done_on_the_board_after_a_later_revision_not_marked_complete(
+    xunyi, people
+):
+    from tracker.rules.snapshot import board as compute_board
+    from tracker.services.facts import gather
+    from tracker.store.models import Completion, User
+
+    lead = lead_of("xunyi-2024", "1.1")
+    file_report(lead, "2024-06", datetime(2024, 6, 10, tzinfo=TZ), 60)
+    file_report(lead, "2024-06", datetime(2024, 6, 12, tzinfo=TZ), 100, complete=True)
+    with write_transaction():
+        Completion.create(
+            assignment=lead,
+            kind="confirm",
+            by=User.get(User.username == "inspector"),
+            at=datetime(2024, 6, 13, tzinfo=TZ),
+        )
+    # The unit corrects its narrative afterwards without ticking 已完成 again: a later report never
+    # undoes the office's confirmation (DOMAIN.md), on the board as in a reading of every revision.
+    file_report(lead, "2024-06", datetime(2024, 6, 14, tzinfo=TZ), 100)
+    board, facts = monthly_board(xunyi, Period(2024, 6))
+    row = next(m for m in board.measures if m.code == "1.1")
+    assert row.light.value == "done"
+    everything = gather(xunyi, facts.as_of)
+    assert board_json(board, "x") == board_json(
+        compute_board(everything.assignments, Period(2024, 6), facts.rules), "x"
+    )

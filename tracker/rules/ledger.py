@@ -1,8 +1,9 @@
 """The report ledger's rule, without the database: what one report's ledger row says as of a moment,
 from its revisions with their returns (退回) and sign-offs (签发).
 
-The row is the latest revision recorded by then, the first one (the report's first submission), and
-that latest revision's first return and first sign-off made by then. `changes` gives every state the row passed through, in
+The row is the latest revision recorded by then, the first one (the report's first submission), the
+first one marked complete (a confirmation of completion rests on it), and that latest revision's
+first return and first sign-off made by then. `changes` gives every state the row passed through, in
 time order: the append-only snapshot rows a from-scratch build writes.
 """
 
@@ -32,6 +33,7 @@ class LedgerRow:
     revision_id: int
     number: int
     first_revision_id: int
+    first_complete_id: int | None  # the first revision marked complete (已完成), if any by then
     first_at: datetime
     latest_at: datetime
     percent: int | None
@@ -52,6 +54,7 @@ def as_of(revisions: tuple[RevisionRecord, ...] | list[RevisionRecord], cutoff: 
         return None
     latest = max(seen, key=lambda r: r.number)
     first = min(seen, key=lambda r: (r.recorded_at, r.number))
+    complete = min((r for r in seen if r.complete), key=lambda r: (r.recorded_at, r.number), default=None)
     returns = sorted((a, reason) for a, reason in latest.returns if a <= cutoff)
     signoffs = sorted(a for a in latest.signoffs if a <= cutoff)
     returned = returns[0] if returns else None
@@ -68,6 +71,7 @@ def as_of(revisions: tuple[RevisionRecord, ...] | list[RevisionRecord], cutoff: 
         revision_id=latest.id,
         number=latest.number,
         first_revision_id=first.id,
+        first_complete_id=complete.id if complete else None,
         first_at=first.recorded_at,
         latest_at=latest.recorded_at,
         percent=latest.percent,
@@ -102,6 +106,7 @@ def _facts(row: LedgerRow) -> tuple:
         row.revision_id,
         row.number,
         row.first_revision_id,
+        row.first_complete_id,
         row.first_at,
         row.returned_at,
         row.returned_reason,

@@ -482,7 +482,8 @@ def _from_revisions(plan: Plan, in_plan, as_of: datetime, periods) -> list[_Reco
     if periods is None:
         rows = recorded.tuples()
     else:
-        # Per report, the first revision (when it was submitted) and the last (what it says now); a
+        # Per report, the first revision (when it was submitted), the first marked complete (what a
+        # confirmation of completion rests on) and the last (what it says now); a
         # report the office returned keeps every revision, since a return makes an earlier one
         # current again; under sign-off every revision counts. Plus each assignment's latest earlier
         # report, for the progress of a unit that did not report in these periods and for whether a
@@ -502,7 +503,15 @@ def _from_revisions(plan: Plan, in_plan, as_of: datetime, periods) -> list[_Reco
             .where(returned_revision.report == ReportRevision.report)
         )
         last = ReportRevision.number == bound(fn.MAX)
-        essential = None if plan.signoff else ((ReportRevision.number == bound(fn.MIN)) | last | was_returned)
+        first = ReportRevision.number == bound(fn.MIN)
+        first_complete = ReportRevision.number == (
+            other.select(fn.MIN(other.number)).where(
+                other.report == ReportRevision.report,
+                other.recorded_at <= as_of,
+                other.complete == True,  # noqa: E712
+            )
+        )
+        essential = None if plan.signoff else (first | first_complete | last | was_returned)
         in_periods = recorded.where(Report.period.in_(covering_texts(months)))
         if essential is not None:
             in_periods = in_periods.where(essential)
@@ -523,7 +532,7 @@ def _from_revisions(plan: Plan, in_plan, as_of: datetime, periods) -> list[_Reco
         if not plan.signoff:
             # Its first revision too: a quarter's report is judged on time or late by it on the
             # boards of the months after its quarter.
-            earlier = earlier.where((ReportRevision.number == bound(fn.MIN)) | last | was_returned)
+            earlier = earlier.where(first | first_complete | last | was_returned)
         # The two sets never overlap (other periods): one statement for both.
         rows = (in_periods + earlier).tuples()
     signed = {}
@@ -544,16 +553,29 @@ def _from_revisions(plan: Plan, in_plan, as_of: datetime, periods) -> list[_Reco
     return _recorded(rows, signed)
 
 
+# A union branch's columns for a revision it does not have (typed, see `_from_ledger`).
+_NO_REVISION = (
+    SQL("CAST(NULL AS INTEGER)"),
+    SQL("CAST(NULL AS TIMESTAMP)"),
+    SQL("CAST(NULL AS INTEGER)"),
+    SQL("CAST(NULL AS BOOLEAN)"),
+    SQL("CAST(NULL AS TEXT)"),
+    SQL("CAST(NULL AS TEXT)"),
+)
+
+
 def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
     """The revisions a board of `periods` reads (those `_from_revisions` gives), from the report
     ledger: per report, its ledger row as of `as_of` (one index seek among its change rows, however
-    long its history) names the latest revision with its facts and the first one, joined by id. A
+    long its history) names the latest revision with its facts, the first one and the first marked
+    complete (what a confirmation of completion rests on), joined by id. A
     report the office ever returned reads every revision instead, since a return makes an earlier one
     current again (returns are few). One statement whatever the plan's size or history; the board is
     the one read from the revisions (the ledger's property test holds this)."""
     months = sorted({month for p in periods for month in p.periods})
     wanted = covering_texts(months)
-    change, first = ReportLedgerChange.alias("change"), ReportRevision.alias("first_revision")
+    change = ReportLedgerChange.alias("change")
+    first, done = ReportRevision.alias("first_revision"), ReportRevision.alias("complete_revision")
     as_of_then = (
         ReportLedgerChange.select(ReportLedgerChange.id)
         .where(ReportLedgerChange.report_id == Report.id, ReportLedgerChange.at <= as_of)
@@ -593,6 +615,12 @@ def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
                         first.complete,
                         first.indicator_values,
                         first.indicator_notes,
+                        done.id,
+                        done.recorded_at,
+                        done.percent,
+                        done.complete,
+                        done.indicator_values,
+                        done.indicator_notes,
                         SQL("CAST(NULL AS TIMESTAMP)"),
                         SQL("CAST(NULL AS TEXT)"),
                     )
@@ -603,6 +631,7 @@ def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
             .switch(Report)
             .join(change, on=(change.id == as_of_then))
             .join(first, JOIN.LEFT_OUTER, on=(first.id == change.first_revision_id))
+            .join(done, JOIN.LEFT_OUTER, on=(done.id == change.first_complete_id))
             .where(Report.id.not_in(returned_reports))
         )
 
@@ -620,12 +649,8 @@ def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
                         ReportRevision.complete,
                         ReportRevision.indicator_values,
                         ReportRevision.indicator_notes,
-                        SQL("CAST(NULL AS INTEGER)"),
-                        SQL("CAST(NULL AS TIMESTAMP)"),
-                        SQL("CAST(NULL AS INTEGER)"),
-                        SQL("CAST(NULL AS BOOLEAN)"),
-                        SQL("CAST(NULL AS TEXT)"),
-                        SQL("CAST(NULL AS TEXT)"),
+                        *_NO_REVISION,
+                        *_NO_REVISION,
                         ReportReturn.at,
                         ReportReturn.reason,
                     ).join(Report)
@@ -647,16 +672,19 @@ def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
         union = union + branch
     out, revision_rows = [], []
     for row in _raw(union.with_cte(latest)):
-        kind, a_id, period, rev_id, at, percent, complete, values, notes = row[:9]
+        kind, a_id, period = row[:3]
         if kind == 2:
-            revision_rows.append((rev_id, a_id, period, at, percent, complete, values, notes, *row[15:]))
+            revision_rows.append((row[3], a_id, period, *row[4:9], *row[21:]))
             continue
-        out.append(_Recorded(rev_id, a_id, period, _moment(at), percent, bool(complete), values, notes))
-        f_id, f_at, f_percent, f_complete, f_values, f_notes = row[9:15]
-        if f_id is not None and f_id != rev_id and _moment(f_at) <= as_of:
-            out.append(
-                _Recorded(f_id, a_id, period, _moment(f_at), f_percent, bool(f_complete), f_values, f_notes)
-            )
+        # The latest revision, the first and the first marked complete: each once.
+        seen = set()
+        for start in (3, 9, 15):
+            rev_id, at, percent, complete, values, notes = row[start : start + 6]
+            if rev_id is not None and rev_id not in seen and _moment(at) <= as_of:
+                seen.add(rev_id)
+                out.append(
+                    _Recorded(rev_id, a_id, period, _moment(at), percent, bool(complete), values, notes)
+                )
     return out + _recorded(revision_rows)
 
 

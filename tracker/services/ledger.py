@@ -36,6 +36,7 @@ FACTS = (
     "revision_id",
     "number",
     "first_revision_id",
+    "first_complete_id",
     "first_at",
     "latest_at",
     "percent",
@@ -52,16 +53,19 @@ _NEW = ", ".join(f'NEW."{c}"' for c in FACTS)
 _UPDATE = ", ".join(
     f'"{c}" = excluded."{c}"'
     for c in FACTS
-    if c not in ("report_id", "assignment_id", "period", "first_revision_id", "first_at")
+    if c not in ("report_id", "assignment_id", "period", "first_revision_id", "first_complete_id", "first_at")
 )
 
-# A new revision becomes the report's latest: its facts replace the row's, the first submission stays.
+# A new revision becomes the report's latest: its facts replace the row's, the first submission and
+# the first revision marked complete stay.
 _ON_REVISION = (
     f'INSERT INTO report_ledger ({_COLUMNS}, "updated_at")'  # nosec B608 # FACTS' column names only
-    " SELECT NEW.report_id, r.assignment_id, r.period, NEW.id, NEW.number, NEW.id, NEW.recorded_at,"
+    " SELECT NEW.report_id, r.assignment_id, r.period, NEW.id, NEW.number, NEW.id,"
+    " CASE WHEN NEW.complete THEN NEW.id END, NEW.recorded_at,"
     " NEW.recorded_at, NEW.percent, NEW.complete, NEW.indicator_values, NEW.indicator_notes,"
     " NULL, '', NULL, 'save', NEW.recorded_at FROM report r WHERE r.id = NEW.report_id AND TRUE"
-    f' ON CONFLICT ("report_id") DO UPDATE SET {_UPDATE}, "updated_at" = excluded."updated_at";'
+    f' ON CONFLICT ("report_id") DO UPDATE SET {_UPDATE}, "updated_at" = excluded."updated_at",'
+    ' "first_complete_id" = COALESCE(report_ledger."first_complete_id", excluded."first_complete_id");'
 )
 # A return or sign-off counts only for the report's latest revision, and only its first one.
 _ON_RETURN = (
@@ -108,8 +112,8 @@ def _drop_trigger(table: str, name: str) -> None:
 
 
 def fill_first_revisions() -> None:
-    """Name each report's first revision in its ledger row and change rows (schema version 110): the
-    one recorded first, as the triggers name it. Set in place with the history triggers off, so no
+    """Name each report's first revision and first revision marked complete in its ledger row and
+    change rows (schema version 110), as the triggers name them. Set in place with the history triggers off, so no
     change row is appended for it."""
     for table, _, name, _ in _TRIGGERS:
         if table == "report_ledger":
@@ -122,6 +126,14 @@ def fill_first_revisions() -> None:
         "UPDATE report_ledger_change SET first_revision_id = (SELECT l.first_revision_id"
         " FROM report_ledger l WHERE l.report_id = report_ledger_change.report_id)"
     )
+    # The first revision marked complete by each state: among the revisions up to its latest.
+    for table in ("report_ledger", "report_ledger_change"):
+        db.execute_sql(
+            f"UPDATE {table} SET first_complete_id = (SELECT v.id FROM report_revision v"  # nosec B608 # own table names
+            f" WHERE v.report_id = {table}.report_id AND v.complete AND v.number <= {table}.number"
+            " ORDER BY v.recorded_at, v.number LIMIT 1)"
+            f" WHERE EXISTS (SELECT 1 FROM report_revision w WHERE w.report_id = {table}.report_id AND w.complete)"
+        )
     install_triggers()
 
 
@@ -231,6 +243,7 @@ def _fields(row: LedgerRow) -> dict:
         "revision_id": row.revision_id,
         "number": row.number,
         "first_revision_id": row.first_revision_id,
+        "first_complete_id": row.first_complete_id,
         "first_at": row.first_at,
         "latest_at": row.latest_at,
         "percent": row.percent,
@@ -249,6 +262,7 @@ def _row(r, at) -> LedgerRow:
         revision_id=r.revision_id,
         number=r.number,
         first_revision_id=r.first_revision_id,
+        first_complete_id=r.first_complete_id,
         first_at=r.first_at,
         latest_at=r.latest_at,
         percent=r.percent,

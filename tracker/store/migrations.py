@@ -189,14 +189,17 @@ def _report_ledger(migrator: SchemaMigrator) -> None:
 
 
 def _ledger_first_revision(migrator: SchemaMigrator) -> None:
-    """The ledger names its report's first revision, so a board reads the first submission's facts
-    through it instead of searching the revisions."""
+    """The ledger names its report's first revision and first revision marked complete, so a board
+    reads the first submission and what a confirmation rests on through it instead of searching the
+    revisions."""
     from tracker.services import ledger
 
     for table in ("report_ledger", "report_ledger_change"):
         # A database upgraded from before version 105 got the column when 105 created the tables.
-        if "first_revision_id" not in {c.name for c in db.get_columns(table)}:
-            migrate(migrator.add_column(table, "first_revision_id", pw.IntegerField(null=True)))
+        have = {c.name for c in db.get_columns(table)}
+        for column in ("first_revision_id", "first_complete_id"):
+            if column not in have:
+                migrate(migrator.add_column(table, column, pw.IntegerField(null=True)))
     ledger.fill_first_revisions()
 
 
@@ -233,7 +236,9 @@ MIGRATIONS: list[Migration] = [
     Migration(
         105, "report ledger: each report's facts now and a row per change, kept by triggers", _report_ledger
     ),
-    Migration(110, "report ledger: each report's first revision", _ledger_first_revision),
+    Migration(
+        110, "report ledger: each report's first revision and first marked complete", _ledger_first_revision
+    ),
 ]
 
 

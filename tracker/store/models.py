@@ -330,6 +330,7 @@ class _LedgerFacts(BaseModel):
     revision_id = pw.IntegerField()  # the latest revision
     number = pw.IntegerField()
     first_revision_id = pw.IntegerField(null=True)  # the first submission's revision
+    first_complete_id = pw.IntegerField(null=True)  # the first revision marked complete (已完成)
     first_at = MomentField()  # the first submission
     latest_at = MomentField()  # the latest revision's
     percent = pw.IntegerField(null=True)

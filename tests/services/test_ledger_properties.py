@@ -140,7 +140,8 @@ def test_the_ledger_equals_a_recompute_from_the_revisions_after_any_writes(
     _agrees(start, cutoffs)
 
 
-def test_doctor_rebuilds_the_ledger_to_what_the_revisions_say_and_audits_it(scopes, at):
+def _saved_returned_and_saved_again(scopes, at):
+    """A 2024-05 report saved at 30% on 20 May, returned on the 21st, saved again at 45% on the 22nd."""
     at("2024-05-20T10:00")
     a = assignment_of(UNIT, "2.2.2").id
     saved = report_service.save_revision(
@@ -150,6 +151,11 @@ def test_doctor_rebuilds_the_ledger_to_what_the_revisions_say_and_audits_it(scop
     report_service.return_revision(scopes["inspector"], saved.revision.id, "数据不全")
     at("2024-05-22T10:00")
     report_service.save_revision(scopes["clerk"], a, "2024-05", report_service.ReportInput(percent=45))
+    return a, saved
+
+
+def test_doctor_rebuilds_the_ledger_to_what_the_revisions_say_and_audits_it(scopes, at):
+    a, saved = _saved_returned_and_saved_again(scopes, at)
     kept = ledger.current()
     row = kept[(a, "2024-05")]
     assert (row.number, row.percent, row.returned_at) == (2, 45, None)
@@ -167,17 +173,13 @@ def test_doctor_rebuilds_the_ledger_to_what_the_revisions_say_and_audits_it(scop
 
 
 def test_upgrading_to_version_110_names_each_reports_first_revision_without_new_change_rows(scopes, at):
-    at("2024-05-20T10:00")
-    a = assignment_of(UNIT, "2.2.2").id
-    saved = report_service.save_revision(
-        scopes["clerk"], a, "2024-05", report_service.ReportInput(percent=30)
-    )
-    at("2024-05-21T10:00")
-    report_service.return_revision(scopes["inspector"], saved.revision.id, "数据不全")
-    at("2024-05-22T10:00")
-    report_service.save_revision(scopes["clerk"], a, "2024-05", report_service.ReportInput(percent=45))
+    a, saved = _saved_returned_and_saved_again(scopes, at)
     report_service.save_revision(scopes["clerk"], a, "2024-04", report_service.ReportInput(percent=20))
-    cutoffs = [datetime(2024, 5, day, 12, 0, tzinfo=TZ) for day in (20, 21, 22)]
+    at("2024-05-23T10:00")
+    done = report_service.save_revision(
+        scopes["clerk"], a, "2024-04", report_service.ReportInput(percent=100, complete=True)
+    )
+    cutoffs = [datetime(2024, 5, day, 12, 0, tzinfo=TZ) for day in (20, 21, 22, 23)]
     # A database at version 105: the ledger and its change rows without their first revision.
     from playhouse.migrate import SchemaMigrator
 
@@ -198,5 +200,6 @@ def test_upgrading_to_version_110_names_each_reports_first_revision_without_new_
     assert ReportLedgerChange.select().count() == changes
     assert ledger.current() == ledger.recompute(now())
     assert ledger.current()[(a, "2024-05")].first_revision_id == saved.revision.id
+    assert ledger.current()[(a, "2024-04")].first_complete_id == done.revision.id
     for cutoff in cutoffs:
         assert ledger.snapshot(cutoff) == ledger.recompute(cutoff), cutoff

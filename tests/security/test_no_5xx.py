@@ -40,6 +40,20 @@ def test_a_nul_in_the_path_is_refused_early(client, path):
     assert client.get(path).status_code == 400
 
 
+def test_a_version_of_a_report_nobody_saved_is_a_form_error_and_nothing_is_stored(clerk):
+    # A form that claims version 3 of a report with no saved version (forged, or from another
+    # database): answered 500 before; now the page says to reload, and no report row is left behind.
+    from tracker.store.models import Report
+
+    mine = assignment_of("安康市乡村振兴局")
+    url = f"/unit/assignments/{mine.id}/reports/2024-04"
+    data = {"csrf_token": csrf_token(clerk, url), "percent": "30", "narrative": "推进中", "expected": "3"}
+    response = clerk.post(url, data={**data, "save": "提交"})
+    assert response.status_code == 400
+    assert "版本号与记录不符" in response.get_data(as_text=True)
+    assert not Report.select().where(Report.assignment == mine.id, Report.period == "2024-04").exists()
+
+
 def test_a_far_date_in_a_form_is_a_form_error(clerk):
     mine = assignment_of("安康市乡村振兴局")
     page = f"/unit/assignments/{mine.id}/extensions"

@@ -673,6 +673,8 @@ def record_revision(
             .order_by(ReportRevision.number.desc())
             .first()
         )
+        if latest is None:  # the form names a version of a report nobody has saved: nothing to compare
+            raise ReportError("页面中的版本号与记录不符,内容尚未保存,请刷新页面后重新提交")
         raise StaleRevision(_views([latest], indicators)[0])
     revision = ReportRevision(
         report=report_id,

@@ -25,6 +25,14 @@ def build(out: Path):
     return publish("sample-2024", BOARDS, out)
 
 
+def test_a_build_rendered_by_two_worker_processes_is_the_golden_copy(sample, tmp_path):
+    # Each board is rendered in a worker process while the next one is gathered.
+    publish("sample-2024", BOARDS, tmp_path / "sites", workers=2)
+    built, golden = tree(tmp_path / "sites"), tree(GOLDEN)
+    assert sorted(built) == sorted(golden)
+    assert [rel for rel in built if built[rel] != golden[rel]] == []
+
+
 def test_the_sample_build_matches_the_golden_copy_byte_for_byte(sample, tmp_path):
     result = build(tmp_path / "sites")
     assert not result.warnings

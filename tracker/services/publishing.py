@@ -193,7 +193,8 @@ def publish(
 ) -> PublishResult:
     """Publish the boards `windows` (months, quarters, years) of `plan_code` into `out` in one build.
 
-    With `workers` > 1 the pages are rendered in that many processes (the gathering stays here).
+    With `workers` > 1 the pages are rendered in that many processes (the gathering stays here), each
+    board's while the next is gathered.
     """
     moment = now or clock_now()
     root = sites_dir(out)
@@ -207,29 +208,31 @@ def publish(
     for window in wanted:
         _check_window(plan, window, moment)
 
-    # 1. Gather and decide what is public, for every board, before anything is written.
-    documents = []
-    shared = site_gather.Shared.of(plan)  # read once for every board of the build
-    # Once per cut-off: a quarter's bulletin reads the facts its last month's board read.
-    for window, facts in boards.gather_once(plan, wanted):
-        gathered = site_gather.gather(plan, window, shared, facts)
-        documents.append(
-            public.month_document(gathered)
-            if isinstance(window, Period)
-            else public.window_document(gathered)
-        )
-
-    # 2. Render each board's snapshot and hold it against what is already out.
-    plan_doc = public.plan_document(site_gather.PlanInfo.of(plan))
-    record = load_record(root, plan_doc)
-    result = PublishResult(plan.code, root)
-    writer = SiteWriter(root)
-    recorded = {p.board: p for p in Publication.select().where(Publication.plan == plan.id)}
     pool = _pool(workers)
     try:
-        rendered = (
-            list(pool.map(render.board_files, documents)) if pool else map(render.board_files, documents)
-        )
+        # 1. Gather and decide what is public, for every board, before anything is written. With
+        # workers, each board is rendered while the next one is gathered.
+        documents, rendering = [], []
+        shared = site_gather.Shared.of(plan)  # read once for every board of the build
+        # Once per cut-off: a quarter's bulletin reads the facts its last month's board read.
+        for window, facts in boards.gather_once(plan, wanted):
+            gathered = site_gather.gather(plan, window, shared, facts)
+            doc = (
+                public.month_document(gathered)
+                if isinstance(window, Period)
+                else public.window_document(gathered)
+            )
+            documents.append(doc)
+            if pool:
+                rendering.append(pool.submit(render.board_files, doc))
+
+        # 2. Render each board's snapshot and hold it against what is already out.
+        plan_doc = public.plan_document(site_gather.PlanInfo.of(plan))
+        record = load_record(root, plan_doc)
+        result = PublishResult(plan.code, root)
+        writer = SiteWriter(root)
+        recorded = {p.board: p for p in Publication.select().where(Publication.plan == plan.id)}
+        rendered = (f.result() for f in rendering) if pool else map(render.board_files, documents)
         for doc, files in zip(documents, rendered, strict=True):
             _hold(doc, files, root, plan, force, recorded, record, result, writer)
         record.audit_head = _audit_head(plan, result)
@@ -243,7 +246,7 @@ def publish(
             writer.add_all(render.plan_files(record))
     finally:
         if pool:
-            pool.shutdown()
+            pool.shutdown(cancel_futures=True)
     writer.add_all(render.root_files(_plans_on_site(root, plan, record)))
     prefix = f"{plan.code}/"
     fresh = {rel.removeprefix(prefix): data for rel, data in writer.files.items() if rel.startswith(prefix)}

@@ -92,14 +92,32 @@ def test_the_second_of_two_editors_is_told_and_nothing_is_lost(scopes, mine, at)
     assert [r.narrative for r in ReportRevision.select()] == ["甲的稿子"]
 
 
+def _at_once(count: int, work, database) -> None:
+    """Run `work(0)` … `work(count - 1)` in threads released together; each closes its connection."""
+    barrier = threading.Barrier(count)
+
+    def run(n):
+        barrier.wait()
+        try:
+            work(n)
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_two_editors_saving_at_the_same_instant_get_one_revision_and_one_stale_error(
     scopes, mine, at, database
 ):
     at("2024-05-20T10:00")
-    barrier, outcomes = threading.Barrier(2), []
+    outcomes = []
 
-    def edit(name):
-        barrier.wait()
+    def edit(n):
+        name = ("clerk", "boss")[n]
         try:
             save_revision(
                 scopes[name], mine.id, "2024-05", report(narrative=name), expected_revision_number=0
@@ -107,14 +125,8 @@ def test_two_editors_saving_at_the_same_instant_get_one_revision_and_one_stale_e
             outcomes.append("saved")
         except StaleRevision:
             outcomes.append("stale")
-        finally:
-            database.close()
 
-    threads = [threading.Thread(target=edit, args=(n,)) for n in ("clerk", "boss")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _at_once(2, edit, database)
     assert sorted(outcomes) == ["saved", "stale"]
     assert ReportRevision.select().count() == 1
 
@@ -123,10 +135,9 @@ def test_eight_people_saving_at_once_each_get_a_revision_and_the_audit_chain_sta
     scopes, mine, at, database
 ):
     at("2024-05-20T10:00")
-    barrier, failures = threading.Barrier(8), []
+    failures = []
 
     def edit(n):
-        barrier.wait()
         try:
             for i in range(5):
                 save_revision(
@@ -134,14 +145,8 @@ def test_eight_people_saving_at_once_each_get_a_revision_and_the_audit_chain_sta
                 )
         except Exception as exc:  # noqa: BLE001 - any failure fails the test below
             failures.append(repr(exc))
-        finally:
-            database.close()
 
-    threads = [threading.Thread(target=edit, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _at_once(8, edit, database)
     assert failures == []
     revisions = list(ReportRevision.select().order_by(ReportRevision.number))
     assert [r.number for r in revisions] == list(range(1, 41))

@@ -14,9 +14,12 @@ confirmations are about the assignment, not a report's facts: they leave the led
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+
+from peewee import chunked, fn
 
 from tracker.rules.ledger import LedgerRow, RevisionRecord, as_of, changes
 from tracker.store.db import db, is_postgres
@@ -27,6 +30,7 @@ from tracker.store.models import (
     ReportReturn,
     ReportRevision,
     ReportSignoff,
+    stored_moment,
 )
 
 FACTS = (
@@ -149,9 +153,9 @@ def records() -> dict[tuple[int, int, str], list[RevisionRecord]]:
     for rev_id, at, reason in ReportReturn.select(
         ReportReturn.revision, ReportReturn.at, ReportReturn.reason
     ).tuples():
-        returns[rev_id].append((_moment(at), reason))
+        returns[rev_id].append((stored_moment(at), reason))
     for rev_id, at in ReportSignoff.select(ReportSignoff.revision, ReportSignoff.at).tuples():
-        signoffs[rev_id].append(_moment(at))
+        signoffs[rev_id].append(stored_moment(at))
     out: dict[tuple[int, int, str], list[RevisionRecord]] = defaultdict(list)
     query = (
         ReportRevision.select(
@@ -175,7 +179,7 @@ def records() -> dict[tuple[int, int, str], list[RevisionRecord]]:
             RevisionRecord(
                 rev_id,
                 number,
-                _moment(at),
+                stored_moment(at),
                 percent,
                 bool(complete),
                 _text(values),
@@ -209,7 +213,7 @@ def snapshot(cutoff: datetime) -> dict[tuple[int, str], LedgerRow]:
     """The ledger as of `cutoff`, from its change rows: the latest per report at or before it (one
     query over the (at, report) index)."""
     latest = (
-        ReportLedgerChange.select(fn_max(ReportLedgerChange.id))
+        ReportLedgerChange.select(fn.MAX(ReportLedgerChange.id))
         .where(ReportLedgerChange.at <= cutoff)
         .group_by(ReportLedgerChange.report_id)
     )
@@ -231,10 +235,10 @@ def rebuild() -> Rebuilt:
         earlier.extend({**key, **_fields(s), "at": s.at} for s in states[:-1])
         final.append({**key, **_fields(states[-1]), "updated_at": states[-1].at})
     earlier.sort(key=lambda row: row["at"])
-    for start in range(0, len(earlier), 200):
-        ReportLedgerChange.insert_many(earlier[start : start + 200]).execute()
-    for start in range(0, len(final), 200):
-        ReportLedger.insert_many(final[start : start + 200]).execute()
+    for batch in chunked(earlier, 200):
+        ReportLedgerChange.insert_many(batch).execute()
+    for batch in chunked(final, 200):
+        ReportLedger.insert_many(batch).execute()
     return Rebuilt(len(final), len(earlier) + len(final))
 
 
@@ -277,28 +281,11 @@ def _row(r, at) -> LedgerRow:
     )
 
 
-def fn_max(field):
-    from peewee import fn
-
-    return fn.MAX(field)
-
-
-def _moment(value):
-    # Tuple rows come converted on some backends and as stored (text, naive UTC) on others.
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value
-    return ReportRevision.recorded_at.python_value(value)
-
-
 def _text(value) -> str:
     """JSON as canonical text (sorted keys), whether the driver gave text or a value."""
-    import json
-
     parsed = json.loads(value) if isinstance(value, str) else value
     return json.dumps(parsed if parsed is not None else {}, ensure_ascii=False, sort_keys=True)
 
 
 def _json(text: str):
-    import json
-
     return json.loads(text)

@@ -27,6 +27,7 @@ from tracker.store.models import (
     Report,
     ReportRevision,
     Section,
+    stored_moment,
 )
 
 
@@ -178,16 +179,12 @@ class Shared:
         )
 
 
-def _moment(value):
-    return Finding.created_at.python_value(value) if isinstance(value, str) else value
-
-
 def _sections(plan: Plan, as_of: datetime, shared: Shared | None = None) -> tuple[SectionInfo, ...]:
     shared = shared or Shared.of(plan)
     return tuple(
         SectionInfo(code, title, parent_code, position)
         for code, title, parent_code, position, archived_at in shared.sections
-        if _existed(_moment(archived_at), as_of)
+        if _existed(stored_moment(archived_at), as_of)
     )
 
 
@@ -198,7 +195,7 @@ def _measures(plan: Plan, as_of: datetime, shared: Shared | None = None) -> dict
             code, section, bool(public), _date(deadline), text or "", position, bool(reconstructed)
         )
         for code, section, public, deadline, text, position, reconstructed, archived_at in shared.measures
-        if _existed(_moment(archived_at), as_of)
+        if _existed(stored_moment(archived_at), as_of)
     }
 
 
@@ -243,7 +240,7 @@ def _findings(plan: Plan, as_of: datetime, shared: Shared | None = None) -> dict
     return {
         row[0]: FindingInfo(row[0], bool(row[1]), bool(row[2]), row[3], row[4] or "", row[5])
         for row in shared.findings
-        if _moment(row[6]) <= as_of
+        if stored_moment(row[6]) <= as_of
     }
 
 

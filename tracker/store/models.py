@@ -6,6 +6,7 @@ audit trail only appends. Moments are stored in UTC and come back aware in Asia/
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 
@@ -36,6 +37,24 @@ class MomentField(pw.DateTimeField):
         if isinstance(value, datetime):
             return value.replace(tzinfo=UTC).astimezone(TZ)
         return value
+
+
+def stored_moment(value):
+    """A moment as a raw row gives it (text on SQLite, naive UTC on PostgreSQL, or already
+    converted), aware in Beijing time; None stays None."""
+    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
+        return value
+    return _converted(value)
+
+
+_MOMENT = MomentField()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _converted(value):
+    # Converting to local time is most of the cost, and a plan's rows repeat moments (a first
+    # submission in every change row of its report, imports saved in one second): each is converted once.
+    return _MOMENT.python_value(value)
 
 
 class JSONField(pw.TextField):

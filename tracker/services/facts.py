@@ -7,7 +7,6 @@ the moment asked for, so a board reads only what was recorded up to its cut-off.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -40,6 +39,7 @@ from tracker.store.models import (
     ReportRevision,
     ReportSignoff,
     Unit,
+    stored_moment,
 )
 
 
@@ -115,22 +115,8 @@ _ASSIGNMENT_COLUMNS = (
 
 def _raw(query) -> list[tuple]:
     """A query's rows as the driver gives them: a board's reads skip peewee's per-column converters
-    (most of a board's read time), and `_moment`, `_date` and `_json` convert what is used."""
+    (most of a board's read time), and `stored_moment`, `_date` and `_json` convert what is used."""
     return db.execute(query).fetchall()
-
-
-def _moment(value):
-    """A moment as a board's raw rows give it (text on SQLite, naive UTC on PostgreSQL), aware."""
-    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
-        return value
-    return _stored_moment(value)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _stored_moment(value):
-    # Converting to local time is most of the cost, and a plan's rows repeat moments (a first
-    # submission in every change row of its report, imports saved in one second): each is converted once.
-    return ReportReturn.at.python_value(value)
 
 
 def _date(value):
@@ -443,12 +429,19 @@ def _latest_earlier_reports(in_plan, as_of: datetime, months):
     )
 
 
+def _of_latest_earlier(query, latest):
+    """`query`'s reports narrowed to the reports `latest` (`_latest_earlier_reports`) names."""
+    return query.join(
+        latest, on=((latest.c.assignment_id == Report.assignment) & (latest.c.period == Report.period))
+    )
+
+
 def _recorded(rows, signed: dict | None = None) -> list[_Recorded]:
     """Revision rows with their returns (a row per return) as `_Recorded`, each revision once: a
     revision returned twice came twice, and its first return counts."""
     out: dict[int, _Recorded] = {}
     for rev_id, a_id, period, at, percent, complete, values, notes, returned_at, reason in rows:
-        returned = None if returned_at is None else (_moment(returned_at), reason)
+        returned = None if returned_at is None else (stored_moment(returned_at), reason)
         known = out.get(rev_id)
         if known is not None:
             if returned is not None and (known.returned is None or returned[0] < known.returned[0]):
@@ -458,7 +451,7 @@ def _recorded(rows, signed: dict | None = None) -> list[_Recorded]:
             rev_id,
             a_id,
             period,
-            _moment(at),
+            stored_moment(at),
             percent,
             bool(complete),
             values,
@@ -492,9 +485,9 @@ def _from_revisions(plan: Plan, in_plan, as_of: datetime, periods) -> list[_Reco
         other = ReportRevision.alias()
         returned_revision = ReportRevision.alias()
 
-        def bound(aggregate):
+        def bound(aggregate, *also):
             return other.select(aggregate(other.number)).where(
-                other.report == ReportRevision.report, other.recorded_at <= as_of
+                other.report == ReportRevision.report, other.recorded_at <= as_of, *also
             )
 
         was_returned = fn.EXISTS(
@@ -504,13 +497,7 @@ def _from_revisions(plan: Plan, in_plan, as_of: datetime, periods) -> list[_Reco
         )
         last = ReportRevision.number == bound(fn.MAX)
         first = ReportRevision.number == bound(fn.MIN)
-        first_complete = ReportRevision.number == (
-            other.select(fn.MIN(other.number)).where(
-                other.report == ReportRevision.report,
-                other.recorded_at <= as_of,
-                other.complete == True,  # noqa: E712
-            )
-        )
+        first_complete = ReportRevision.number == bound(fn.MIN, other.complete == True)  # noqa: E712
         essential = None if plan.signoff else (first | first_complete | last | was_returned)
         in_periods = recorded.where(Report.period.in_(covering_texts(months)))
         if essential is not None:
@@ -518,12 +505,7 @@ def _from_revisions(plan: Plan, in_plan, as_of: datetime, periods) -> list[_Reco
         latest = _latest_earlier_reports(in_plan, as_of, months)
         earlier = _with_returns(
             _of_plan_assignments(
-                ReportRevision.select(*_REVISION_COLUMNS)
-                .join(Report)
-                .join(
-                    latest,
-                    on=((latest.c.assignment_id == Report.assignment) & (latest.c.period == Report.period)),
-                ),
+                _of_latest_earlier(ReportRevision.select(*_REVISION_COLUMNS).join(Report), latest),
                 Report.assignment,
                 in_plan,
             ),
@@ -549,7 +531,7 @@ def _from_revisions(plan: Plan, in_plan, as_of: datetime, periods) -> list[_Reco
             .order_by(ReportSignoff.at)
             .tuples()
         ):
-            signed.setdefault(revision_id, _moment(at))
+            signed.setdefault(revision_id, stored_moment(at))
     return _recorded(rows, signed)
 
 
@@ -589,18 +571,17 @@ def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
     latest = _latest_earlier_reports(in_plan, as_of, months).cte("earlier_report")
 
     def earlier_only(query):
-        return query.join(
-            latest, on=((latest.c.assignment_id == Report.assignment) & (latest.c.period == Report.period))
-        )
+        return _of_latest_earlier(query, latest)
 
-    # The branches of one UNION ALL, told apart by their first column; typed NULLs where a branch has
-    # nothing, since PostgreSQL types a union's columns branch by branch.
-    def ledger_rows(kind: str, reports):
+    # The branches of one UNION ALL, told apart by their first column (0: a ledger row, 1: one of
+    # every revision of a returned report); typed NULLs where a branch has nothing, since PostgreSQL
+    # types a union's columns branch by branch.
+    def ledger_rows(reports):
         return (
             _of_plan_assignments(
                 reports(
                     Report.select(
-                        SQL(kind),
+                        SQL("0"),
                         Report.assignment,
                         Report.period,
                         change.revision_id,
@@ -640,7 +621,7 @@ def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
             _of_plan_assignments(
                 reports(
                     ReportRevision.select(
-                        SQL("2"),
+                        SQL("1"),
                         Report.assignment,
                         Report.period,
                         ReportRevision.id,
@@ -662,8 +643,8 @@ def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
         ).where(Report.id.in_(returned_reports), ReportRevision.recorded_at <= as_of)
 
     branches = (
-        ledger_rows("0", lambda q: q.where(Report.period.in_(wanted))),
-        ledger_rows("1", earlier_only),
+        ledger_rows(lambda q: q.where(Report.period.in_(wanted))),
+        ledger_rows(earlier_only),
         returned_rows(lambda q: q.where(Report.period.in_(wanted))),
         returned_rows(earlier_only),
     )
@@ -673,17 +654,17 @@ def _from_ledger(in_plan, as_of: datetime, periods) -> list[_Recorded]:
     out, revision_rows = [], []
     for row in _raw(union.with_cte(latest)):
         kind, a_id, period = row[:3]
-        if kind == 2:
+        if kind == 1:
             revision_rows.append((row[3], a_id, period, *row[4:9], *row[21:]))
             continue
         # The latest revision, the first and the first marked complete: each once.
         seen = set()
         for start in (3, 9, 15):
             rev_id, at, percent, complete, values, notes = row[start : start + 6]
-            if rev_id is not None and rev_id not in seen and _moment(at) <= as_of:
+            if rev_id is not None and rev_id not in seen and stored_moment(at) <= as_of:
                 seen.add(rev_id)
                 out.append(
-                    _Recorded(rev_id, a_id, period, _moment(at), percent, bool(complete), values, notes)
+                    _Recorded(rev_id, a_id, period, stored_moment(at), percent, bool(complete), values, notes)
                 )
     return out + _recorded(revision_rows)
 
@@ -900,7 +881,7 @@ def _findings(plan: Plan, as_of: datetime, unit_id: int | None):
     for row in _raw(query):
         found.setdefault(row[0], row[:8])
         if row[8] is not None:
-            (closes if row[8] == "close" else reopens)[row[0]].append(_moment(row[9]))
+            (closes if row[8] == "close" else reopens)[row[0]].append(stored_moment(row[9]))
     rows = list(found.values())
     keyed, loose = defaultdict(list), []
     for f_id, f_unit, unit_name, title, created_at, rectify_by, measure_id, measure_code in rows:
@@ -908,7 +889,7 @@ def _findings(plan: Plan, as_of: datetime, unit_id: int | None):
             id=f_id,
             unit=unit_name,
             title=title,
-            opened_at=_moment(created_at),
+            opened_at=stored_moment(created_at),
             deadline=_date(rectify_by),
             measure_code=measure_code if measure_id else None,
             closed_at=tuple(sorted(closes.get(f_id, ()))),

@@ -17,6 +17,7 @@ given on the command line (`tracker audit verify --head SEQ:HASH`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -33,7 +34,6 @@ from tracker.store.db import db
 from tracker.store.models import AuditEvent
 
 GENESIS = "0" * 64
-_key_cache: dict[str, tuple[tuple, bytes]] = {}
 KEYED_ACTION = "audit.keyed"
 
 
@@ -59,30 +59,25 @@ def audit_key(create: bool = True) -> bytes | None:
     if value:
         return value.encode("utf-8")
     path = key_path()
-    try:
-        seen = path.stat()
-    except FileNotFoundError:
-        seen = None
-    if seen is not None:
-        # Read once per file version: every saved change seals an event (a file read per report POST).
-        stamp = (str(path), seen.st_ino, seen.st_mtime_ns, seen.st_size)
-        cached = _key_cache.get("key")
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        key = path.read_text("utf-8").strip().encode("utf-8")
-        _key_cache["key"] = (stamp, key)  # one entry: the file this process uses
-        return key
-    if not create:
-        return None
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        pass
-    else:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
-    return path.read_text("utf-8").strip().encode("utf-8")
+    if not path.exists():
+        if not create:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+    seen = path.stat()
+    return _key_file(str(path), seen.st_ino, seen.st_mtime_ns, seen.st_size)
+
+
+# Read once per version of the file: every saved change seals an event (a file read per report POST).
+@functools.lru_cache(maxsize=4)
+def _key_file(path: str, inode: int, mtime_ns: int, size: int) -> bytes:
+    return Path(path).read_text("utf-8").strip().encode("utf-8")
 
 
 def key_id(key: bytes) -> str:

@@ -15,7 +15,6 @@ from tracker.store.db import db, is_postgres, with_write_lock
 from tracker.store.models import Assignment, Indicator, Measure, Plan, Report, ReportDraft, User, UserSession
 
 _UNIT_SEP, _RECORD_SEP = "\x1f", "\x1e"  # control characters: JSON text always escapes them
-_sql: dict[bool, str] = {}
 _built: dict[tuple, str] = {}  # (what, dialect, …) → SQL text
 
 
@@ -90,12 +89,10 @@ def read_for_save(assignment_id: int, period: str, user_id: int) -> SaveRead | N
     person's draft, whether anyone subscribes to events, the audit chain's head and the earlier
     indicator values. None when there is no such assignment. The first statement of a
     `write_transaction(lock_with_first_read=True)`: it carries the write lock."""
-    postgres = is_postgres()
-    if postgres not in _sql:
-        _sql[postgres] = _save_target_sql(postgres)
+    sql = _once(("save target",), lambda: _save_target_sql(is_postgres()))
     # In the order of the placeholders: report, latest, draft, the earlier values' separators, period, id.
     params = (period, period, user_id, period, _UNIT_SEP, _UNIT_SEP, _RECORD_SEP, period, assignment_id)
-    rows = db.execute_sql(with_write_lock(_sql[postgres]), params).fetchall()
+    rows = db.execute_sql(with_write_lock(sql), params).fetchall()
     if not rows:
         return None
     fa, fm, fp, fi = (m._meta.sorted_fields for m in (Assignment, Measure, Plan, Indicator))
